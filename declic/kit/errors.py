@@ -1,0 +1,98 @@
+"""One error type for the whole system, mapped once to gRPC status codes.
+
+Domain and service code raise these; the server interceptor turns them into
+a google.rpc.Status with details (BadRequest field violations for bad input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+
+class DeclicError(Exception):
+    """Base error: carries its gRPC status code and a message for the caller."""
+
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> list[any_pb2.Any]:
+        """Extra google.rpc details packed into the status."""
+        return []
+
+    def to_status(self) -> status_pb2.Status:
+        """The google.rpc.Status sent to the caller."""
+        status = status_pb2.Status(code=self.code.value[0], message=self.message)
+        status.details.extend(self.details())
+        return status
+
+
+class InvalidArgument(DeclicError):
+    """The request is wrong; `violations` name each bad field and why."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def __init__(self, message: str, violations: Iterable[tuple[str, str]] = ()) -> None:
+        self.violations = list(violations)
+        if self.violations and message == "":
+            message = "; ".join(f"{field}: {why}" for field, why in self.violations)
+        super().__init__(message)
+
+    @classmethod
+    def field(cls, field: str, description: str) -> InvalidArgument:
+        """A single bad field: the message reads "field: description"."""
+        return cls(f"{field}: {description}", [(field, description)])
+
+    def details(self) -> list[any_pb2.Any]:
+        if not self.violations:
+            return []
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=why)
+                for field, why in self.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad_request)
+        return [packed]
+
+
+class NotFound(DeclicError):
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExists(DeclicError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class FailedPrecondition(DeclicError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class PermissionDenied(DeclicError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unauthenticated(DeclicError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class Unavailable(DeclicError):
+    """A dependency stayed down after retries; the caller may try again later."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+class ResourceExhausted(DeclicError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def internal_status(message: str = "internal error") -> status_pb2.Status:
+    """Status for an unexpected exception: no internals leak to the caller."""
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=message)

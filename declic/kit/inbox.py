@@ -1,0 +1,35 @@
+"""Idempotent consumers: remember each processed record in the consumer's own
+database, in the same transaction as the effect of processing it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from declic.kit.database import UtcDateTime
+
+
+def inbox_columns() -> list[Column]:
+    """Columns of an inbox table (shared by the table and its migration)."""
+    return [
+        Column("record_id", String(200), primary_key=True),
+        Column("processed_at", UtcDateTime(), nullable=False),
+    ]
+
+
+def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
+    return Table(name, metadata, *inbox_columns())
+
+
+def claim_record(session: Session, table: Table, record_id: str, processed_at: object) -> bool:
+    """Mark `record_id` processed; False when it already was (then do nothing else)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .values(record_id=record_id, processed_at=processed_at)
+        .on_conflict_do_nothing(index_elements=["record_id"])
+    )
+    return session.execute(statement).rowcount == 1

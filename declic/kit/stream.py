@@ -1,0 +1,157 @@
+"""The durable hand-off between services: a Redis Stream read by consumer groups.
+
+A publisher (normally an outbox relay) appends records; each consuming
+service reads them through its own consumer group, so a service that is down
+finds every record waiting when it comes back. A record is acknowledged only
+after its handler succeeded (at-least-once); handlers are made idempotent
+with an inbox (see `kit.inbox`). A record that keeps failing is moved to a
+dead-letter stream after `max_deliveries` attempts instead of blocking the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import redis
+
+log = logging.getLogger("declic.stream")
+
+PAYLOAD_FIELD = b"p"
+
+
+def stream_key(prefix: str, name: str) -> str:
+    """The Redis key of a named stream, e.g. "declic:handoff"."""
+    return f"{prefix}:{name}"
+
+
+class StreamPublisher:
+    """Appends records (opaque bytes, usually serialized protobuf) to a stream."""
+
+    def __init__(self, client: redis.Redis, stream: str) -> None:
+        self._client = client
+        self.stream = stream
+
+    def publish(self, payloads: Sequence[bytes]) -> None:
+        """Append all payloads in one round trip; raises on a Redis failure (nothing is lost: retry)."""
+        if not payloads:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for payload in payloads:
+            pipe.xadd(self.stream, {PAYLOAD_FIELD: payload})
+        pipe.execute()
+
+
+class StreamConsumer:
+    """Reads a stream as one member of a consumer group and hands each record to `handle`."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        stream: str,
+        group: str,
+        handle: Callable[[bytes], None],
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+        block_ms: int = 500,
+        claim_idle_ms: int = 10_000,
+        max_deliveries: int = 10,
+    ) -> None:
+        self._client = client
+        self.stream = stream
+        self.group = group
+        self._handle = handle
+        # A name stable across restarts on one host lets a restarted process
+        # take back its own pending records at once.
+        self.consumer = consumer or f"{group}-{socket.gethostname()}"
+        self._batch_size = batch_size
+        self._block_ms = block_ms
+        self._claim_idle_ms = claim_idle_ms
+        self._max_deliveries = max_deliveries
+        self._failures: dict[bytes, int] = {}
+        self._last_claim = 0.0
+
+    def ensure_group(self) -> None:
+        """Create the group at the start of the stream (so nothing published earlier is missed)."""
+        try:
+            self._client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; survives Redis outages by retrying with backoff."""
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                self.ensure_group()
+                while not stop.is_set():
+                    self.poll_once()
+                    backoff = 0.1
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("stream %s unreachable (%s); retrying in %.1fs", self.stream, exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def poll_once(self) -> int:
+        """Process one batch (pending retries first, then new records); return how many succeeded."""
+        now = time.monotonic()
+        if now - self._last_claim > self._claim_idle_ms / 1000:
+            self._last_claim = now
+            self._claim_abandoned()
+        entries = self._read("0", block=False)  # our own pending: retries and post-restart leftovers
+        if not entries:
+            entries = self._read(">", block=True)
+        done = 0
+        failed = False
+        for record_id, fields in entries:
+            payload = fields.get(PAYLOAD_FIELD)
+            if payload is None:  # deleted or foreign entry: nothing to do
+                self._client.xack(self.stream, self.group, record_id)
+                continue
+            try:
+                self._handle(payload)
+            except Exception:  # noqa: BLE001 - one bad record must not stop the others
+                failed = True
+                attempts = self._failures.get(record_id, 0) + 1
+                self._failures[record_id] = attempts
+                log.exception("record %s failed (attempt %d)", record_id.decode(), attempts)
+                if attempts >= self._max_deliveries:
+                    self._dead_letter(record_id, payload)
+                continue
+            self._client.xack(self.stream, self.group, record_id)
+            self._failures.pop(record_id, None)
+            done += 1
+        if failed:
+            time.sleep(min(0.05 * 2 ** min(max(self._failures.values(), default=1), 6), 3.0))
+        return done
+
+    def _read(self, start: str, *, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        response = self._client.xreadgroup(
+            self.group,
+            self.consumer,
+            {self.stream: start},
+            count=self._batch_size,
+            block=self._block_ms if block else None,
+        )
+        if not response:
+            return []
+        _, entries = response[0]
+        return list(entries)
+
+    def _claim_abandoned(self) -> None:
+        """Take over records another consumer of the group read but never acknowledged (it died)."""
+        self._client.xautoclaim(
+            self.stream, self.group, self.consumer, min_idle_time=self._claim_idle_ms, count=self._batch_size
+        )
+
+    def _dead_letter(self, record_id: bytes, payload: bytes) -> None:
+        dead = f"{self.stream}:dead:{self.group}"
+        self._client.xadd(dead, {PAYLOAD_FIELD: payload, b"source_id": record_id})
+        self._client.xack(self.stream, self.group, record_id)
+        self._failures.pop(record_id, None)
+        log.error("record %s moved to %s after %d failures", record_id.decode(), dead, self._max_deliveries)
