@@ -65,3 +65,31 @@ def settings(tmp_path: Path, redis_url: str, unique_id: str) -> Settings:
 @pytest.fixture
 def redis_client(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(settings.redis_url)
+
+
+@pytest.fixture
+def start_service(settings: Settings) -> Iterator:
+    """Start a service in this process on a free port: `start_service("dispatch", clock=...)`.
+
+    Returns (running_server, grpc_channel). Everything is stopped at teardown.
+    """
+    import importlib
+
+    import grpc
+
+    from declic.kit.server import start
+
+    started = []
+
+    def _start(name: str, **overrides: object):
+        module = importlib.import_module(f"services.{name}.main")
+        app = module.bootstrap(settings, **overrides)
+        running = start(app, settings, port=0)
+        channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+        started.append((running, channel))
+        return running, channel
+
+    yield _start
+    for running, channel in reversed(started):
+        channel.close()
+        running.stop(grace=0.5)

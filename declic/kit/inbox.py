@@ -31,5 +31,6 @@ def claim_record(session: Session, table: Table, record_id: str, processed_at: o
         insert(table)
         .values(record_id=record_id, processed_at=processed_at)
         .on_conflict_do_nothing(index_elements=["record_id"])
+        .returning(table.c.record_id)
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).first() is not None

@@ -1,0 +1,1 @@
+"""Dispatch's pure domain: what a message is and how it is rendered. No I/O here."""

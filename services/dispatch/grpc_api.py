@@ -1,0 +1,62 @@
+"""Dispatch's gRPC face: translate protobuf ↔ domain, nothing more."""
+
+from __future__ import annotations
+
+import grpc
+
+from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
+from declic.kit.errors import InvalidArgument
+from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
+from services.dispatch.domain.messages import Message, SendOrder
+from services.dispatch.service import DispatchService
+
+
+def message_to_proto(message: Message) -> dispatch_pb2.Message:
+    return dispatch_pb2.Message(
+        message_id=message.message_id,
+        customer_id=message.customer_id,
+        channel=channel_enum(message.channel),
+        scenario_id=message.scenario_id,
+        firing_id=message.firing_id,
+        address=message.address,
+        subject=message.subject,
+        body=message.body,
+        state=dispatch_pb2.DeliveryState.Value("DELIVERY_STATE_" + message.state.name),
+        created_at=to_timestamp(message.created_at),
+    )
+
+
+class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
+    def __init__(self, service: DispatchService) -> None:
+        self._service = service
+
+    def SendMessage(self, request: dispatch_pb2.SendMessageRequest, context: grpc.ServicerContext):
+        firing = request.firing
+        violations = []
+        if not firing.firing_id:
+            violations.append(("firing.firing_id", "is required"))
+        if not firing.customer_id:
+            violations.append(("firing.customer_id", "is required"))
+        if request.channel == 0:
+            violations.append(("channel", "is required"))
+        if not request.address:
+            violations.append(("address", "is required"))
+        if violations:
+            raise InvalidArgument("", violations)
+        order = SendOrder(
+            firing_id=firing.firing_id,
+            scenario_id=firing.scenario_id,
+            customer_id=firing.customer_id,
+            channel=channel_name(request.channel),
+            address=request.address,
+            template_id=firing.template_id,
+            variables=dict(firing.variables),
+        )
+        message, created = self._service.send(order)
+        return dispatch_pb2.SendMessageResponse(message=message_to_proto(message), created=created)
+
+    def ListMessages(self, request: dispatch_pb2.ListMessagesRequest, context: grpc.ServicerContext):
+        if request.limit < 0:
+            raise InvalidArgument.field("limit", "must be >= 0")
+        messages = self._service.list(request.customer_id, request.limit or 100)
+        return dispatch_pb2.ListMessagesResponse(messages=[message_to_proto(m) for m in messages])

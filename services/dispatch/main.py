@@ -1,0 +1,34 @@
+"""Dispatch's entrypoint: `bootstrap()` wires everything; tests override its arguments."""
+
+from __future__ import annotations
+
+from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
+from declic.kit.clock import Clock, SystemClock
+from declic.kit.config import Settings, load_settings
+from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.logs import configure_logging
+from declic.kit.server import ServiceApp, serve_forever
+from services.dispatch.grpc_api import DispatchServicer
+from services.dispatch.service import DispatchService
+
+NAME = "dispatch"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
+    engine = make_engine(settings, NAME)
+    migrate(engine, NAME, settings)
+    service = DispatchService(UnitOfWork(session_factory(engine)), clock or SystemClock())
+    return ServiceApp(
+        name=NAME,
+        register=lambda server: dispatch_pb2_grpc.add_DispatchServiceServicer_to_server(
+            DispatchServicer(service), server
+        ),
+        service_names=[dispatch_pb2.DESCRIPTOR.services_by_name["DispatchService"].full_name],
+        on_stop=[engine.dispose],
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(NAME, settings.log_level)
+    serve_forever(bootstrap(settings), settings)
