@@ -1,0 +1,3 @@
+from services.arbiter.main import main
+
+main()

@@ -1,0 +1,104 @@
+"""Decisions on one trigger firing: allow on a channel, defer, suppress, or hold out as control.
+
+Pure rules; the atomic reservation against the pressure cap is done by the
+storage adapter (Redis), which calls `decide` with what it counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+class Verdict(Enum):
+    ALLOW = "allow"
+    DEFER = "defer"
+    SUPPRESS = "suppress"
+    CONTROL_GROUP = "control_group"
+
+
+class SuppressReason(Enum):
+    NONE = "none"
+    NO_CONSENT = "no_consent"
+    CAP_REACHED = "cap_reached"
+    COOL_OFF = "cool_off"
+    HIGHER_PRIORITY = "higher_priority"
+    EXCLUDED = "excluded"
+    NO_CHANNEL = "no_channel"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class FiringRequest:
+    """What the arbiter needs to know about one firing."""
+
+    firing_id: str
+    scenario_id: str
+    customer_id: str
+    wanted_channels: tuple[str, ...]
+    contactable_channels: frozenset[str]
+    transactional: bool = False
+
+
+@dataclass(frozen=True)
+class PressurePolicy:
+    """Marketing pressure: at most `cap` marketing messages per person per `window`."""
+
+    cap: int = 3
+    window: timedelta = timedelta(days=7)
+    control_group_percent: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    firing_id: str
+    customer_id: str
+    scenario_id: str
+    verdict: Verdict
+    decided_at: datetime
+    channel: str = ""
+    reason: SuppressReason = SuppressReason.NONE
+    explanation: str = ""
+    defer_until: datetime | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def choose_channel(request: FiringRequest) -> str | None:
+    """The first channel the step wants that the person can be reached on, or None."""
+    for channel in request.wanted_channels:
+        if channel in request.contactable_channels:
+            return channel
+    return None
+
+
+def in_control_group(customer_id: str, scenario_id: str, percent: int) -> bool:
+    """Stable assignment: the same person is always in (or out of) a scenario's control group."""
+    if percent <= 0:
+        return False
+    bucket = int(hashlib.sha256(f"{scenario_id}|{customer_id}".encode()).hexdigest()[:8], 16) % 100
+    return bucket < percent
+
+
+def decide(request: FiringRequest, policy: PressurePolicy, now: datetime, cap_available: bool) -> Decision:
+    """Judge one firing. `cap_available` says whether a slot under the cap could be reserved."""
+
+    def make(verdict: Verdict, **kwargs: object) -> Decision:
+        return Decision(request.firing_id, request.customer_id, request.scenario_id, verdict, now, **kwargs)  # type: ignore[arg-type]
+
+    channel = choose_channel(request)
+    if channel is None:
+        if not request.contactable_channels:
+            return make(Verdict.SUPPRESS, reason=SuppressReason.NO_CONSENT,
+                        explanation="the person cannot be reached on any channel (consent or address missing)")
+        wanted = ", ".join(request.wanted_channels) or "none"
+        return make(Verdict.SUPPRESS, reason=SuppressReason.NO_CHANNEL,
+                    explanation=f"none of the scenario's channels ({wanted}) is open for this person")
+    if in_control_group(request.customer_id, request.scenario_id, policy.control_group_percent):
+        return make(Verdict.CONTROL_GROUP, channel=channel,
+                    explanation=f"held out: control group of {policy.control_group_percent}%")
+    if not request.transactional and not cap_available:
+        return make(Verdict.SUPPRESS, reason=SuppressReason.CAP_REACHED,
+                    explanation=f"cap of {policy.cap} messages per {policy.window.days} days reached")
+    return make(Verdict.ALLOW, channel=channel, explanation=f"allowed on {channel}")

@@ -1,0 +1,59 @@
+"""Arbiter's entrypoint."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from declic.kit.clock import Clock, SystemClock
+from declic.kit.config import Settings, load_settings
+from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.logs import configure_logging
+from declic.kit.redis_client import make_redis
+from declic.kit.server import ServiceApp, serve_forever
+from services.arbiter.domain.decisions import PressurePolicy
+from services.arbiter.grpc_api import ArbiterServicer
+from services.arbiter.pressure import PressureCounter
+from services.arbiter.service import ArbiterService
+
+NAME = "arbiter"
+
+
+class ArbiterSettings(BaseSettings):
+    """Default pressure policy (DECLIC_ARBITER_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="DECLIC_ARBITER_", extra="ignore")
+
+    cap: int = Field(default=3, ge=0, description="Marketing messages per person per window.")
+    window_days: int = Field(default=7, ge=1, description="Length of the pressure window.")
+    control_group_percent: int = Field(default=0, ge=0, le=100, description="Share held out to measure uplift.")
+
+    def policy(self) -> PressurePolicy:
+        return PressurePolicy(self.cap, timedelta(days=self.window_days), self.control_group_percent)
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, policy: PressurePolicy | None = None) -> ServiceApp:
+    engine = make_engine(settings, NAME)
+    migrate(engine, NAME, settings)
+    redis_client = make_redis(settings)
+    service = ArbiterService(
+        UnitOfWork(session_factory(engine)),
+        PressureCounter(redis_client, settings.stream_prefix),
+        clock or SystemClock(),
+        policy or ArbiterSettings().policy(),
+    )
+    return ServiceApp(
+        name=NAME,
+        register=lambda server: arbiter_pb2_grpc.add_ArbiterServiceServicer_to_server(ArbiterServicer(service), server),
+        service_names=[arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"].full_name],
+        on_stop=[engine.dispose, redis_client.close],
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(NAME, settings.log_level)
+    serve_forever(bootstrap(settings), settings)

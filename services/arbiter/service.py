@@ -1,0 +1,43 @@
+"""Arbiter's service layer: one decision per firing, atomic against the pressure cap."""
+
+from __future__ import annotations
+
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from services.arbiter.domain.decisions import Decision, FiringRequest, PressurePolicy, Verdict, decide
+from services.arbiter.pressure import PressureCounter
+from services.arbiter.storage import DecisionRepository
+
+
+class ArbiterService:
+    def __init__(self, uow: UnitOfWork, pressure: PressureCounter, clock: Clock, policy: PressurePolicy) -> None:
+        self._uow = uow
+        self._pressure = pressure
+        self._clock = clock
+        self._policy = policy
+
+    def decide(self, request: FiringRequest) -> Decision:
+        """The decision for this firing; asked again, the first decision is returned unchanged."""
+        with self._uow.begin() as session:
+            existing = DecisionRepository(session).get(request.firing_id)
+        if existing is not None:
+            return existing
+        now = self._clock.now()
+        decision = decide(request, self._policy, now, cap_available=True)
+        if decision.verdict is Verdict.ALLOW and not request.transactional:
+            reserved = self._pressure.reserve(
+                request.customer_id, request.firing_id, now, self._policy.cap, self._policy.window
+            )
+            if not reserved:
+                decision = decide(request, self._policy, now, cap_available=False)
+        with self._uow.begin() as session:
+            repository = DecisionRepository(session)
+            repository.add_once(decision)
+            stored = repository.get(request.firing_id)
+            session.commit()
+        assert stored is not None
+        return stored
+
+    def history(self, customer_id: str, limit: int) -> list[Decision]:
+        with self._uow.begin() as session:
+            return DecisionRepository(session).history(customer_id, limit)
