@@ -1,0 +1,3 @@
+from services.scenario.main import main
+
+main()

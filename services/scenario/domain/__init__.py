@@ -1,0 +1,1 @@
+"""Scenario's pure domain: the catalogue of scenarios and how events make them fire."""

@@ -1,0 +1,56 @@
+"""Scenario's entrypoint: the hand-off consumer, the delivery worker and the gRPC API."""
+
+from __future__ import annotations
+
+from declic.arbiter.v1 import arbiter_pb2_grpc
+from declic.dispatch.v1 import dispatch_pb2_grpc
+from declic.kit.channels import make_channel
+from declic.kit.clock import Clock, SystemClock
+from declic.kit.config import Settings, load_settings
+from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.logs import configure_logging
+from declic.kit.redis_client import make_redis
+from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.stream import StreamConsumer, stream_key
+from declic.profile.v1 import profile_pb2_grpc
+from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
+from services.scenario.delivery import FiringDelivery
+from services.scenario.grpc_api import ScenarioServicer
+from services.scenario.intake import HandoffIntake
+
+NAME = "scenario"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
+    clock = clock or SystemClock()
+    engine = make_engine(settings, NAME)
+    migrate(engine, NAME, settings)
+    uow = UnitOfWork(session_factory(engine))
+    redis_client = make_redis(settings)
+    channels = {peer: make_channel(settings.address(peer)) for peer in ("profile", "arbiter", "dispatch")}
+    consumer = StreamConsumer(
+        redis_client, stream_key(settings.stream_prefix, "handoff"), "scenario", HandoffIntake(uow, clock)
+    )
+    delivery = FiringDelivery(
+        uow,
+        clock,
+        profile_pb2_grpc.ProfileServiceStub(channels["profile"]),
+        arbiter_pb2_grpc.ArbiterServiceStub(channels["arbiter"]),
+        dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"]),
+        timeout=settings.call_timeout_seconds,
+    )
+    return ServiceApp(
+        name=NAME,
+        register=lambda server: scenario_pb2_grpc.add_ScenarioServiceServicer_to_server(
+            ScenarioServicer(uow), server
+        ),
+        service_names=[scenario_pb2.DESCRIPTOR.services_by_name["ScenarioService"].full_name],
+        workers=[consumer, delivery],
+        on_stop=[*(c.close for c in channels.values()), engine.dispose, redis_client.close],
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(NAME, settings.log_level)
+    serve_forever(bootstrap(settings), settings)
