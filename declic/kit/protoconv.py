@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from declic.common.v1 import identity_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from declic.common.v1 import identity_pb2
 
 
 def to_datetime(ts: Timestamp) -> datetime:

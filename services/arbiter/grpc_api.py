@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.arbiter.domain.decisions import Decision, FiringRequest

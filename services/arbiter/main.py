@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.clock import Clock, SystemClock
 from declic.kit.config import Settings, load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory

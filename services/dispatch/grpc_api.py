@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 
+from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.dispatch.domain.messages import Message, SendOrder

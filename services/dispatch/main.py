@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
-
 from declic.kit.clock import Clock, SystemClock
 from declic.kit.config import Settings, load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory

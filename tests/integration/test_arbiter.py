@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import grpc
 import pytest
+
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import identity_pb2, trigger_pb2
-
 from declic.kit.clock import ManualClock
 from services.arbiter.domain.decisions import PressurePolicy
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from declic.common.v1 import identity_pb2, trigger_pb2
-from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+from declic.common.v1 import identity_pb2, trigger_pb2
+from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 
 
 def _request(firing_id: str = "f-1") -> dispatch_pb2.SendMessageRequest:
