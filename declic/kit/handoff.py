@@ -1,0 +1,56 @@
+"""Base for services that consume ingest's hand-off stream.
+
+Parses each HandoffRecord, skips records already processed (inbox, in the
+same transaction as the effect) and calls the method for its kind. A
+service overrides only the kinds it cares about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from declic.ingest.v1 import handoff_pb2
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from declic.kit.inbox import claim_record
+
+
+class HandoffHandler:
+    """Callable given to a StreamConsumer: applies one record exactly once."""
+
+    def __init__(self, uow: UnitOfWork, inbox: Table, clock: Clock) -> None:
+        self._uow = uow
+        self._inbox = inbox
+        self._clock = clock
+
+    def __call__(self, payload: bytes) -> None:
+        record = handoff_pb2.HandoffRecord.FromString(payload)
+        now = self._clock.now()
+        with self._uow.begin() as session:
+            if not claim_record(session, self._inbox, record.record_id, now):
+                return
+            body = record.WhichOneof("body")
+            if body == "accepted_event":
+                self.on_accepted_event(session, record.accepted_event, now)
+            elif body == "customers_merged":
+                self.on_customers_merged(session, record.customers_merged, now)
+            elif body == "customer_split":
+                self.on_customer_split(session, record.customer_split, now)
+            elif body == "customer_erased":
+                self.on_customer_erased(session, record.customer_erased, now)
+            session.commit()
+
+    def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
+        """An event ingest accepted."""
+
+    def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
+        """Customers proved to be one person."""
+
+    def on_customer_split(self, session: Session, split: handoff_pb2.CustomerSplit, now: datetime) -> None:
+        """An operator split a wrong merge."""
+
+    def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
+        """A customer was erased (GDPR): forget them."""

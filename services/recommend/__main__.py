@@ -1,0 +1,3 @@
+from services.recommend.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Recommend's pure domain: ranking products for one customer."""

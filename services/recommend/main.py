@@ -1,0 +1,41 @@
+"""Recommend's entrypoint."""
+
+from __future__ import annotations
+
+from declic.kit.clock import Clock, SystemClock
+from declic.kit.config import Settings, load_settings
+from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.logs import configure_logging
+from declic.kit.redis_client import make_redis
+from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.stream import StreamConsumer, stream_key
+from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
+from services.recommend.grpc_api import RecommendServicer
+from services.recommend.intake import HandoffIntake
+
+NAME = "recommend"
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
+    engine = make_engine(settings, NAME)
+    migrate(engine, NAME, settings)
+    uow = UnitOfWork(session_factory(engine))
+    redis_client = make_redis(settings)
+    consumer = StreamConsumer(
+        redis_client, stream_key(settings.stream_prefix, "handoff"), NAME, HandoffIntake(uow, clock or SystemClock())
+    )
+    return ServiceApp(
+        name=NAME,
+        register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(
+            RecommendServicer(uow), server
+        ),
+        service_names=[recommend_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name],
+        workers=[consumer],
+        on_stop=[engine.dispose, redis_client.close],
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(NAME, settings.log_level)
+    serve_forever(bootstrap(settings), settings)
