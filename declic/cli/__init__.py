@@ -1,0 +1,1 @@
+"""The `declic` console script for operators and marketers."""

@@ -1,0 +1,100 @@
+"""`declic`: start the system, check it, and work with its services from the shell."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import threading
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from declic.kit.config import SERVICES, ConfigError, load_settings
+from declic.stack import Stack, health_status
+
+app = typer.Typer(help="Declic: trigger marketing over gRPC microservices.", no_args_is_help=True)
+console = Console()
+
+# Command groups contributed by services: each module defines register(app).
+COMMAND_MODULES = ("declic.cli.ingest_commands", "declic.cli.profile_commands", "declic.cli.demo")
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def status_table(addresses: dict[str, str]) -> tuple[Table, bool]:
+    table = Table(title="Declic services")
+    table.add_column("service")
+    table.add_column("address")
+    table.add_column("health")
+    healthy = True
+    for name, address in addresses.items():
+        status = health_status(address)
+        healthy &= status == "SERVING"
+        colour = "green" if status == "SERVING" else "red"
+        table.add_row(name, address, f"[{colour}]{status}[/{colour}]")
+    return table, healthy
+
+
+@app.command()
+def status() -> None:
+    """Print each service's gRPC health (exit code 1 unless all are SERVING)."""
+    settings = _settings()
+    table, healthy = status_table({name: settings.address(name) for name in SERVICES})
+    console.print(table)
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
+def run() -> None:
+    """Start the whole system (embedded default: SQLite under ./var, bundled Redis). Ctrl-C stops it."""
+    settings = _settings()
+    stack = Stack(settings, log_dir=settings.var_dir / "logs")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        stack.start_redis_if_needed()
+        stack.start_all()
+        with console.status("starting the six services…"):
+            stack.wait_serving(timeout=90)
+        table, _ = status_table({name: settings.address(name) for name in SERVICES})
+        console.print(table)
+        console.print(f"Logs in {stack.log_dir}. Press Ctrl-C to stop.")
+        while not stopping.wait(1.0):
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    console.print(f"[red]{name} exited ({process.returncode}); see {stack.log_dir}/{name}.log[/red]")
+                    stopping.set()
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        console.print("stopping…")
+        stack.stop_all()
+
+
+@app.command()
+def serve(name: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")) -> None:
+    """Run one service in the foreground (what each Kubernetes pod runs)."""
+    if name not in SERVICES:
+        console.print(f"[red]unknown service {name!r}; choose one of {', '.join(SERVICES)}[/red]")
+        raise typer.Exit(2)
+    importlib.import_module(f"services.{name}.main").main()
+
+
+for module_name in COMMAND_MODULES:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        continue  # that service's commands are not installed in this build
+    module.register(app)
