@@ -44,9 +44,32 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+_used_prefixes: list[str] = []
+
+
 @pytest.fixture
 def unique_id() -> str:
-    return uuid.uuid4().hex[:10]
+    value = uuid.uuid4().hex[:10]
+    _used_prefixes.append(value)
+    return value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    """On PostgreSQL, drop the schemas this session's tests created (they all carry a random prefix)."""
+    yield
+    url = os.environ.get("DECLIC_DATABASE_URL", "")
+    if not url.startswith("postgresql") or not _used_prefixes:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine("postgresql+psycopg://" + url.removeprefix("postgresql://"))
+    with engine.begin() as conn:
+        schemas = conn.execute(text("SELECT nspname FROM pg_namespace")).scalars().all()
+        for schema in schemas:
+            if any(schema[1:].startswith(prefix) for prefix in _used_prefixes):
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 @pytest.fixture
