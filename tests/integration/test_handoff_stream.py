@@ -1,0 +1,106 @@
+"""The durable hand-off on a real Redis and database: outbox → stream → consumer groups."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import MetaData, insert, select
+
+from declic.kit.database import make_engine
+from declic.kit.outbox import OutboxRelay, outbox_table
+from declic.kit.stream import StreamConsumer, StreamPublisher, stream_key
+from tests.conftest import free_port
+
+
+def test_each_group_gets_everything_once_even_when_it_starts_late(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    StreamPublisher(redis_client, stream).publish([b"a", b"b"])
+    seen: dict[str, list[bytes]] = {"early": [], "late": []}
+    early = StreamConsumer(redis_client, stream, "early", seen["early"].append, block_ms=10)
+    early.ensure_group()
+    early.poll_once()
+    StreamPublisher(redis_client, stream).publish([b"c"])
+    early.poll_once()
+    late = StreamConsumer(redis_client, stream, "late", seen["late"].append, block_ms=10)  # was down until now
+    late.ensure_group()
+    late.poll_once()
+    late.poll_once()
+    assert seen == {"early": [b"a", b"b", b"c"], "late": [b"a", b"b", b"c"]}
+
+
+def test_failed_record_is_retried_then_dead_lettered(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    StreamPublisher(redis_client, stream).publish([b"poison", b"fine"])
+    handled: list[bytes] = []
+
+    def handle(payload: bytes) -> None:
+        if payload == b"poison":
+            raise ValueError("cannot apply")
+        handled.append(payload)
+
+    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
+    consumer.ensure_group()
+    for _ in range(5):
+        consumer.poll_once()
+    assert handled == [b"fine"]
+    dead = redis_client.xrange(f"{stream}:dead:g")
+    assert [fields[b"p"] for _, fields in dead] == [b"poison"]
+    assert redis_client.xpending(stream, "g")["pending"] == 0
+
+
+def test_a_dead_consumers_records_are_taken_over(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    StreamPublisher(redis_client, stream).publish([b"x"])
+    crashed = StreamConsumer(redis_client, stream, "g", lambda p: (_ for _ in ()).throw(SystemError()),
+                             consumer="pod-1", block_ms=10)
+    crashed.ensure_group()
+    redis_client.xreadgroup("g", "pod-1", {stream: ">"}, count=10)  # read, then the pod died before acking
+    got: list[bytes] = []
+    survivor = StreamConsumer(redis_client, stream, "g", got.append, consumer="pod-2", block_ms=10, claim_idle_ms=0)
+    survivor.poll_once()
+    survivor.poll_once()
+    assert got == [b"x"]
+
+
+def test_outbox_relay_publishes_in_order_and_empties_the_table(settings, redis_client) -> None:
+    engine = make_engine(settings, "kit")
+    metadata = MetaData()
+    table = outbox_table(metadata)
+    metadata.create_all(engine)
+    stream = stream_key(settings.stream_prefix, "handoff")
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"stream": stream, "payload": f"r{i}".encode()} for i in range(2500)])
+    relay = OutboxRelay(engine, table, redis_client, batch_size=1000)
+    assert [relay.relay_once() for _ in range(4)] == [1000, 1000, 500, 0]
+    payloads = [fields[b"p"] for _, fields in redis_client.xrange(stream)]
+    assert payloads == [f"r{i}".encode() for i in range(2500)]
+    with engine.begin() as conn:
+        assert conn.execute(select(table)).first() is None
+    engine.dispose()
+
+
+def test_rows_stay_in_the_outbox_while_redis_is_down(settings, redis_client) -> None:
+    engine = make_engine(settings, "kit")
+    metadata = MetaData()
+    table = outbox_table(metadata)
+    metadata.create_all(engine)
+    stream = stream_key(settings.stream_prefix, "handoff")
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"stream": stream, "payload": b"kept"}])
+    down = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    with pytest.raises(redis.ConnectionError):
+        OutboxRelay(engine, table, down).relay_once()
+    stop = threading.Event()
+    worker = threading.Thread(target=OutboxRelay(engine, table, down).run, args=(stop,))
+    worker.start()  # the loop survives the outage instead of dying
+    stop.wait(0.3)
+    stop.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert OutboxRelay(engine, table, redis_client).relay_once() == 1  # Redis is back: delivered
+    assert [fields[b"p"] for _, fields in redis_client.xrange(stream)] == [b"kept"]
+    engine.dispose()
