@@ -7,9 +7,10 @@ the engine, the schema and the version table come from `kit.database.migrate`.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import MetaData
 
 
-def run_migrations(target_metadata: object = None) -> None:
+def run_migrations(target_metadata: MetaData | None = None) -> None:
     """Run the pending migrations of the service that called `kit.database.migrate`."""
     config = context.config
     engine = config.attributes["engine"]

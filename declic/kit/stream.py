@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import redis
 
@@ -140,7 +141,7 @@ class StreamConsumer:
         )
         if not response:
             return []
-        _, entries = response[0]
+        _, entries = cast(list, response)[0]  # RESP2 shape: [[stream, entries]]
         return list(entries)
 
     def _claim_abandoned(self) -> None:
