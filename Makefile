@@ -5,14 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP_DEPS := $(VENV)/.deps-installed
-STAMP_LIGHTFM := $(VENV)/.lightfm-installed
 STAMP_STUBS := gen/.stubs-generated
 PROTOS := $(shell find protos -name '*.proto')
 BUF := node_modules/.bin/buf
 
 .PHONY: setup run demo test test-unit test-integration test-e2e bench lint stubs clean
 
-setup: $(STAMP_DEPS) $(STAMP_LIGHTFM) $(STAMP_STUBS)
+setup: $(STAMP_DEPS) $(STAMP_STUBS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +19,6 @@ $(VENV)/bin/python:
 $(STAMP_DEPS): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'
-	touch $@
-
-# LightFM 1.17 has no wheel for this Python and its sdist needs its build
-# requirements already present (see README, "LightFM").
-$(STAMP_LIGHTFM): $(STAMP_DEPS)
-	$(PIP) install --quiet numpy scipy setuptools wheel cython
-	$(PIP) install --quiet --no-build-isolation lightfm==1.17
 	touch $@
 
 $(STAMP_STUBS): $(PROTOS) $(STAMP_DEPS)
