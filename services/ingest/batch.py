@@ -1,0 +1,198 @@
+"""One batch in one transaction: de-duplicate, resolve identities, store events and hand them off.
+
+Everything is set-based: a handful of statements per batch whatever its size.
+Concurrency across replicas rests on the database: the events' primary key
+refuses a second copy of the same (source, event_id), the identifiers' primary
+key a second owner, and merges lock the customers they touch. Any of those
+conflicts rolls the batch back and the service runs it again from a fresh
+snapshot (then the other writer's events are seen as duplicates).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from declic.kit.identifiers import identifier_hash
+from services.ingest import handoff
+from services.ingest.domain.identity import IdentityGraph, IdentityPolicy, Resolution
+from services.ingest.storage.repository import IngestRepository
+from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent, stats_reason
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+ERASED_REASON = "belongs to an erased person (right to erasure): not accepted again"
+
+
+@dataclass
+class Outcome:
+    """What happened to one event of the batch."""
+
+    status: str
+    customer_id: str = ""
+    new_customer: bool = False
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duplicate_of: int | None = None
+    """For a repeat inside the batch: the index of its first copy."""
+
+
+def new_customer_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class BatchWriter:
+    """Applies validated events to the database within the caller's transaction."""
+
+    repository: IngestRepository
+    policy: IdentityPolicy
+    stream: str
+    now: datetime
+    new_id: Callable[[], str] = new_customer_id
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    _records: list[bytes] = field(default_factory=list)
+
+    def apply(self, events: list[ValidatedEvent]) -> dict[int, Outcome]:
+        """Apply the batch; returns an outcome per event index (rejected events included)."""
+        fresh = self._deduplicate([e for e in events if e.ok])
+        fresh = self._refuse_erased(fresh)
+        graph = IdentityGraph(self.policy, self.new_id)
+        wanted = sorted({i for e in fresh for i in e.identifiers})
+        owners, states, pairs = self.repository.load_identity(wanted)
+        graph.load(owners, states, pairs)
+        preexisting = set(graph.customers)
+        known_products = self._known_products(fresh)
+        event_rows, merge_audit, refusals = [], [], []
+        for event in fresh:
+            outcome = Outcome(ACCEPTED, warnings=list(event.warnings))
+            if event.kind not in CATALOGUE_KINDS:
+                resolution = graph.resolve(event.identifiers, self.now)
+                self._merged(resolution, event, merge_audit)
+                refusals.extend(_refusal_rows(resolution, event, self.now))
+                outcome.customer_id, outcome.new_customer = resolution.customer_id, resolution.new_customer
+                outcome.warnings.extend(resolution.warnings)
+            outcome.warnings.extend(f"unknown_product:{p}" for p in event.product_ids if p not in known_products)
+            self.outcomes[event.index] = outcome
+            payload = event.event.SerializeToString()
+            event_rows.append((event.event.source, event.event.event_id, outcome.customer_id or None, event.kind,
+                               event.event_time, self.now, payload))
+            self._records.append(handoff.accepted_event(event.event, outcome.customer_id, outcome.new_customer,
+                                                        outcome.warnings, self.now))
+        for event in events:
+            if not event.ok:
+                self.outcomes[event.index] = Outcome(REJECTED, errors=list(event.errors))
+        self._persist_identity(graph, preexisting)
+        event_rows.sort(key=lambda row: (row[0], row[1]))  # one lock order for every writer
+        self.repository.add_events(event_rows)
+        self.repository.add_merge_audit(merge_audit)
+        self.repository.add_refusals(refusals)
+        self.repository.upsert_products(_product_rows(fresh))
+        self.repository.add_outbox(self.stream, self._records)
+        self._finish_duplicates()
+        return self.outcomes
+
+    def _deduplicate(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
+        """Drop events already received (earlier, or earlier in this batch): they are answered duplicate."""
+        stored = self.repository.known_events([e.key for e in events])
+        first_in_batch: dict[tuple[str, str], int] = {}
+        fresh = []
+        for event in events:
+            if event.key in stored:
+                self.outcomes[event.index] = Outcome(DUPLICATE, customer_id=stored[event.key] or "")
+            elif event.key in first_in_batch:
+                self.outcomes[event.index] = Outcome(DUPLICATE, duplicate_of=first_in_batch[event.key])
+            else:
+                first_in_batch[event.key] = event.index
+                fresh.append(event)
+        return fresh
+
+    def _refuse_erased(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
+        hashes = {identifier_hash(kind, value): (kind, value) for e in events for kind, value in e.identifiers}
+        suppressed = self.repository.suppressed_among(sorted(hashes)) if hashes else set()
+        if not suppressed:
+            return events
+        kept = []
+        for event in events:
+            erased = [position for position, (kind, value) in enumerate(event.identifiers)
+                      if identifier_hash(kind, value) in suppressed]
+            if erased:
+                errors = [(f"identifiers[{position}].value", ERASED_REASON) for position in erased]
+                self.outcomes[event.index] = Outcome(REJECTED, errors=errors)
+            else:
+                kept.append(event)
+        return kept
+
+    def _known_products(self, events: list[ValidatedEvent]) -> set[str]:
+        wanted = {p for e in events for p in e.product_ids}
+        if not wanted:
+            return set()
+        in_batch = {e.event.product_upsert.product_id for e in events if e.kind == "product_upsert"}
+        return self.repository.known_products(wanted - in_batch) | in_batch
+
+    def _merged(self, resolution: Resolution, event: ValidatedEvent, audit: list[dict]) -> None:
+        for merge in resolution.merges:
+            record_id = handoff.merge_record_id(merge.survivor_id, merge.merged_ids)
+            self._records.append(handoff.customers_merged(merge.survivor_id, merge.merged_ids,
+                                                          event.event.event_id, self.now))
+            audit.append({"record_id": record_id, "survivor_id": merge.survivor_id,
+                          "merged_ids": " ".join(merge.merged_ids), "cause_source": event.event.source,
+                          "cause_event_id": event.event.event_id, "merged_at": self.now})
+
+    def _persist_identity(self, graph: IdentityGraph, preexisting: set[str]) -> None:
+        self.repository.lock_customers(
+            c for m in graph.merges for c in (m.survivor_id, *m.merged_ids) if c in preexisting
+        )
+        self.repository.add_customers([
+            (c.customer_id, c.created_at, None if graph.find(c.customer_id) == c.customer_id
+             else graph.find(c.customer_id))
+            for c in graph.created
+        ])
+        for merge in graph.merges:  # in order: each one also re-points what earlier ones moved
+            self.repository.merge(merge.survivor_id, merge.merged_ids)
+        self.repository.add_identifiers(sorted(
+            (kind, value, graph.find(owner), self.now) for (kind, value), owner in graph.attached.items()
+        ))
+
+    def _finish_duplicates(self) -> None:
+        """Repeats inside the batch get the customer of their first copy."""
+        for outcome in self.outcomes.values():
+            if outcome.duplicate_of is not None:
+                outcome.customer_id = self.outcomes[outcome.duplicate_of].customer_id
+
+    def stats(self, events: list[ValidatedEvent]) -> Counter[tuple[str, str, str]]:
+        """Counts by (source, status, reason); a rejected event counts once under each distinct reason."""
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for event in events:
+            outcome = self.outcomes[event.index]
+            source = event.event.source if event.event.source and len(event.event.source) <= 64 else "(invalid)"
+            if outcome.status == REJECTED:
+                for reason in sorted({stats_reason(path, why) for path, why in outcome.errors}):
+                    counts[(source, REJECTED, reason)] += 1
+            else:
+                counts[(source, outcome.status, "")] += 1
+        return counts
+
+
+def _refusal_rows(resolution: Resolution, event: ValidatedEvent, now: datetime) -> list[dict]:
+    return [
+        {"reason": refusal.reason, "customer_ids": " ".join(refusal.customer_ids),
+         "identifier_type": refusal.identifier_type, "cause_source": event.event.source,
+         "cause_event_id": event.event.event_id, "refused_at": now}
+        for refusal in resolution.refusals
+    ]
+
+
+def _product_rows(events: list[ValidatedEvent]) -> list[dict]:
+    latest: dict[str, dict] = {}
+    for event in events:
+        if event.kind != "product_upsert" or event.event_time is None:
+            continue
+        product = event.event.product_upsert
+        row = {"product_id": product.product_id, "name": product.name, "category": product.category,
+               "deleted": product.deleted, "updated_at": event.event_time, "payload": product.SerializeToString()}
+        if product.product_id not in latest or latest[product.product_id]["updated_at"] <= event.event_time:
+            latest[product.product_id] = row
+    return [latest[key] for key in sorted(latest)]

@@ -1,0 +1,135 @@
+"""Ingest's service layer: validate, then apply each batch in one transaction (retried on conflicts)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
+
+from declic.common.v1 import event_pb2
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.ingest import handoff
+from services.ingest.batch import BatchWriter, Outcome, new_customer_id
+from services.ingest.domain.identity import Identifier, IdentityPolicy
+from services.ingest.settings import IngestSettings
+from services.ingest.storage.repository import ConcurrentChange, IngestRepository
+from services.ingest.validation import EventValidator
+
+log = logging.getLogger("declic.ingest")
+
+ATTEMPTS = 6
+STATS_SHARDS = 8
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    from_customer_id: str
+    new_customer_id: str
+    identifiers: list[Identifier]
+
+
+class IngestService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, stream: str, default_region: str,
+                 settings: IngestSettings, on_commit: Callable[[], None] = lambda: None) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._stream = stream
+        self._settings = settings
+        self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
+        self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
+        self._on_commit = on_commit
+        self._local = threading.local()
+
+    @property
+    def settings(self) -> IngestSettings:
+        return self._settings
+
+    def ingest(self, events: Sequence[event_pb2.Event]) -> list[Outcome]:
+        """Validate and apply `events`; one outcome per event, in order. Field paths are relative to each event."""
+        now = self._clock.now()
+        validated = [self._validator.validate(index, event, now) for index, event in enumerate(events)]
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self._uow.begin() as session:
+                    writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now)
+                    outcomes = writer.apply(validated)
+                    IngestRepository(session).add_stats(writer.stats(validated), random.randrange(STATS_SHARDS))
+                    session.commit()
+                break
+            except (ConcurrentChange, DBAPIError) as exc:
+                if isinstance(exc, DBAPIError) and not _is_conflict(exc):
+                    raise
+                if attempt == ATTEMPTS:
+                    raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
+                log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        self._on_commit()
+        return [outcomes[index] for index in range(len(events))]
+
+    def stats(self, source: str) -> list[tuple[str, str, str, int]]:
+        with self._uow.begin() as session:
+            return IngestRepository(session).stats(source)
+
+    def split(self, customer_id: str, identifiers: Sequence[Identifier], reason: str) -> SplitResult:
+        """Move `identifiers` of `customer_id` to a new customer, and keep the two apart from now on."""
+        if not identifiers:
+            raise InvalidArgument.field("identifiers", "at least one identifier is required")
+        now = self._clock.now()
+        with self._uow.begin() as session:
+            repository = IngestRepository(session)
+            current = repository.current_customer(customer_id)
+            if current is None:
+                raise NotFound(f"customer {customer_id} not found")
+            repository.lock_customers([current])
+            held = set(repository.customer_identifiers(current))
+            foreign = [i for i in identifiers if i not in held]
+            if foreign:
+                raise InvalidArgument("", [(f"identifiers[{list(identifiers).index(i)}]",
+                                            f"is not an identifier of customer {current}") for i in foreign])
+            if held <= set(identifiers):
+                raise FailedPrecondition("a split must leave at least one identifier to the customer")
+            new_id = new_customer_id()
+            moved = sorted(set(identifiers))
+            repository.add_customers([(new_id, now, None)])
+            repository.move_identifiers(moved, new_id)
+            repository.add_split_pair(current, new_id)
+            repository.add_split_audit({
+                "record_id": handoff.split_record_id(current, new_id), "from_customer_id": current,
+                "new_customer_id": new_id, "identifiers": "\n".join(f"{k}:{v}" for k, v in moved),
+                "reason": reason, "split_at": now,
+            })
+            repository.add_outbox(self._stream, [handoff.customer_split(current, new_id, moved, now)])
+            session.commit()
+        self._on_commit()
+        return SplitResult(current, new_id, moved)
+
+    def identifiers_of(self, customer_id: str) -> tuple[str, list[Identifier]]:
+        """The current id of `customer_id` (after merges) and its identifiers."""
+        with self._uow.begin() as session:
+            repository = IngestRepository(session)
+            current = repository.current_customer(customer_id)
+            if current is None:
+                raise NotFound(f"customer {customer_id} not found")
+            return current, repository.customer_identifiers(current)
+
+    def audit(self, customer_id: str, limit: int) -> tuple[list, list]:
+        """Recent merges (of `customer_id` when given) and recent refused merges."""
+        with self._uow.begin() as session:
+            repository = IngestRepository(session)
+            return repository.list_merges(customer_id, limit), repository.list_refusals(limit)
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    """Unique violation, deadlock or serialization failure: another writer won; the batch can be replayed."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in {"23505", "40P01", "40001"}:
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)

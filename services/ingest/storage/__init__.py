@@ -1,0 +1,1 @@
+"""Ingest's tables and the repository that reads and writes them in set-based statements."""

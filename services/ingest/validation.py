@@ -1,0 +1,201 @@
+"""Walk an incoming `Event`, check every rule and normalise it in place.
+
+The rules themselves are pure (`domain/rules.py`); this module knows the
+protobuf shapes and builds the field paths ("order.lines[0].quantity") the
+client sees next to each reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from declic.common.v1 import event_pb2, identity_pb2
+from services.ingest.domain import rules
+from services.ingest.domain.identity import Identifier
+from services.ingest.domain.rules import RuleViolation
+
+IDENTIFIER_TYPE_NAMES = {
+    value: name.removeprefix("IDENTIFIER_TYPE_").lower()
+    for name, value in identity_pb2.IdentifierType.items()
+    if value != identity_pb2.IDENTIFIER_TYPE_UNSPECIFIED
+}
+CATALOGUE_KINDS = frozenset({"product_upsert"})
+MAX_CONTEXT_ENTRIES = 50
+MAX_TEXT = 1000
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@dataclass
+class ValidatedEvent:
+    """An event after validation: normalised in place, or with the reasons it is refused."""
+
+    index: int
+    event: event_pb2.Event
+    kind: str = ""
+    identifiers: list[Identifier] = field(default_factory=list)
+    event_time: datetime | None = None
+    product_ids: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.event.source, self.event.event_id
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def stats_reason(field_path: str, description: str) -> str:
+    """The reason counted in the stats: the path without indices and the description without details."""
+    return f"{_INDEX.sub('[]', field_path)}: {description.split(' (')[0]}"
+
+
+class EventValidator:
+    """Checks events against the rules of their type; `default_region` reads national phone numbers."""
+
+    def __init__(self, default_region: str, max_future: timedelta) -> None:
+        self._region = default_region
+        self._max_future = max_future
+
+    def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
+        """Validate and normalise `event` (modified in place). Field paths are relative to the event."""
+        result = ValidatedEvent(index, event, kind=event.WhichOneof("payload") or "")
+        check = _Checker(result.errors)
+        check.apply("source", rules.check_source, event.source)
+        check.apply("event_id", rules.check_event_id, event.event_id)
+        if event.HasField("event_time"):
+            result.event_time = event.event_time.ToDatetime(tzinfo=UTC)
+        check.apply("event_time", rules.check_event_time, result.event_time, received_at, self._max_future)
+        if len(event.context) > MAX_CONTEXT_ENTRIES:
+            check.fail("context", f"must have at most {MAX_CONTEXT_ENTRIES} entries")
+        self._identifiers(event, result, check)
+        if not result.kind:
+            check.fail("payload", "one of identify, page_view, product_view, cart_change, order, "
+                       "product_upsert, message_engagement is required")
+        else:
+            getattr(self, f"_{result.kind}")(getattr(event, result.kind), result, check)
+        return result
+
+    def _identifiers(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker) -> None:
+        if not event.identifiers and result.kind and result.kind not in CATALOGUE_KINDS:
+            check.fail("identifiers", "at least one identifier is required")
+        for position, identifier in enumerate(event.identifiers):
+            kind = IDENTIFIER_TYPE_NAMES.get(identifier.type)
+            if kind is None:
+                check.fail(f"identifiers[{position}].type", "is required")
+                continue
+            value = check.apply(f"identifiers[{position}].value", rules.normalise_identifier,
+                                kind, identifier.value, self._region)
+            if value is not None:
+                identifier.value = value
+                result.identifiers.append((kind, value))
+
+    def _identify(self, identify: event_pb2.Identify, result: ValidatedEvent, check: _Checker) -> None:
+        if identify.birth_date:
+            check.apply("identify.birth_date", rules.check_birth_date, identify.birth_date)
+        if identify.locale:
+            locale = check.apply("identify.locale", rules.check_locale, identify.locale)
+            if locale:
+                identify.locale = locale
+        if identify.timezone:
+            check.apply("identify.timezone", rules.check_timezone, identify.timezone)
+        for position, consent in enumerate(identify.consents):
+            path = f"identify.consents[{position}]"
+            if consent.channel == identity_pb2.CHANNEL_UNSPECIFIED:
+                check.fail(f"{path}.channel", "is required")
+            if consent.state == identity_pb2.CONSENT_STATE_UNSPECIFIED:
+                check.fail(f"{path}.state", "is required")
+        for key, value in identify.attributes.items():
+            if len(value) > MAX_TEXT:
+                check.fail(f"identify.attributes[{key!r}]", f"must be at most {MAX_TEXT} characters")
+
+    def _page_view(self, page_view: event_pb2.PageView, result: ValidatedEvent, check: _Checker) -> None:
+        check.apply("page_view.url", rules.check_url, page_view.url)
+
+    def _product_view(self, view: event_pb2.ProductView, result: ValidatedEvent, check: _Checker) -> None:
+        check.apply("product_view.product_id", rules.check_required_id, view.product_id)
+
+    def _cart_change(self, cart: event_pb2.CartChange, result: ValidatedEvent, check: _Checker) -> None:
+        check.apply("cart_change.cart_id", rules.check_required_id, cart.cart_id)
+        if cart.action == event_pb2.CART_ACTION_UNSPECIFIED:
+            check.fail("cart_change.action", "is required")
+        elif cart.action != event_pb2.CART_ACTION_CLEAR:
+            if check.apply("cart_change.product_id", rules.check_required_id, cart.product_id):
+                result.product_ids.append(cart.product_id)
+            check.apply("cart_change.quantity", rules.check_quantity, cart.quantity)
+        if cart.HasField("unit_price"):
+            check.money("cart_change.unit_price", cart.unit_price)
+
+    def _order(self, order: event_pb2.Order, result: ValidatedEvent, check: _Checker) -> None:
+        check.apply("order.order_id", rules.check_required_id, order.order_id)
+        if order.kind == event_pb2.ORDER_KIND_UNSPECIFIED:
+            order.kind = event_pb2.ORDER_KIND_PURCHASE  # documented default
+        if order.kind == event_pb2.ORDER_KIND_RETURN and order.original_order_id:
+            check.apply("order.original_order_id", rules.check_required_id, order.original_order_id)
+        if not order.lines:
+            check.fail("order.lines", "at least one line is required")
+        currencies: set[str] = set()
+        for position, line in enumerate(order.lines):
+            path = f"order.lines[{position}]"
+            if check.apply(f"{path}.product_id", rules.check_required_id, line.product_id):
+                result.product_ids.append(line.product_id)
+            check.apply(f"{path}.quantity", rules.check_quantity, line.quantity)
+            if not line.HasField("unit_price"):
+                check.fail(f"{path}.unit_price", "is required")
+            else:
+                currencies.add(check.money(f"{path}.unit_price", line.unit_price))
+            if line.HasField("discount"):
+                currencies.add(check.money(f"{path}.discount", line.discount))
+        for name in ("discount", "total"):
+            if order.HasField(name):
+                currencies.add(check.money(f"order.{name}", getattr(order, name)))
+        currencies.discard("")
+        if len(currencies) > 1:
+            check.fail("order", f"all amounts must be in one currency (found {', '.join(sorted(currencies))})")
+
+    def _product_upsert(self, product: event_pb2.ProductUpsert, result: ValidatedEvent, check: _Checker) -> None:
+        check.apply("product_upsert.product_id", rules.check_required_id, product.product_id)
+        if not product.deleted and not product.name.strip():
+            check.fail("product_upsert.name", "is required (unless deleted)")
+        if product.HasField("price"):
+            check.money("product_upsert.price", product.price)
+
+    def _message_engagement(self, engagement: event_pb2.MessageEngagement, result: ValidatedEvent,
+                            check: _Checker) -> None:
+        check.apply("message_engagement.message_id", rules.check_required_id, engagement.message_id)
+        if engagement.channel == identity_pb2.CHANNEL_UNSPECIFIED:
+            check.fail("message_engagement.channel", "is required")
+        if engagement.kind == event_pb2.ENGAGEMENT_KIND_UNSPECIFIED:
+            check.fail("message_engagement.kind", "is required")
+
+
+class _Checker:
+    """Collects (field, reason) pairs while rules run."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+
+    def fail(self, path: str, reason: str) -> None:
+        self.errors.append((path, reason))
+
+    def apply(self, path: str, rule, *args):  # type: ignore[no-untyped-def]
+        """Run `rule(*args)`; on a violation record it under `path` and return None."""
+        try:
+            value = rule(*args)
+        except RuleViolation as exc:
+            self.errors.append((path, str(exc)))
+            return None
+        return True if value is None else value
+
+    def money(self, path: str, money) -> str:  # type: ignore[no-untyped-def]
+        """Check an amount (>= 0) and its currency (normalised in place); return the currency or ""."""
+        self.apply(path, rules.check_amount, money.units, money.nanos)
+        currency = self.apply(f"{path}.currency_code", rules.normalise_currency, money.currency_code)
+        if currency:
+            money.currency_code = currency
+            return str(currency)
+        return ""
