@@ -1,0 +1,1 @@
+"""Profile's pure domain: identifiers, consents, contactability and the computed attributes. No I/O here."""

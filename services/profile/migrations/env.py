@@ -1,0 +1,3 @@
+from declic.kit.migrations import run_migrations
+
+run_migrations()

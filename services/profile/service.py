@@ -1,0 +1,155 @@
+"""Profile's service layer: the call-center summary, lookups, GDPR export and erasure."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from declic.ingest.v1 import handoff_pb2
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from declic.kit.errors import InvalidArgument, NotFound
+from declic.kit.protoconv import to_timestamp
+from services.profile.domain.computed import appetences_now, compute_attributes, effective_timezone, preferred_channel
+from services.profile.domain.contactability import contactability_by_channel
+from services.profile.domain.identifiers import InvalidIdentifier, normalise_identifier
+from services.profile.domain.orders import OrderStats, to_epoch
+from services.profile.domain.rules import ProfileRules
+from services.profile.domain.summary import ProfileSummary
+from services.profile.storage.customers import CustomerRepository
+from services.profile.storage.erasure import ErasureRepository
+from services.profile.storage.facts import FactRepository
+from services.profile.storage.tables import ERASED
+
+
+class ProfileService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules, *, default_region: str,
+                 handoff_stream: str) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._rules = rules
+        self._default_region = default_region
+        self._handoff_stream = handoff_stream
+
+    # --- reading -------------------------------------------------------------------------------
+    def get(self, customer_id: str, as_of: datetime | None = None) -> ProfileSummary:
+        """The summary of a customer (a merged-away id gives its survivor)."""
+        with self._uow.begin() as session:
+            return self._summary(session, self._surviving(session, customer_id), as_of or self._clock.now())
+
+    def lookup(self, id_type: str, raw_value: str, as_of: datetime | None = None) -> ProfileSummary:
+        """"Who is calling?": by any identifier in any usual format."""
+        value = self.normalise(id_type, raw_value)
+        with self._uow.begin() as session:
+            owner = CustomerRepository(session).find_by_identifier(id_type, value)
+            if owner is None:
+                raise NotFound(f"no customer with {id_type.replace('_', ' ')} {value} (as normalised)")
+            return self._summary(session, self._surviving(session, owner), as_of or self._clock.now())
+
+    def normalise(self, id_type: str, raw_value: str) -> str:
+        try:
+            return normalise_identifier(id_type, raw_value, self._default_region)
+        except InvalidIdentifier as exc:
+            raise InvalidArgument.field("identifier.value", str(exc)) from None
+
+    def _surviving(self, session: Session, customer_id: str) -> str:
+        if not customer_id:
+            raise InvalidArgument.field("customer_id", "is required")
+        found = CustomerRepository(session).resolve(customer_id)
+        if found is None:
+            raise NotFound(f"no customer {customer_id}")
+        if found[1] == ERASED:
+            raise NotFound(f"customer {customer_id} was erased (GDPR)")
+        return found[0]
+
+    def _summary(self, session: Session, customer_id: str, as_of: datetime) -> ProfileSummary:
+        customers, facts, rules = CustomerRepository(session), FactRepository(session), self._rules
+        row = customers.row(customer_id)
+        identifiers = customers.identifiers_of(customer_id)
+        attributes = json.loads(row.attributes)
+        consents = customers.consents_of(customer_id)
+        contactability = list(contactability_by_channel(identifiers, attributes, consents,
+                                                        customers.blocks_of(customer_id)).values())
+        stats = OrderStats(row.order_count, row.first_order_ts, row.last_order_ts, row.monetary_cents,
+                           row.discounted_order_count, row.currency)
+        as_of_ts = to_epoch(as_of)
+        window_start = to_epoch(as_of - timedelta(days=rules.rfm.window_days))
+        window_orders, window_cents = facts.window_figures(customer_id, window_start, as_of_ts) if (
+            stats.order_count) else (0, 0)
+        stage, rfm, explanations = compute_attributes(stats, window_orders, window_cents, as_of, rules)
+        preferred, preferred_why = preferred_channel(facts.engagement_of(customer_id), contactability)
+        timezone, timezone_why = effective_timezone(row.timezone, identifiers, rules.default_timezone)
+        explanations.update(preferred_channel=preferred_why, timezone=timezone_why,
+                            locale="given by the person (identify)" if row.locale else "unknown: never given",
+                            appetences=f"decayed sums (half-life {rules.appetence.half_life_days:g} days) of views "
+                                       f"×{rules.appetence.view_weight:g}, cart adds ×{rules.appetence.cart_weight:g},"
+                                       f" purchases ×{rules.appetence.purchase_weight:g}")
+        for state in contactability:
+            explanations[f"contactability.{state.channel}"] = state.reason
+        return ProfileSummary(
+            customer_id=customer_id, identifiers=identifiers, first_name=row.first_name, last_name=row.last_name,
+            birth_date=row.birth_date, locale=row.locale, timezone=timezone, attributes=attributes,
+            consents=[consents[channel] for channel in sorted(consents)], contactability=contactability,
+            created_at=row.first_seen_at, stats=stats, lifecycle_stage=stage, rfm=rfm,
+            appetences=appetences_now(facts.appetence_scores(customer_id, as_of_ts,
+                                                             rules.appetence.half_life_days)),
+            preferred_channel=preferred, last_orders=facts.last_orders(customer_id, rules.last_orders_shown),
+            explanations=explanations,
+        )
+
+    # --- GDPR ----------------------------------------------------------------------------------
+    def export(self, customer_id: str) -> dict[str, Any]:
+        """Everything held about the person (GDPR Art. 15/20), as JSON-ready data."""
+        now = self._clock.now()
+        with self._uow.begin() as session:
+            surviving = self._surviving(session, customer_id)
+            customers, facts = CustomerRepository(session), FactRepository(session)
+            row = dict(customers.row(surviving)._mapping)
+            row["attributes"] = json.loads(row["attributes"])
+            row.pop("field_times")
+            history = [
+                {**consent.__dict__, "recorded_at": recorded_at, "origin": origin}
+                for consent, recorded_at, origin in customers.consent_history_of(surviving)
+            ]
+            data = {
+                "exported_at": now,
+                "customer": row,
+                "identifiers": [{"type": t, "value": v} for t, v in customers.identifiers_of(surviving)],
+                "consents": [c.__dict__ for c in customers.consents_of(surviving).values()],
+                "consent_history": history,
+                "blocked_addresses": [{"channel": c, "address": a, "reason": r}
+                                      for (c, a), r in customers.blocks_of(surviving).items()],
+                "orders": facts.orders_of(surviving),
+                "engagement": facts.engagement_of(surviving),
+                "appetences": [{"dimension": d, "value": v, "score": s} for d, v, s in
+                               facts.appetence_scores(surviving, to_epoch(now), self._rules.appetence.half_life_days)],
+            }
+        return json.loads(json.dumps(data, default=_json_default))
+
+    def erase(self, customer_id: str) -> list[str]:
+        """Erase the person; keep hashes of their identifiers; tell every service through the hand-off."""
+        now = self._clock.now()
+        with self._uow.begin() as session:
+            surviving = self._surviving(session, customer_id)
+            erasure = ErasureRepository(session)
+            hashes = erasure.erase(surviving, (), now)
+            record = handoff_pb2.HandoffRecord(
+                record_id=f"profile-erase-{surviving}", recorded_at=to_timestamp(now),
+                customer_erased=handoff_pb2.CustomerErased(customer_id=surviving, identifier_hashes=hashes),
+            )
+            erasure.enqueue(self._handoff_stream, record.SerializeToString())
+            session.commit()
+        return hashes
+
+    def consent_history(self, customer_id: str) -> list[Any]:
+        with self._uow.begin() as session:
+            return CustomerRepository(session).consent_history_of(self._surviving(session, customer_id))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot export {type(value).__name__}")

@@ -1,0 +1,168 @@
+"""Applying the hand-off from ingest: each record once (inbox), in the same transaction as its effect."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy.orm import Session
+
+from declic.ingest.v1 import handoff_pb2
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from declic.kit.identifiers import identifier_hash
+from declic.kit.inbox import claim_record
+from services.profile.domain.commands import (
+    ApplyEvent,
+    EraseCustomer,
+    EventContext,
+    HandoffCommand,
+    MergeCustomers,
+    RecordEngagement,
+    RecordInterest,
+    RecordOrder,
+    SplitCustomer,
+    UpdateContact,
+    UpsertProduct,
+)
+from services.profile.domain.consents import DENIED, Consent
+from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
+from services.profile.domain.orders import to_epoch
+from services.profile.domain.rules import ProfileRules
+from services.profile.handoff import command_of
+from services.profile.storage.customers import CustomerRepository
+from services.profile.storage.erasure import ErasureRepository
+from services.profile.storage.facts import FactRepository
+from services.profile.storage.merges import MergeRepository
+from services.profile.storage.tables import ERASED, inbox
+
+log = logging.getLogger("declic.profile")
+
+# Engagements that withdraw consent on the channel, and those that make the address unusable.
+WITHDRAWING = {"unsubscribed": "unsubscribe link", "complained": "spam complaint"}
+BLOCKING = {"bounced", "complained"}
+
+
+class ProfileUpdater:
+    def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._rules = rules
+
+    def handle_payload(self, payload: bytes) -> None:
+        """The stream consumer's handler: one serialized HandoffRecord."""
+        record = handoff_pb2.HandoffRecord()
+        record.ParseFromString(payload)
+        self.apply(record)
+
+    def apply(self, record: handoff_pb2.HandoffRecord) -> bool:
+        """Apply one record; False when it had already been applied (or concerns nothing here)."""
+        if not record.record_id:
+            log.warning("hand-off record without record_id ignored")
+            return False
+        command = command_of(record)
+        with self._uow.begin() as session:
+            if not claim_record(session, inbox, record.record_id, self._clock.now()):
+                return False
+            if command is not None:
+                self.apply_command(session, command)
+            session.commit()
+        return True
+
+    def apply_command(self, session: Session, command: HandoffCommand) -> None:
+        if isinstance(command, ApplyEvent):
+            self._apply_event(session, command)
+        elif isinstance(command, MergeCustomers):
+            MergeRepository(session, self._rules).merge(command.survivor_id, command.merged_ids, self._clock.now())
+        elif isinstance(command, SplitCustomer):
+            MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
+                                                        command.identifiers, self._clock.now())
+        elif isinstance(command, EraseCustomer):
+            ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, self._clock.now())
+
+    def _apply_event(self, session: Session, command: ApplyEvent) -> None:
+        context, action = command.context, command.action
+        facts = FactRepository(session)
+        if isinstance(action, UpsertProduct):
+            facts.upsert_product(action, context.event_time)
+            return
+        if not context.customer_id:
+            return
+        customers = CustomerRepository(session)
+        resolved = customers.resolve(context.customer_id)
+        if resolved is not None and resolved[1] == ERASED:
+            return  # an erased person's late events must not bring anything back
+        hashes = [identifier_hash(id_type, value) for id_type, value in context.identifiers]
+        if resolved is None and ErasureRepository(session).any_suppressed(hashes):
+            log.info("event %s ignored: its identifiers belong to an erased person", context.event_id)
+            return
+        customer_id = resolved[0] if resolved else context.customer_id
+        now = self._clock.now()
+        customers.ensure(customer_id, context.event_time, now)
+        customers.lock(customer_id)
+        conflicts = customers.add_identifiers(customer_id, context.identifiers, context.event_time)
+        if conflicts:
+            log.warning("event %s: identifiers of type %s belong to another customer", context.event_id,
+                        ",".join(conflicts))
+        if isinstance(action, UpdateContact):
+            customers.update_contact(customer_id, action, context.event_time, now)
+            for consent in action.consents:
+                customers.record_consent(customer_id, consent, f"event {context.source}/{context.event_id}", now)
+        elif isinstance(action, RecordOrder):
+            self._record_order(facts, customer_id, action, context)
+        elif isinstance(action, RecordInterest):
+            self._record_interest(facts, customer_id, action, context)
+        elif isinstance(action, RecordEngagement):
+            self._record_engagement(customers, facts, customer_id, action, context)
+        customers.refresh_contactability(customer_id)
+
+    def _record_order(self, facts: FactRepository, customer_id: str, order: RecordOrder,
+                      context: EventContext) -> None:
+        if not facts.add_order(customer_id, order, context.event_time):
+            return
+        facts.refresh_order_stats(customer_id)
+        if order.kind == "purchase":
+            catalogue = facts.products_by_id([line.product_id for line in order.lines])
+            signals = []
+            for line in order.lines:
+                signals.extend(self._signals(line.category, catalogue.get(line.product_id)))
+            self._add_interest(facts, customer_id, signals, self._rules.appetence.purchase_weight, context)
+
+    def _record_interest(self, facts: FactRepository, customer_id: str, interest: RecordInterest,
+                         context: EventContext) -> None:
+        product = facts.products_by_id([interest.product_id]).get(interest.product_id)
+        weight = self._rules.appetence.cart_weight if interest.kind == "cart" else self._rules.appetence.view_weight
+        self._add_interest(facts, customer_id, self._signals(interest.category, product), weight, context)
+
+    def _add_interest(self, facts: FactRepository, customer_id: str, signals: list[tuple[str, str]], weight: float,
+                      context: EventContext) -> None:
+        if signals:
+            facts.add_interest(customer_id, signals, weight, to_epoch(context.event_time),
+                               self._rules.appetence.half_life_days)
+
+    def _signals(self, category: str, product: object | None) -> list[tuple[str, str]]:
+        """(dimension, value) pairs a product or category feeds: its category and configured attributes."""
+        signals = []
+        category = category or (product.category if product is not None else "")  # type: ignore[attr-defined]
+        if category:
+            signals.append(("category", category))
+        if product is not None:
+            attributes = json.loads(product.attributes)  # type: ignore[attr-defined]
+            signals.extend((key, attributes[key]) for key in self._rules.appetence.attributes if attributes.get(key))
+        return signals
+
+    def _record_engagement(self, customers: CustomerRepository, facts: FactRepository, customer_id: str,
+                           engagement: RecordEngagement, context: EventContext) -> None:
+        facts.add_engagement(customer_id, engagement.channel, engagement.kind, context.event_time)
+        if engagement.kind in WITHDRAWING:
+            withdrawal = Consent(engagement.channel, DENIED, "", WITHDRAWING[engagement.kind], context.event_time)
+            customers.record_consent(customer_id, withdrawal, f"{engagement.kind} message {engagement.message_id}",
+                                     self._clock.now())
+        if engagement.kind in BLOCKING:
+            address_type = CHANNEL_ADDRESS_TYPE.get(engagement.channel)
+            named = [value for id_type, value in context.identifiers if id_type == address_type]
+            # The event names the address that failed; without one, every address of the channel is suspect.
+            addresses = named or [value for id_type, value in customers.identifiers_of(customer_id)
+                                  if id_type == address_type]
+            for address in addresses:
+                customers.block(customer_id, engagement.channel, address, engagement.kind, context.event_time)
