@@ -1,0 +1,1 @@
+"""Deployment: Kubernetes manifests (deploy/k8s) and their offline checks (`python -m deploy.check`)."""
