@@ -8,7 +8,7 @@ channel, what the arbiter held back and why.
 
 The UCI file has no e-mails, phones or consents: the demo gives each customer
 a synthetic e-mail at example.com and, for a deterministic share of them, a
-phone (Ofcom's drama range +44 7700 900xxx) and consents, so that every arbiter
+phone (+44 7400 1xxxxx, a valid UK mobile shape) and consents, so that every arbiter
 outcome shows up.
 """
 
@@ -79,7 +79,7 @@ def contact_event(customer_id: str, country: str, first_seen: datetime) -> event
     elif bucket < 80:
         consents.append(_consent(identity_pb2.CHANNEL_EMAIL, False, when))
     elif bucket < 90:
-        phone = f"+447700900{int(customer_id) % 1000:03d}"
+        phone = f"+4474001{int(customer_id) % 100000:05d}"
         identifiers.append(identity_pb2.Identifier(type=identity_pb2.IDENTIFIER_TYPE_PHONE, value=phone))
         consents.append(_consent(identity_pb2.CHANNEL_SMS, True, when))
     return event_pb2.Event(
@@ -231,6 +231,17 @@ def report(stack: Stack, outcome: Counter, customer_ids: list[str]) -> None:
         ingested.add_column(column, justify="right")
     ingested.add_row(*(str(outcome[c]) for c in ("accepted", "duplicate", "rejected")))
     console.print(ingested)
+    stats = ingest_pb2_grpc.IngestServiceStub(grpc.insecure_channel(stack.address("ingest"))).GetIngestStats(
+        ingest_pb2.GetIngestStatsRequest(), timeout=10
+    )
+    rejected = [row for row in stats.rows if row.status == ingest_pb2.EVENT_STATUS_REJECTED]
+    if rejected:
+        reasons = Table(title="Rejected by ingest, by source and reason")
+        for column in ("source", "reason", "events"):
+            reasons.add_column(column)
+        for row in sorted(rejected, key=lambda r: -r.count):
+            reasons.add_row(row.source, row.reason, str(row.count))
+        console.print(reasons)
 
     sent = Table(title="Messages sent, per scenario and channel")
     sent.add_column("scenario")
