@@ -59,10 +59,7 @@ class BatchWriter:
         """Apply the batch; returns an outcome per event index (rejected events included)."""
         fresh = self._deduplicate([e for e in events if e.ok])
         fresh = self._refuse_erased(fresh)
-        graph = IdentityGraph(self.policy, self.new_id)
-        wanted = sorted({i for e in fresh for i in e.identifiers})
-        owners, states, pairs = self.repository.load_identity(wanted)
-        graph.load(owners, states, pairs)
+        graph = self._identity_graph(fresh)
         preexisting = set(graph.customers)
         known_products = self._known_products(fresh)
         event_rows, merge_audit, refusals = [], [], []
@@ -108,6 +105,21 @@ class BatchWriter:
                 first_in_batch[event.key] = event.index
                 fresh.append(event)
         return fresh
+
+    def _identity_graph(self, events: list[ValidatedEvent]) -> IdentityGraph:
+        """The graph loaded with the owners of the batch's identifiers, and the state of the customers the
+        rules will consult: those an event adds identifiers to or may merge (not those merely recognised)."""
+        graph = IdentityGraph(self.policy, self.new_id)
+        owners = self.repository.owners(sorted({i for e in events if e.kind not in CATALOGUE_KINDS
+                                                for i in e.identifiers}))
+        consulted: set[str] = set()
+        for event in events:
+            holders = {owners[i] for i in event.identifiers if i in owners}
+            if len(holders) > 1 or len(holders) < len(set(event.identifiers)):
+                consulted |= holders
+        states, pairs = self.repository.customer_states(sorted(consulted)) if consulted else ([], [])
+        graph.load(owners, states, pairs)
+        return graph
 
     def _refuse_erased(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
         hashes = {identifier_hash(kind, value): (kind, value) for e in events for kind, value in e.identifiers}

@@ -26,10 +26,11 @@ persist them in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 Identifier = tuple[str, str]
 """(type, normalised value), e.g. ("email", "ann@example.com")."""
@@ -55,10 +56,13 @@ class IdentityPolicy:
     blocklist: tuple[str, ...] = ()
     """Patterns "type:value" ("*" matches anything) of identifiers that never identify anyone."""
 
+    def __post_init__(self) -> None:
+        combined = "|".join(f"(?:{translate(pattern)})" for pattern in self.blocklist) or "(?!)"
+        object.__setattr__(self, "_blocked", re.compile(combined))
+
     def is_blocked(self, identifier: Identifier) -> bool:
         """True when `identifier` matches a blocklist pattern (placeholders, test values)."""
-        text = f"{identifier[0]}:{identifier[1]}"
-        return any(fnmatchcase(text, pattern) for pattern in self.blocklist)
+        return self._blocked.match(f"{identifier[0]}:{identifier[1]}") is not None  # type: ignore[attr-defined]
 
     def limit(self, identifier_type: str) -> int | None:
         return self.type_limits.get(identifier_type)
@@ -157,6 +161,9 @@ class IdentityGraph:
         usable, warnings = self._usable(identifiers)
         owned = sorted((i for i in usable if self.owner(i) is not None), key=priority_key)
         fresh = [i for i in usable if self.owner(i) is None]
+        if owned and not fresh and len({self.owner(i) for i in owned}) == 1:
+            # The common case: a customer we already know, nothing new to learn.
+            return Resolution(self.find(self.owners[owned[0]]), warnings=warnings)
         refusals: list[Refusal] = []
         group = self._candidates(owned, fresh, refusals)
         group = self._within_limits(group, fresh, refusals)

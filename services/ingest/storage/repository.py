@@ -40,6 +40,15 @@ class IngestRepository:
 
     def known_events(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The already received events among `keys`, with the customer each was attached to."""
+        if not keys:
+            return {}
+        if self._postgres:
+            rows = self._raw(
+                "SELECT e.source, e.event_id, e.customer_id FROM unnest(%s::text[], %s::text[]) AS k(source, event_id)"
+                " JOIN events e USING (source, event_id)",
+                ([k[0] for k in keys], [k[1] for k in keys]),
+            )
+            return {(source, event_id): customer for source, event_id, customer in rows}
         table = tables.events
         found: dict[tuple[str, str], str | None] = {}
         for chunk in _chunks(list(keys)):
@@ -50,6 +59,13 @@ class IngestRepository:
                 found[(row.source, row.event_id)] = row.customer_id
         return found
 
+    def _raw(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: run `sql` on the session's connection with array parameters (no SQL compilation)."""
+        raw = self._session.connection().connection.driver_connection
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchall()
+
     def add_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
         copy_rows(self._session, tables.events, EVENT_COLUMNS, rows)
@@ -59,11 +75,34 @@ class IngestRepository:
 
     # --- identity graph -----------------------------------------------------------------------------------------
 
-    def load_identity(
-        self, wanted: Sequence[Identifier]
-    ) -> tuple[dict[Identifier, str], list[CustomerState], list[tuple[str, str]]]:
-        """Current owners of `wanted` identifiers, the state of those customers and their operator splits."""
+    def owners(self, wanted: Sequence[Identifier]) -> dict[Identifier, str]:
+        """The current customer (after merges) of each of `wanted` identifiers that somebody holds."""
+        if not wanted:
+            return {}
+        return self._owners(wanted)
+
+    def customer_states(self, customer_ids: Sequence[str]) -> tuple[list[CustomerState], list[tuple[str, str]]]:
+        """Age and identifier counts of `customer_ids`, with the operator splits that concern them."""
+        states: dict[str, CustomerState] = {}
+        pairs: list[tuple[str, str]] = []
+        for chunk in _chunks(sorted(set(customer_ids))):
+            for customer_id, created_at, kind, count in self._customer_counts(chunk):
+                state = states.setdefault(customer_id, CustomerState(customer_id, created_at))
+                if kind is not None:
+                    state.type_counts[kind] = count
+            pairs.extend(self._split_pairs(chunk))
+        return list(states.values()), pairs
+
+    def _owners(self, wanted: Sequence[Identifier]) -> dict[Identifier, str]:
         ids, custs = tables.identifiers, tables.customers
+        if self._postgres:
+            rows = self._raw(
+                "SELECT i.type, i.value, coalesce(c.merged_into, c.customer_id)"
+                " FROM unnest(%s::text[], %s::text[]) AS k(type, value) JOIN identifiers i USING (type, value)"
+                " JOIN customers c ON c.customer_id = i.customer_id",
+                ([w[0] for w in wanted], [w[1] for w in wanted]),
+            )
+            return {(kind, value): owner for kind, value, owner in rows}
         owners: dict[Identifier, str] = {}
         for chunk in _chunks(list(wanted)):
             query = (
@@ -73,27 +112,35 @@ class IngestRepository:
             )
             for kind, value, owner in self._session.execute(query):
                 owners[(kind, value)] = owner
-        holders = sorted(set(owners.values()))
-        states: dict[str, CustomerState] = {}
-        pairs: list[tuple[str, str]] = []
-        for chunk in _chunks(holders):
-            for row in self._session.execute(
-                select(custs.c.customer_id, custs.c.created_at).where(custs.c.customer_id.in_(chunk))
-            ):
-                states[row.customer_id] = CustomerState(row.customer_id, row.created_at)
-            counts = (
-                select(ids.c.customer_id, ids.c.type, func.count())
-                .where(ids.c.customer_id.in_(chunk))
-                .group_by(ids.c.customer_id, ids.c.type)
+        return owners
+
+    def _customer_counts(self, customer_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(customer_id, created_at, identifier type, count) rows; type None for a customer without identifiers."""
+        ids, custs = tables.identifiers, tables.customers
+        if self._postgres:
+            return self._raw(
+                "SELECT c.customer_id, c.created_at, i.type, count(i.value) FROM customers c"
+                " LEFT JOIN identifiers i ON i.customer_id = c.customer_id"
+                " WHERE c.customer_id = ANY(%s) GROUP BY c.customer_id, c.created_at, i.type",
+                (list(customer_ids),),
             )
-            for customer_id, kind, count in self._session.execute(counts):
-                states[customer_id].type_counts[kind] = count
-            split = tables.split_pairs
-            query = select(split.c.customer_a, split.c.customer_b).where(
-                or_(split.c.customer_a.in_(chunk), split.c.customer_b.in_(chunk))
-            )
-            pairs.extend((a, b) for a, b in self._session.execute(query))
-        return owners, list(states.values()), pairs
+        query = (
+            select(custs.c.customer_id, custs.c.created_at, ids.c.type, func.count(ids.c.value))
+            .select_from(custs.outerjoin(ids, ids.c.customer_id == custs.c.customer_id))
+            .where(custs.c.customer_id.in_(customer_ids))
+            .group_by(custs.c.customer_id, custs.c.created_at, ids.c.type)
+        )
+        return [tuple(row) for row in self._session.execute(query)]
+
+    def _split_pairs(self, customer_ids: Sequence[str]) -> list[tuple[str, str]]:
+        if self._postgres:
+            sql = "SELECT customer_a, customer_b FROM split_pairs WHERE customer_a = ANY(%s) OR customer_b = ANY(%s)"
+            return [(a, b) for a, b in self._raw(sql, (list(customer_ids), list(customer_ids)))]
+        split = tables.split_pairs
+        query = select(split.c.customer_a, split.c.customer_b).where(
+            or_(split.c.customer_a.in_(customer_ids), split.c.customer_b.in_(customer_ids))
+        )
+        return [(a, b) for a, b in self._session.execute(query)]
 
     def add_customers(self, rows: Sequence[tuple[str, datetime, str | None]]) -> None:
         """Insert new customers: (customer_id, created_at, merged_into)."""
@@ -183,6 +230,9 @@ class IngestRepository:
 
     def suppressed_among(self, hashes: Sequence[str]) -> set[str]:
         table = tables.suppressed
+        if self._postgres:
+            sql = "SELECT identifier_hash FROM suppressed_identifiers WHERE identifier_hash = ANY(%s)"
+            return {row[0] for row in self._raw(sql, (list(hashes),))}
         found: set[str] = set()
         for chunk in _chunks(list(hashes)):
             query = select(table.c.identifier_hash).where(table.c.identifier_hash.in_(chunk))
@@ -208,8 +258,12 @@ class IngestRepository:
 
     def known_products(self, product_ids: Iterable[str]) -> set[str]:
         table = tables.products
+        wanted = sorted(set(product_ids))
+        if self._postgres:
+            sql = "SELECT product_id FROM products WHERE product_id = ANY(%s)"
+            return {row[0] for row in self._raw(sql, (wanted,))}
         found: set[str] = set()
-        for chunk in _chunks(sorted(set(product_ids))):
+        for chunk in _chunks(wanted):
             found.update(self._session.scalars(select(table.c.product_id).where(table.c.product_id.in_(chunk))))
         return found
 
