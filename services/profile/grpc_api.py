@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import grpc
 
-from declic.common.v1 import identity_pb2, money_pb2
+from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.kit.errors import InvalidArgument
 from declic.kit.protoconv import channel_enum, identifier_type_name, to_datetime, to_timestamp
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.profile.domain.consents import GRANTED, Consent
 from services.profile.domain.summary import ProfileSummary
+from services.profile.grpc_segments import batch_size_of, spec_of
 from services.profile.service import ProfileService
 
 
@@ -53,7 +57,32 @@ def profile_to_proto(summary: ProfileSummary) -> profile_pb2.Profile:
         order_count=stats.order_count,
         monetary_value=money(stats.monetary_cents, stats.currency),
         attributes=summary.attributes,
+        rfm=profile_pb2.Rfm(
+            frequency=summary.rfm.frequency, monetary=money(summary.rfm.monetary_cents, stats.currency),
+            recency_score=summary.rfm.recency_score, frequency_score=summary.rfm.frequency_score,
+            monetary_score=summary.rfm.monetary_score, window_days=summary.rfm_window_days,
+        ),
+        average_interval_days=stats.average_interval_days or 0.0,
+        appetences=[profile_pb2.Appetence(dimension=a.dimension, value=a.value, score=a.score, share=a.share)
+                    for a in summary.appetences],
+        promo_sensitivity=stats.promo_sensitivity,
+        preferred_channel=channel_enum(summary.preferred_channel) if summary.preferred_channel else 0,
+        last_orders=[
+            profile_pb2.OrderSummary(
+                order_id=o.order_id, kind=event_pb2.OrderKind.Value(f"ORDER_KIND_{o.kind.upper()}"),
+                ordered_at=to_timestamp(o.ordered_at), amount=money(o.amount_cents, o.currency),
+                discount=money(o.discount_cents, o.currency), channel=_order_channel(o.channel),
+                categories=o.categories,
+            )
+            for o in summary.last_orders
+        ],
+        explanations=summary.explanations,
+        as_of=to_timestamp(summary.as_of),
     )
+    if summary.rfm.days_since_last_order is not None:
+        profile.rfm.days_since_last_order = summary.rfm.days_since_last_order
+    if stats.next_order_expected_at is not None:
+        profile.next_order_expected_at.CopyFrom(to_timestamp(stats.next_order_expected_at))
     if summary.created_at is not None:
         profile.created_at.CopyFrom(to_timestamp(summary.created_at))
     if stats.first_order_at is not None:
@@ -63,14 +92,29 @@ def profile_to_proto(summary: ProfileSummary) -> profile_pb2.Profile:
     return profile
 
 
+def _order_channel(name: str) -> int:
+    key = f"ORDER_CHANNEL_{name.upper()}"
+    return dict(event_pb2.OrderChannel.items()).get(key, 0)
+
+
+def _as_of(request: object) -> datetime | None:
+    return to_datetime(request.as_of) if request.HasField("as_of") else None  # type: ignore[attr-defined]
+
+
+def _required_customer_id(request: object) -> str:
+    customer_id = request.customer_id  # type: ignore[attr-defined]
+    if not customer_id:
+        raise InvalidArgument.field("customer_id", "is required")
+    return str(customer_id)
+
+
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     def __init__(self, service: ProfileService) -> None:
         self._service = service
 
     def GetProfile(self, request: profile_pb2.GetProfileRequest, context: grpc.ServicerContext):
-        if not request.customer_id:
-            raise InvalidArgument.field("customer_id", "is required")
-        return profile_pb2.GetProfileResponse(profile=profile_to_proto(self._service.get(request.customer_id)))
+        summary = self._service.get(_required_customer_id(request), _as_of(request))
+        return profile_pb2.GetProfileResponse(profile=profile_to_proto(summary))
 
     def LookupProfile(self, request: profile_pb2.LookupProfileRequest, context: grpc.ServicerContext):
         identifier = request.identifier
@@ -78,8 +122,27 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             raise InvalidArgument.field("identifier.type", "is required")
         if not identifier.value.strip():
             raise InvalidArgument.field("identifier.value", "is required")
-        summary = self._service.lookup(identifier_type_name(identifier.type), identifier.value)
+        summary = self._service.lookup(identifier_type_name(identifier.type), identifier.value, _as_of(request))
         return profile_pb2.LookupProfileResponse(profile=profile_to_proto(summary))
 
+    def QuerySegment(self, request: profile_pb2.QuerySegmentRequest, context: grpc.ServicerContext):
+        spec, batch_size = spec_of(request.segment), batch_size_of(request)
+        for batch in self._service.segment(spec, _as_of(request), batch_size):
+            yield profile_pb2.QuerySegmentResponse(customer_ids=batch)
 
-__all__ = ["ProfileServicer", "to_datetime"]
+    def ListConsentHistory(self, request: profile_pb2.ListConsentHistoryRequest, context: grpc.ServicerContext):
+        customer_id, history = self._service.consent_history(_required_customer_id(request))
+        return profile_pb2.ListConsentHistoryResponse(customer_id=customer_id, records=[
+            profile_pb2.ConsentRecord(consent=consent_to_proto(consent), recorded_at=to_timestamp(recorded_at),
+                                      origin=origin)
+            for consent, recorded_at, origin in history
+        ])
+
+    def ExportProfile(self, request: profile_pb2.ExportProfileRequest, context: grpc.ServicerContext):
+        exported = self._service.export(_required_customer_id(request))
+        return profile_pb2.ExportProfileResponse(customer_id=exported["customer"]["customer_id"],
+                                                 json=json.dumps(exported, indent=2, ensure_ascii=False))
+
+    def EraseProfile(self, request: profile_pb2.EraseProfileRequest, context: grpc.ServicerContext):
+        customer_id, hashes = self._service.erase(_required_customer_id(request))
+        return profile_pb2.EraseProfileResponse(customer_id=customer_id, identifiers_suppressed=len(hashes))

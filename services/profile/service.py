@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,14 +15,17 @@ from declic.kit.database import UnitOfWork
 from declic.kit.errors import InvalidArgument, NotFound
 from declic.kit.protoconv import to_timestamp
 from services.profile.domain.computed import appetences_now, compute_attributes, effective_timezone, preferred_channel
+from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
 from services.profile.domain.identifiers import InvalidIdentifier, normalise_identifier
 from services.profile.domain.orders import OrderStats, to_epoch
 from services.profile.domain.rules import ProfileRules
+from services.profile.domain.segments import SegmentSpec
 from services.profile.domain.summary import ProfileSummary
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
+from services.profile.storage.segments import segment_query, stream_ids
 from services.profile.storage.tables import ERASED
 
 
@@ -94,11 +98,19 @@ class ProfileService:
             birth_date=row.birth_date, locale=row.locale, timezone=timezone, attributes=attributes,
             consents=[consents[channel] for channel in sorted(consents)], contactability=contactability,
             created_at=row.first_seen_at, stats=stats, lifecycle_stage=stage, rfm=rfm,
+            rfm_window_days=rules.rfm.window_days, as_of=as_of,
             appetences=appetences_now(facts.appetence_scores(customer_id, as_of_ts,
                                                              rules.appetence.half_life_days)),
             preferred_channel=preferred, last_orders=facts.last_orders(customer_id, rules.last_orders_shown),
             explanations=explanations,
         )
+
+    # --- segments ------------------------------------------------------------------------------
+    def segment(self, spec: SegmentSpec, as_of: datetime | None, batch_size: int) -> Iterator[list[str]]:
+        """Ids of the customers in the segment at `as_of` (default now), in batches, as one SQL query."""
+        query = segment_query(spec, as_of or self._clock.now(), self._rules.lifecycle, self._rules.default_timezone)
+        with self._uow.begin() as session:
+            yield from stream_ids(session, query, batch_size)
 
     # --- GDPR ----------------------------------------------------------------------------------
     def export(self, customer_id: str) -> dict[str, Any]:
@@ -129,7 +141,7 @@ class ProfileService:
             }
         return json.loads(json.dumps(data, default=_json_default))
 
-    def erase(self, customer_id: str) -> list[str]:
+    def erase(self, customer_id: str) -> tuple[str, list[str]]:
         """Erase the person; keep hashes of their identifiers; tell every service through the hand-off."""
         now = self._clock.now()
         with self._uow.begin() as session:
@@ -142,11 +154,13 @@ class ProfileService:
             )
             erasure.enqueue(self._handoff_stream, record.SerializeToString())
             session.commit()
-        return hashes
+        return surviving, hashes
 
-    def consent_history(self, customer_id: str) -> list[Any]:
+    def consent_history(self, customer_id: str) -> tuple[str, list[tuple[Consent, datetime, str]]]:
+        """(surviving id, every consent recorded: consent, recorded_at, origin), oldest first."""
         with self._uow.begin() as session:
-            return CustomerRepository(session).consent_history_of(self._surviving(session, customer_id))
+            surviving = self._surviving(session, customer_id)
+            return surviving, CustomerRepository(session).consent_history_of(surviving)
 
 
 def _json_default(value: object) -> object:

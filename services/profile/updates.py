@@ -114,7 +114,7 @@ class ProfileUpdater:
             self._record_interest(facts, customer_id, action, context)
         elif isinstance(action, RecordEngagement):
             self._record_engagement(customers, facts, customer_id, action, context)
-        customers.refresh_contactability(customer_id)
+        customers.refresh_derived(customer_id)
 
     def _record_order(self, facts: FactRepository, customer_id: str, order: RecordOrder,
                       context: EventContext) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.profile.domain.commands import UpdateContact
+from services.profile.domain.zones import is_known_zone
 
 CONTACT_FIELDS = ("first_name", "last_name", "birth_date", "locale", "timezone")
 
@@ -37,6 +38,8 @@ def apply_contact_update(
     fields: dict[str, str] = {}
     for name in CONTACT_FIELDS:
         value = getattr(update, name)
+        if name == "timezone" and value and not is_known_zone(value):
+            continue  # a zone we cannot compute dates in would silently break "birthday today"
         if value and times.get(name, "") <= stamp:
             fields[name] = value
             times[name] = stamp

@@ -41,6 +41,8 @@ class ProfileSummary:
     stats: OrderStats
     lifecycle_stage: LifecycleStage
     rfm: Rfm
+    rfm_window_days: int
+    as_of: datetime
     appetences: list[Appetence] = field(default_factory=list)
     preferred_channel: str = ""
     last_orders: list[OrderSummary] = field(default_factory=list)

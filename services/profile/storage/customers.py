@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.profile.domain.commands import UpdateContact
+from services.profile.domain.computed import effective_timezone
 from services.profile.domain.consents import Consent, supersedes
 from services.profile.domain.contact import apply_contact_update, birth_month_day
 from services.profile.domain.contactability import Contactability, contactability_by_channel
@@ -166,17 +167,19 @@ class CustomerRepository:
             .on_conflict_do_nothing(index_elements=["customer_id", "channel", "address"])
         )
 
-    def refresh_contactability(self, customer_id: str) -> dict[str, Contactability]:
-        """Recompute the stored per-channel flags (what segment queries filter on) from the facts."""
+    def refresh_derived(self, customer_id: str) -> dict[str, Contactability]:
+        """Recompute what segment queries filter on and is derived from identifiers, consents and blocks:
+        the per-channel contactable flags and the zone inferred from the phone number."""
         row = self.row(customer_id)
-        result = contactability_by_channel(
-            self.identifiers_of(customer_id), json.loads(row.attributes), self.consents_of(customer_id),
-            self.blocks_of(customer_id),
-        )
+        found = self.identifiers_of(customer_id)
+        result = contactability_by_channel(found, json.loads(row.attributes), self.consents_of(customer_id),
+                                           self.blocks_of(customer_id))
+        zone, _ = effective_timezone("", found, "")
         self._session.execute(
             update(customers)
             .where(customers.c.customer_id == customer_id)
-            .values(**{f"{channel}_contactable": state.contactable for channel, state in result.items()})
+            .values(inferred_timezone=zone,
+                    **{f"{channel}_contactable": state.contactable for channel, state in result.items()})
         )
         return result
 

@@ -38,6 +38,7 @@ from services.profile.storage.tables import (
 
 # What a merged-away row keeps: nothing personal, only where to find the survivor.
 CLEARED = dict(first_name="", last_name="", birth_date="", birth_month=None, birth_day=None, locale="", timezone="",
+               inferred_timezone="",
                attributes="{}", field_times="{}", order_count=0, first_order_ts=None, last_order_ts=None,
                avg_interval_seconds=None, monetary_cents=0, discounted_order_count=0, currency="",
                email_contactable=False, sms_contactable=False, push_contactable=False, print_contactable=False,
@@ -69,7 +70,7 @@ class MergeRepository:
                 continue
             self._move_everything(current, survivor, now)
         FactRepository(self._session).refresh_order_stats(survivor)
-        self._customers.refresh_contactability(survivor)
+        self._customers.refresh_derived(survivor)
 
     def _move_everything(self, merged: str, survivor: str, now: datetime) -> None:
         session = self._session
@@ -167,5 +168,5 @@ class MergeRepository:
                 channel_blocks.c.customer_id == origin, channel_blocks.c.address == value,
                 channel_blocks.c.channel.in_(channels),
             ).values(customer_id=new_id))
-        self._customers.refresh_contactability(origin)
-        self._customers.refresh_contactability(new_id)
+        self._customers.refresh_derived(origin)
+        self._customers.refresh_derived(new_id)

@@ -42,7 +42,8 @@ customers = Table(
     Column("birth_month", SmallInteger),
     Column("birth_day", SmallInteger),
     Column("locale", String(35), nullable=False, default=""),
-    Column("timezone", String(64), nullable=False, default=""),
+    Column("timezone", String(64), nullable=False, default=""),  # as given by the person
+    Column("inferred_timezone", String(64), nullable=False, default=""),  # from the phone number's country
     Column("attributes", Text, nullable=False, default="{}"),  # JSON object of strings
     Column("field_times", Text, nullable=False, default="{}"),  # JSON: field → ISO time of the event that set it
     Column("first_seen_at", UtcDateTime()),
@@ -55,7 +56,7 @@ customers = Table(
     Column("monetary_cents", BigInteger, nullable=False, default=0),
     Column("discounted_order_count", Integer, nullable=False, default=0),
     Column("currency", String(3), nullable=False, default=""),
-    # Derived from identifiers + consents + channel_blocks (see storage.customers.refresh_contactability).
+    # Derived from identifiers + consents + channel_blocks (see storage.customers.refresh_derived).
     Column("email_contactable", Boolean, nullable=False, default=False),
     Column("sms_contactable", Boolean, nullable=False, default=False),
     Column("push_contactable", Boolean, nullable=False, default=False),
