@@ -57,7 +57,9 @@ def run() -> None:
     settings = _settings()
     stack = Stack(settings, log_dir=settings.var_dir / "logs")
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Handle SIGINT explicitly too: a shell that starts us in the background leaves SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
         stack.start_redis_if_needed()
         stack.start_all()
