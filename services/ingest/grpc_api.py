@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import grpc
 
+from declic.common.v1 import identity_pb2
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.errors import InvalidArgument
+from declic.kit.protoconv import identifier_type_enum, identifier_type_name, to_datetime, to_timestamp
 from services.ingest.batch import ACCEPTED, DUPLICATE, REJECTED, Outcome
 from services.ingest.service import IngestService
 
@@ -39,27 +41,97 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         return ingest_pb2.IngestEventResponse(result=result_to_proto(0, request.event.event_id, outcome, "event"))
 
     def IngestBatch(self, request: ingest_pb2.IngestBatchRequest, context: grpc.ServicerContext):
-        limits = self._service.settings
-        if not request.events:
-            raise InvalidArgument.field("events", "at least one event is required")
-        if len(request.events) > limits.max_batch_events:
-            raise InvalidArgument.field("events", f"at most {limits.max_batch_events} events per batch "
-                                        f"(got {len(request.events)})")
-        size = request.ByteSize()
-        if size > limits.max_batch_bytes:
-            raise InvalidArgument.field("events", f"a batch must be at most {limits.max_batch_bytes} bytes "
-                                        f"(got {size})")
+        self._check_size("events", len(request.events), request.ByteSize())
         outcomes = self._service.ingest(request.events)
-        results = [result_to_proto(i, e.event_id, o, f"events[{i}]")
-                   for i, (e, o) in enumerate(zip(request.events, outcomes, strict=True))]
-        counts = {status: sum(1 for o in outcomes if o.status == status) for status in STATUS}
-        return ingest_pb2.IngestBatchResponse(
-            results=results, accepted=counts[ACCEPTED], duplicates=counts[DUPLICATE], rejected=counts[REJECTED]
-        )
+        return ingest_pb2.IngestBatchResponse(**_batch_answer([e.event_id for e in request.events], outcomes, "events"))
+
+    def UpsertProducts(self, request: ingest_pb2.UpsertProductsRequest, context: grpc.ServicerContext):
+        self._check_size("products", len(request.products), request.ByteSize())
+        updated_at = to_datetime(request.updated_at) if request.HasField("updated_at") else None
+        outcomes = self._service.upsert_products(request.source, request.products, updated_at)
+        answer = _batch_answer([p.product_id for p in request.products], outcomes, "products")
+        for result in answer["results"]:
+            result.event_id = ""  # the event ids are ingest's own; the caller knows its products by position
+            for error in result.errors:
+                error.field = error.field.replace(".product_upsert.", ".", 1)
+        return ingest_pb2.UpsertProductsResponse(**answer)
+
+    def _check_size(self, name: str, count: int, size: int) -> None:
+        limits = self._service.settings
+        if count == 0:
+            raise InvalidArgument.field(name, "at least one is required")
+        if count > limits.max_batch_events:
+            raise InvalidArgument.field(name, f"at most {limits.max_batch_events} per request (got {count})")
+        if size > limits.max_batch_bytes:
+            raise InvalidArgument.field(name, f"a request must be at most {limits.max_batch_bytes} bytes (got {size})")
 
     def GetIngestStats(self, request: ingest_pb2.GetIngestStatsRequest, context: grpc.ServicerContext):
         rows = self._service.stats(request.source)
-        return ingest_pb2.GetIngestStatsResponse(rows=[
-            ingest_pb2.IngestStatsRow(source=source, status=STATUS[status], reason=reason, count=count)
-            for source, status, reason, count in rows
-        ])
+        return ingest_pb2.GetIngestStatsResponse(
+            rows=[ingest_pb2.IngestStatsRow(source=source, status=STATUS[status], reason=reason, count=count)
+                  for source, status, reason, count in rows],
+            refusals=[ingest_pb2.RefusalCount(reason=reason, count=count)
+                      for reason, count in self._service.refusal_counts()],
+        )
+
+    def SplitCustomer(self, request: ingest_pb2.SplitCustomerRequest, context: grpc.ServicerContext):
+        if not request.customer_id:
+            raise InvalidArgument.field("customer_id", "is required")
+        identifiers = [_identifier(i, f"identifiers[{n}]") for n, i in enumerate(request.identifiers)]
+        split = self._service.split(request.customer_id, identifiers, request.reason)
+        return ingest_pb2.SplitCustomerResponse(
+            from_customer_id=split.from_customer_id, new_customer_id=split.new_customer_id,
+            identifiers=[identifier_to_proto(i) for i in split.identifiers],
+        )
+
+    def GetCustomerIdentity(self, request: ingest_pb2.GetCustomerIdentityRequest, context: grpc.ServicerContext):
+        if request.HasField("identifier"):
+            customer_id, identifiers = self._service.identity(identifier=_identifier(request.identifier, "identifier"))
+        elif request.customer_id:
+            customer_id, identifiers = self._service.identity(customer_id=request.customer_id)
+        else:
+            raise InvalidArgument.field("customer_id", "a customer id or an identifier is required")
+        return ingest_pb2.GetCustomerIdentityResponse(
+            customer_id=customer_id, identifiers=[identifier_to_proto(i) for i in identifiers]
+        )
+
+    def ListIdentityAudit(self, request: ingest_pb2.ListIdentityAuditRequest, context: grpc.ServicerContext):
+        if request.limit < 0:
+            raise InvalidArgument.field("limit", "must be >= 0")
+        merges, refusals, splits = self._service.audit(request.customer_id, request.limit or 100)
+        return ingest_pb2.ListIdentityAuditResponse(
+            merges=[ingest_pb2.MergeAuditEntry(
+                record_id=m.record_id, survivor_id=m.survivor_id, merged_ids=m.merged_ids.split(),
+                cause_source=m.cause_source, cause_event_id=m.cause_event_id, merged_at=to_timestamp(m.merged_at),
+            ) for m in merges],
+            refusals=[ingest_pb2.RefusedMerge(
+                reason=r.reason, customer_ids=r.customer_ids.split(),
+                identifier_type=identifier_type_enum(r.identifier_type) if r.identifier_type else 0,
+                cause_source=r.cause_source, cause_event_id=r.cause_event_id, refused_at=to_timestamp(r.refused_at),
+            ) for r in refusals],
+            splits=[ingest_pb2.SplitAuditEntry(
+                record_id=s.record_id, from_customer_id=s.from_customer_id, new_customer_id=s.new_customer_id,
+                identifiers=[identifier_to_proto(tuple(line.split(":", 1))) for line in s.identifiers.splitlines()],
+                reason=s.reason, split_at=to_timestamp(s.split_at),
+            ) for s in splits],
+        )
+
+
+def identifier_to_proto(identifier: tuple[str, str]) -> identity_pb2.Identifier:
+    return identity_pb2.Identifier(type=identifier_type_enum(identifier[0]), value=identifier[1])
+
+
+def _identifier(identifier: identity_pb2.Identifier, path: str) -> tuple[str, str]:
+    if identifier.type == identity_pb2.IDENTIFIER_TYPE_UNSPECIFIED:
+        raise InvalidArgument.field(f"{path}.type", "is required")
+    if not identifier.value:
+        raise InvalidArgument.field(f"{path}.value", "is required")
+    return identifier_type_name(identifier.type), identifier.value
+
+
+def _batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> dict:
+    pairs = enumerate(zip(ids, outcomes, strict=True))
+    results = [result_to_proto(index, event_id, outcome, f"{prefix}[{index}]") for index, (event_id, outcome) in pairs]
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in STATUS}
+    return {"results": results, "accepted": counts[ACCEPTED], "duplicates": counts[DUPLICATE],
+            "rejected": counts[REJECTED]}

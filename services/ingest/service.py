@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
@@ -16,8 +17,10 @@ from declic.common.v1 import event_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from declic.kit.protoconv import to_timestamp
 from services.ingest import handoff
 from services.ingest.batch import BatchWriter, Outcome, new_customer_id
+from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier, IdentityPolicy
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.repository import ConcurrentChange, IngestRepository
@@ -43,6 +46,7 @@ class IngestService:
         self._clock = clock
         self._stream = stream
         self._settings = settings
+        self._default_region = default_region
         self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
         self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
         self._on_commit = on_commit
@@ -111,20 +115,49 @@ class IngestService:
         self._on_commit()
         return SplitResult(current, new_id, moved)
 
-    def identifiers_of(self, customer_id: str) -> tuple[str, list[Identifier]]:
-        """The current id of `customer_id` (after merges) and its identifiers."""
+    def upsert_products(self, source: str, products: Sequence[event_pb2.ProductUpsert],
+                        updated_at: datetime | None) -> list[Outcome]:
+        """Catalogue changes, applied as ProductUpsert events; replaying the same upsert is a duplicate."""
+        try:
+            rules.check_source(source)
+        except rules.RuleViolation as exc:
+            raise InvalidArgument.field("source", str(exc)) from None
+        event_time = to_timestamp(updated_at or self._clock.now())
+        events = []
+        for product in products:
+            content = hashlib.sha256(product.SerializeToString(deterministic=True) + event_time.SerializeToString())
+            events.append(event_pb2.Event(
+                event_id=f"product:{product.product_id}:{content.hexdigest()[:16]}"[:128], source=source,
+                event_time=event_time, product_upsert=product,
+            ))
+        return self.ingest(events)
+
+    def identity(self, customer_id: str = "", identifier: Identifier | None = None) -> tuple[str, list[Identifier]]:
+        """A customer's current id (merged ids lead to the survivor) and identifiers, by id or by identifier."""
         with self._uow.begin() as session:
             repository = IngestRepository(session)
-            current = repository.current_customer(customer_id)
+            if identifier is not None:
+                try:
+                    value = rules.normalise_identifier(identifier[0], identifier[1], self._default_region)
+                except rules.RuleViolation as exc:
+                    raise InvalidArgument.field("identifier.value", str(exc)) from None
+                current = repository.owner_of((identifier[0], value))
+            else:
+                current = repository.current_customer(customer_id)
             if current is None:
-                raise NotFound(f"customer {customer_id} not found")
+                raise NotFound("no such customer")
             return current, repository.customer_identifiers(current)
 
-    def audit(self, customer_id: str, limit: int) -> tuple[list, list]:
-        """Recent merges (of `customer_id` when given) and recent refused merges."""
+    def audit(self, customer_id: str, limit: int) -> tuple[list, list, list]:
+        """Recent merges and splits (of `customer_id` when given) and recent refused merges."""
         with self._uow.begin() as session:
             repository = IngestRepository(session)
-            return repository.list_merges(customer_id, limit), repository.list_refusals(limit)
+            return (repository.list_merges(customer_id, limit), repository.list_refusals(limit),
+                    repository.list_splits(customer_id, limit))
+
+    def refusal_counts(self) -> list[tuple[str, int]]:
+        with self._uow.begin() as session:
+            return IngestRepository(session).refusal_counts()
 
 
 def _is_conflict(exc: DBAPIError) -> bool:

@@ -182,6 +182,9 @@ class IngestRepository:
                  .order_by(ids.c.type, ids.c.value))
         return [(kind, value) for kind, value in self._session.execute(query)]
 
+    def owner_of(self, identifier: Identifier) -> str | None:
+        return self._owners([identifier]).get(identifier)
+
     def current_customer(self, customer_id: str) -> str | None:
         """`customer_id` itself, or the customer it was merged into; None when unknown or erased."""
         custs = tables.customers
@@ -225,6 +228,18 @@ class IngestRepository:
     def list_refusals(self, limit: int) -> list[Any]:
         r = tables.refusals
         return list(self._session.execute(select(r).order_by(r.c.id.desc()).limit(limit)))
+
+    def list_splits(self, customer_id: str, limit: int) -> list[Any]:
+        t = tables.splits
+        query = select(t).order_by(t.c.split_at.desc()).limit(limit)
+        if customer_id:
+            query = query.where(or_(t.c.from_customer_id == customer_id, t.c.new_customer_id == customer_id))
+        return list(self._session.execute(query))
+
+    def refusal_counts(self) -> list[tuple[str, int]]:
+        r = tables.refusals
+        query = select(r.c.reason, func.count()).group_by(r.c.reason).order_by(r.c.reason)
+        return [(reason, int(count)) for reason, count in self._session.execute(query)]
 
     # --- erasure -------------------------------------------------------------------------------------------------
 
