@@ -36,6 +36,8 @@ def make_channel(address: str) -> grpc.Channel:
         address,
         options=[
             ("grpc.enable_retries", 1),
+            # Spread calls over every replica behind a headless Service (one connection per address).
+            ("grpc.lb_policy_name", "round_robin"),
             ("grpc.service_config", RETRY_SERVICE_CONFIG),
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),

@@ -7,7 +7,7 @@ the engine, the schema and the version table come from `kit.database.migrate`.
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 
 def run_migrations(target_metadata: MetaData | None = None) -> None:
@@ -17,6 +17,11 @@ def run_migrations(target_metadata: MetaData | None = None) -> None:
     schema = config.attributes["schema"]
     service = config.attributes["service"]
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together would race on the same DDL: one migrates, the others wait.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"declic-migrate-{schema}"}
+            )
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
