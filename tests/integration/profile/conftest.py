@@ -29,10 +29,21 @@ def handoff(settings, redis_client) -> Callable[[Iterable[handoff_pb2.HandoffRec
     return lambda records: publisher.publish([record.SerializeToString() for record in records])
 
 
+class ProfileUnderTest(tuple):
+    """(stub, publish_and_wait), plus `.address` of the running server (for the CLI)."""
+
+    address: str
+
+    def __new__(cls, stub: Any, publish: Callable[..., None], address: str) -> ProfileUnderTest:
+        made = super().__new__(cls, (stub, publish))
+        made.address = address
+        return made
+
+
 @pytest.fixture
-def profile(start_service, clock, settings, redis_client, handoff):
+def profile(start_service, clock, settings, redis_client, handoff) -> ProfileUnderTest:
     """(stub, publish_and_wait): publish records, wait until the profile consumer acknowledged them all."""
-    _, channel = start_service("profile", clock=clock)
+    running, channel = start_service("profile", clock=clock)
     stub = profile_pb2_grpc.ProfileServiceStub(channel)
     stream = stream_key(settings.stream_prefix, "handoff")
 
@@ -40,7 +51,7 @@ def profile(start_service, clock, settings, redis_client, handoff):
         handoff(list(records))
         wait_until(lambda: _drained(redis_client, stream), timeout)
 
-    return stub, publish_and_wait
+    return ProfileUnderTest(stub, publish_and_wait, f"127.0.0.1:{running.port}")
 
 
 def _drained(client: Any, stream: str) -> bool:
