@@ -115,4 +115,4 @@ def start_service(settings: Settings) -> Iterator:
     yield _start
     for running, channel in reversed(started):
         channel.close()
-        running.stop(grace=0.5)
+        running.stop(grace=0.5, drain=0)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     grace_period_seconds: float = Field(
         default=5.0, description="On SIGTERM: time given to in-flight calls before the server stops."
     )
+    drain_seconds: float = Field(
+        default=1.0, ge=0, description="On SIGTERM: time answering NOT_SERVING before refusing new calls."
+    )
     max_workers: int = Field(default=16, ge=1, description="Threads serving gRPC calls per process.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     call_timeout_seconds: float = Field(

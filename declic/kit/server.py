@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -65,10 +66,15 @@ class RunningServer:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, grace: float | None = None) -> None:
+    def stop(self, grace: float | None = None, drain: float | None = None) -> None:
+        """Graceful stop: health NOT_SERVING, `drain` seconds still answering (so clients and load
+        balancers move away), then no new calls and `grace` seconds for the calls in flight."""
         grace = self._settings.grace_period_seconds if grace is None else grace
-        self.health.enter_graceful_shutdown()  # every service NOT_SERVING: load balancers drain us
+        drain = self._settings.drain_seconds if drain is None else drain
+        self.health.enter_graceful_shutdown()  # every service NOT_SERVING
         self.stop_event.set()
+        if drain > 0:
+            time.sleep(drain)
         self.server.stop(grace).wait()
         for thread in self._threads:
             thread.join(timeout=grace)
@@ -120,6 +126,45 @@ def serve_forever(app: ServiceApp, settings: Settings) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     stopping.wait()
     running.stop()
+
+
+def run_service(name: str, bootstrap: Callable[[Settings], ServiceApp]) -> None:
+    """The `main()` of every service: configuration, logging, start-up with retries, serve until SIGTERM.
+
+    A bad configuration exits with code 2 and names each wrong variable; a database or Redis that
+    is still down after about a minute exits with code 1 and says which one (Kubernetes restarts us).
+    """
+    import sys
+
+    import redis
+    from sqlalchemy.exc import OperationalError
+    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+    from declic.kit.config import ConfigError, load_settings
+    from declic.kit.logs import configure_logging
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(name, settings.log_level)
+    try:
+        for attempt in Retrying(
+            retry=retry_if_exception_type((OperationalError, redis.ConnectionError)),
+            stop=stop_after_delay(60),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            before_sleep=lambda state: log.warning(
+                "%s: dependency not ready (%s); retrying", name, state.outcome.exception() if state.outcome else "?"
+            ),
+        ):
+            with attempt:
+                app = bootstrap(settings)
+    except RetryError as exc:
+        cause = exc.last_attempt.exception()
+        print(f"{name}: cannot start, a dependency is still down after 60 s: {cause}", file=sys.stderr)
+        raise SystemExit(1) from None
+    serve_forever(app, settings)
 
 
 def full_names(descriptors: Iterable[object]) -> list[str]:

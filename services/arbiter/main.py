@@ -9,11 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.clock import Clock, SystemClock
-from declic.kit.config import Settings, load_settings
+from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from declic.kit.logs import configure_logging
 from declic.kit.redis_client import make_redis
-from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.server import ServiceApp, run_service
 from services.arbiter.domain.decisions import PressurePolicy
 from services.arbiter.grpc_api import ArbiterServicer
 from services.arbiter.pressure import PressureCounter
@@ -54,6 +53,4 @@ def bootstrap(settings: Settings, clock: Clock | None = None, policy: PressurePo
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(NAME, settings.log_level)
-    serve_forever(bootstrap(settings), settings)
+    run_service(NAME, bootstrap)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.clock import Clock, SystemClock
-from declic.kit.config import Settings, load_settings
+from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from declic.kit.logs import configure_logging
-from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.server import ServiceApp, run_service
 from services.dispatch.grpc_api import DispatchServicer
 from services.dispatch.service import DispatchService
 
@@ -29,6 +28,4 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(NAME, settings.log_level)
-    serve_forever(bootstrap(settings), settings)
+    run_service(NAME, bootstrap)

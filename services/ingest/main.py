@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import Clock, SystemClock
-from declic.kit.config import Settings, load_settings
+from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from declic.kit.logs import configure_logging
 from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
-from declic.kit.server import ServiceApp, Worker, serve_forever
+from declic.kit.server import ServiceApp, Worker, run_service
 from declic.kit.stream import StreamConsumer, stream_key
 from services.ingest.erasure import CONSUMER_GROUP, ErasureHandler
 from services.ingest.grpc_api import IngestServicer
@@ -49,6 +48,4 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(NAME, settings.log_level)
-    serve_forever(bootstrap(settings), settings)
+    run_service(NAME, bootstrap)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from declic.kit.clock import Clock, SystemClock
-from declic.kit.config import Settings, load_settings
+from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from declic.kit.logs import configure_logging
 from declic.kit.redis_client import make_redis
-from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.server import ServiceApp, run_service
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
 from services.recommend.grpc_api import RecommendServicer
@@ -36,6 +35,4 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(NAME, settings.log_level)
-    serve_forever(bootstrap(settings), settings)
+    run_service(NAME, bootstrap)

@@ -6,11 +6,10 @@ from declic.arbiter.v1 import arbiter_pb2_grpc
 from declic.dispatch.v1 import dispatch_pb2_grpc
 from declic.kit.channels import make_channel
 from declic.kit.clock import Clock, SystemClock
-from declic.kit.config import Settings, load_settings
+from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from declic.kit.logs import configure_logging
 from declic.kit.redis_client import make_redis
-from declic.kit.server import ServiceApp, serve_forever
+from declic.kit.server import ServiceApp, run_service
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.profile.v1 import profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
@@ -51,6 +50,4 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(NAME, settings.log_level)
-    serve_forever(bootstrap(settings), settings)
+    run_service(NAME, bootstrap)

@@ -29,6 +29,7 @@ def stack(tmp_path: Path, redis_url: str, unique_id: str) -> Iterator[Stack]:
         "DECLIC_STREAM_PREFIX": f"e{unique_id}",
         "DECLIC_VAR_DIR": str(tmp_path / "var"),
         "DECLIC_GRACE_PERIOD_SECONDS": "1",
+        "DECLIC_DRAIN_SECONDS": "0",
         "DECLIC_CALL_TIMEOUT_SECONDS": "2",
     }
     for name in SERVICES:
