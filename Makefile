@@ -58,7 +58,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy services/*/domain declic/kit
 	@if command -v npm >/dev/null; then \
-	  $(MAKE) --no-print-directory $(BUF) && cd protos && ../$(BUF) lint; \
+	  $(MAKE) --no-print-directory $(BUF) && cd protos && ../$(BUF) lint && \
+	  ../$(BUF) breaking --against "../.git#ref=$$(cat BREAKING_BASELINE),subdir=protos"; \
 	else echo "npm not found: skipping buf lint"; fi
 	$(PY) -m deploy.check
 
