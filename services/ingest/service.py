@@ -68,8 +68,8 @@ class IngestService:
                     IngestRepository(session).add_stats(writer.stats(validated), random.randrange(STATS_SHARDS))
                     session.commit()
                 break
-            except (ConcurrentChange, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not _is_conflict(exc):
+            except Exception as exc:
+                if not (isinstance(exc, ConcurrentChange) or _is_conflict(exc)):
                     raise
                 if attempt == ATTEMPTS:
                     raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
@@ -160,9 +160,12 @@ class IngestService:
             return IngestRepository(session).refusal_counts()
 
 
-def _is_conflict(exc: DBAPIError) -> bool:
-    """Unique violation, deadlock or serialization failure: another writer won; the batch can be replayed."""
-    code = getattr(exc.orig, "sqlstate", None)
-    if code in {"23505", "40P01", "40001"}:
+def _is_conflict(exc: Exception) -> bool:
+    """Unique violation, deadlock or serialization failure: another writer won; the batch can be replayed.
+
+    Errors come wrapped by SQLAlchemy, or straight from psycopg for the COPY statements.
+    """
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(driver_error, "sqlstate", None) in {"23505", "40P01", "40001"}:
         return True
-    return "UNIQUE constraint failed" in str(exc.orig)
+    return isinstance(exc, DBAPIError) and "UNIQUE constraint failed" in str(driver_error)

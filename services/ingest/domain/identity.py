@@ -157,29 +157,41 @@ class IdentityGraph:
         return None if holder is None else self.find(holder)
 
     def resolve(self, identifiers: Iterable[Identifier], now: datetime) -> Resolution:
-        """Attach the event naming `identifiers` to a customer, merging and creating as the rules say."""
+        """Attach the event naming `identifiers` to a customer, merging and creating as the rules say.
+
+        Identifiers are taken strongest first (see PRIORITY): each known one brings its customer into the
+        event's group, each unknown one is attached to it, unless a guard rail refuses; the first one
+        is always taken, so the event belongs to whoever its strongest identifier designates.
+        """
         usable, warnings = self._usable(identifiers)
-        owned = sorted((i for i in usable if self.owner(i) is not None), key=priority_key)
-        fresh = [i for i in usable if self.owner(i) is None]
-        if owned and not fresh and len({self.owner(i) for i in owned}) == 1:
+        holders = {self.owner(i) for i in usable}
+        if None not in holders and len(holders) == 1:
             # The common case: a customer we already know, nothing new to learn.
-            return Resolution(self.find(self.owners[owned[0]]), warnings=warnings)
-        refusals: list[Refusal] = []
-        group = self._candidates(owned, fresh, refusals)
-        group = self._within_limits(group, fresh, refusals)
-        if not group:
+            return Resolution(holders.pop() or "", warnings=warnings)
+        plan = _Plan(has_strong=any(kind in STRONG_TYPES for kind, _ in usable))
+        for identifier in sorted(usable, key=priority_key):
+            holder = self.owner(identifier)
+            if holder is None:
+                self._plan_attachment(identifier, plan)
+            elif holder not in plan.group:
+                self._plan_join(identifier, holder, plan)
+        if plan.group:
+            resolution = Resolution(self._merge(plan.group))
+        else:
             customer = CustomerState(self.new_id(), now)
             self.customers[customer.customer_id] = customer
             self.created.append(customer)
             resolution = Resolution(customer.customer_id, new_customer=True)
-        else:
-            resolution = Resolution(self._merge(group))
-        resolution.refusals = refusals
-        resolution.warnings = warnings
-        for identifier in fresh:
-            self._attach(identifier, resolution)
-        if len(group) > 1:
+        if len(plan.group) > 1:
             resolution.merges.append(self.merges[-1])
+        survivor = self.customers[resolution.customer_id]
+        for identifier in plan.attach:
+            survivor.type_counts[identifier[0]] = survivor.type_counts.get(identifier[0], 0) + 1
+            self.owners[identifier] = self.attached[identifier] = survivor.customer_id
+        resolution.attached = plan.attach
+        resolution.refusals = [Refusal(r.reason, (resolution.customer_id, *r.customer_ids), r.identifier_type)
+                               for r in plan.refusals]
+        resolution.warnings = warnings + plan.warnings
         return resolution
 
     def _usable(self, identifiers: Iterable[Identifier]) -> tuple[list[Identifier], list[str]]:
@@ -194,41 +206,36 @@ class IdentityGraph:
             usable.append(identifier)
         return usable, warnings
 
-    def _candidates(self, owned: list[Identifier], fresh: list[Identifier], refusals: list[Refusal]) -> list[str]:
-        """The customers the event proves to be one person, most trusted first."""
-        has_strong = any(i[0] in STRONG_TYPES for i in owned + fresh)
-        group: list[str] = []
-        for identifier in owned:  # strong identifiers come first (priority order)
-            holder = self.find(self.owners[identifier])
-            if holder in group:
-                continue
-            if identifier[0] in STRONG_TYPES:
-                group.append(holder)
-            elif not self.customers[holder].known:
-                group.append(holder)  # anonymous history joins whoever identifies
-            elif not has_strong and not any(self.customers[c].known for c in group):
-                group.append(holder)  # a weak-only event follows the known customer of its identifier
-            else:
-                refusals.append(Refusal("weak_identifier_shared", (holder,), identifier[0]))
-        return group
+    def _plan_attachment(self, identifier: Identifier, plan: _Plan) -> None:
+        kind = identifier[0]
+        if plan.taken() and self._over(kind, plan.counts.get(kind, 0) + 1):
+            plan.refusals.append(Refusal(f"limit:{kind}", (), kind))
+            plan.warnings.append(f"identifier_not_attached:{kind}")
+            return
+        plan.attach.append(identifier)
+        plan.counts[kind] = plan.counts.get(kind, 0) + 1
 
-    def _within_limits(self, group: list[str], fresh: list[Identifier], refusals: list[Refusal]) -> list[str]:
-        """Keep, in trust order, the customers that can join without breaking a limit or an operator split."""
-        kept: list[str] = []
-        counts: dict[str, int] = {}
-        for candidate in group:
-            state = self.customers[candidate]
-            merged_counts = {kind: counts.get(kind, 0) + state.type_counts.get(kind, 0)
-                             for kind in set(counts) | set(state.type_counts)}
-            over = [kind for kind, count in sorted(merged_counts.items()) if self._over(kind, count)]
-            blocked = any(frozenset((candidate, member)) in self.split_pairs for member in kept)
-            if kept and (over or blocked):
-                reason = "split_by_operator" if blocked else f"limit:{over[0]}"
-                refusals.append(Refusal(reason, (kept[0], candidate), over[0] if over else ""))
-                continue
-            kept.append(candidate)
-            counts = merged_counts
-        return kept
+    def _plan_join(self, identifier: Identifier, holder: str, plan: _Plan) -> None:
+        state = self.customers[holder]
+        kind = identifier[0]
+        if kind in WEAK_TYPES and state.known and (plan.has_strong or plan.known):
+            # A shared computer or tablet: anonymous ids and devices never join two known people.
+            plan.refusals.append(Refusal("weak_identifier_shared", (holder,), kind))
+            return
+        counts = dict(plan.counts)
+        for counted, count in state.type_counts.items():
+            counts[counted] = counts.get(counted, 0) + count
+        if plan.taken():
+            if any(frozenset((holder, member)) in self.split_pairs for member in plan.group):
+                plan.refusals.append(Refusal("split_by_operator", (holder,), ""))
+                return
+            over = sorted(counted for counted, count in counts.items() if self._over(counted, count))
+            if over:
+                plan.refusals.append(Refusal(f"limit:{over[0]}", (holder,), over[0]))
+                return
+        plan.group.append(holder)
+        plan.counts = counts
+        plan.known = plan.known or state.known
 
     def _over(self, identifier_type: str, count: int) -> bool:
         limit = self.policy.limit(identifier_type)
@@ -247,14 +254,19 @@ class IdentityGraph:
         self.merges.append(Merge(survivor, merged))
         return survivor
 
-    def _attach(self, identifier: Identifier, resolution: Resolution) -> None:
-        state = self.customers[resolution.customer_id]
-        kind = identifier[0]
-        if self._over(kind, state.type_counts.get(kind, 0) + 1):
-            resolution.refusals.append(Refusal(f"limit:{kind}", (state.customer_id,), kind))
-            resolution.warnings.append(f"identifier_not_attached:{kind}")
-            return
-        state.type_counts[kind] = state.type_counts.get(kind, 0) + 1
-        self.owners[identifier] = state.customer_id
-        self.attached[identifier] = state.customer_id
-        resolution.attached.append(identifier)
+
+@dataclass
+class _Plan:
+    """What one event will do, built identifier by identifier before anything changes."""
+
+    has_strong: bool
+    group: list[str] = field(default_factory=list)
+    attach: list[Identifier] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    known: bool = False
+    refusals: list[Refusal] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def taken(self) -> bool:
+        """True once the event has a customer to build on (a first identifier was taken)."""
+        return bool(self.group or self.attach)

@@ -90,7 +90,7 @@ def test_a_shared_device_never_merges_two_known_people() -> None:
     bob = graph.resolve([("email", "bob@x.fr")], clock.tick()).customer_id
     shared = graph.resolve([("email", "bob@x.fr"), ("device_id", "family-tablet")], clock.tick())
     assert shared.customer_id == bob and not shared.merges
-    assert [(r.reason, r.customer_ids) for r in shared.refusals] == [("weak_identifier_shared", (ann,))]
+    assert [(r.reason, r.customer_ids) for r in shared.refusals] == [("weak_identifier_shared", (bob, ann))]
     assert graph.owner(("device_id", "family-tablet")) == ann
     newcomer = graph.resolve([("email", "eve@x.fr"), ("device_id", "family-tablet")], clock.tick())
     assert newcomer.new_customer and newcomer.customer_id not in {ann, bob}
@@ -128,12 +128,22 @@ def test_two_crm_ids_are_two_people() -> None:
     assert graph.owner(("email", "fam@x.fr")) == first
 
 
-def test_a_new_identifier_beyond_the_limit_is_not_attached() -> None:
+def test_a_stronger_new_identifier_beyond_the_limit_starts_its_own_customer() -> None:
     graph, clock = make_graph(), Clock()
-    first = graph.resolve([("crm_id", "1"), ("email", "a@x.fr")], clock.tick())
-    second = graph.resolve([("crm_id", "9"), ("email", "a@x.fr")], clock.tick())
-    assert second.customer_id == first.customer_id
-    assert second.warnings == ["identifier_not_attached:crm_id"] and graph.owner(("crm_id", "9")) is None
+    first = graph.resolve([("crm_id", "1"), ("email", "family@x.fr")], clock.tick())
+    second = graph.resolve([("crm_id", "9"), ("email", "family@x.fr")], clock.tick())
+    assert second.new_customer and graph.owner(("crm_id", "9")) == second.customer_id
+    assert [(r.reason, r.customer_ids) for r in second.refusals] == [
+        ("limit:crm_id", (second.customer_id, first.customer_id))]
+    assert graph.owner(("email", "family@x.fr")) == first.customer_id
+
+
+def test_a_weaker_new_identifier_beyond_the_limit_is_not_attached() -> None:
+    graph, clock = make_graph(), Clock()
+    first = graph.resolve([("crm_id", "1")], clock.tick())
+    again = graph.resolve([("crm_id", "1"), ("crm_id", "9")], clock.tick())
+    assert again.customer_id == first.customer_id and again.warnings == ["identifier_not_attached:crm_id"]
+    assert graph.owner(("crm_id", "9")) is None
 
 
 def test_customers_split_by_an_operator_are_not_merged_again() -> None:
