@@ -77,7 +77,9 @@ class RunningServer:
             time.sleep(drain)
         self.server.stop(grace).wait()
         for thread in self._threads:
-            thread.join(timeout=grace)
+            # Workers notice the stop event within one poll (≤ 1 s); wait for them before closing
+            # the clients they use.
+            thread.join(timeout=max(grace, 3.0))
         for callback in self.app.on_stop:
             callback()
         log.info("%s stopped", self.app.name)
