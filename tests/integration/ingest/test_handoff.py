@@ -1,0 +1,86 @@
+"""The durable hand-off: nothing acknowledged is lost, nothing is applied twice."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Column, MetaData, String, Table
+
+from declic.ingest.v1 import handoff_pb2, ingest_pb2, ingest_pb2_grpc
+from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.kit.inbox import claim_record, inbox_columns
+from declic.kit.protoconv import to_datetime
+from declic.kit.stream import StreamConsumer, StreamPublisher
+from tests.integration.ingest.conftest import eventually
+
+
+class IdempotentConsumer:
+    """A downstream consumer as profile or scenario write it: inbox claim and effect in one transaction."""
+
+    def __init__(self, settings) -> None:  # noqa: ANN001
+        metadata = MetaData()
+        self.inbox = Table("inbox", metadata, *inbox_columns())
+        self.effects = Table("effects", metadata, Column("record_id", String(200)))
+        self.engine = make_engine(settings, "consumer_test")
+        metadata.create_all(self.engine)
+        self.uow = UnitOfWork(session_factory(self.engine))
+
+    def __call__(self, payload: bytes) -> None:
+        record = handoff_pb2.HandoffRecord.FromString(payload)
+        with self.uow.begin() as session:
+            if claim_record(session, self.inbox, record.record_id, to_datetime(record.recorded_at)):
+                session.execute(self.effects.insert().values(record_id=record.record_id))
+            session.commit()
+
+    def applied(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(row.record_id for row in conn.execute(self.effects.select()))
+
+
+def caught_up(client, stream: str, group: str) -> bool:  # noqa: ANN001
+    """True when `group` has read and acknowledged every record of `stream`."""
+    last = client.xinfo_stream(stream)["last-generated-id"]
+    [info] = [g for g in client.xinfo_groups(stream) if g["name"] == group.encode()]
+    return info["pending"] == 0 and info["last-delivered-id"] == last
+
+
+def ingest_some(stub: ingest_pb2_grpc.IngestServiceStub, make, count: int, prefix: str = "e") -> None:  # noqa: ANN001
+    events = [make(f"{prefix}{n}", email=f"c{n % 5}@example.com") for n in range(count)]
+    response = stub.IngestBatch(ingest_pb2.IngestBatchRequest(events=events))
+    assert response.accepted == count
+
+
+def test_a_consumer_down_then_up_gets_everything_once(ingest, make, settings, redis_client, handoff) -> None:
+    ingest_some(ingest, make, 30)
+    handoff.wait_for(30)
+    consumer = IdempotentConsumer(settings)
+    # The profile service comes back: its group starts at the beginning of the stream.
+    group = StreamConsumer(redis_client, handoff.key, "profile", consumer, consumer="profile-1", block_ms=50)
+    group.ensure_group()
+    stop = threading.Event()
+    worker = threading.Thread(target=group.run, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        ingest_some(ingest, make, 10, prefix="late")
+        assert eventually(lambda: len(consumer.applied()) == 40)
+        # The relay may publish a record twice (crash between XADD and DELETE): replay everything.
+        StreamPublisher(redis_client, handoff.key).publish(
+            [r.SerializeToString() for r in handoff.records()])
+        assert eventually(lambda: caught_up(redis_client, handoff.key, "profile"))
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+    applied = consumer.applied()
+    assert len(applied) == 40 and len(set(applied)) == 40
+
+
+def test_nothing_acknowledged_is_lost_when_ingest_dies_right_after_the_ack(start_service, clock, make,
+                                                                          handoff) -> None:
+    # workers=False: the relay never runs, as if the process were killed right after answering.
+    running, channel = start_service("ingest", clock=clock, workers=False)
+    ingest_some(ingest_pb2_grpc.IngestServiceStub(channel), make, 25)
+    running.stop(grace=0.2)
+    assert handoff.records() == []
+    start_service("ingest", clock=clock)  # the next process (or another replica) relays the outbox
+    records = handoff.wait_for(25)
+    assert sorted(r.record_id for r in records) == sorted(f"evt:webshop:e{n}" for n in range(25))
