@@ -43,7 +43,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
         register=lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(service), server),
         service_names=[ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name],
         workers=background,
-        on_stop=[engine.dispose],  # the Redis pool closes with the process: a worker may still hold it
+        on_stop=[engine.dispose, redis.close],
     )
 
 
