@@ -16,7 +16,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +46,12 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_for(session: Session | Connection, table: Table) -> Any:
+    """An INSERT for the session's dialect that supports ON CONFLICT (PostgreSQL or SQLite)."""
+    dialect = session.get_bind().dialect if isinstance(session, Session) else session.dialect
+    return pg_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def schema_name(settings: Settings, service: str) -> str | None:

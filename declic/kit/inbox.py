@@ -4,11 +4,9 @@ database, in the same transaction as the effect of processing it."""
 from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime
+from declic.kit.database import UtcDateTime, insert_for
 
 
 def inbox_columns() -> list[Column]:
@@ -25,10 +23,8 @@ def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
 
 def claim_record(session: Session, table: Table, record_id: str, processed_at: object) -> bool:
     """Mark `record_id` processed; False when it already was (then do nothing else)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(table)
+        insert_for(session, table)
         .values(record_id=record_id, processed_at=processed_at)
         .on_conflict_do_nothing(index_elements=["record_id"])
         .returning(table.c.record_id)

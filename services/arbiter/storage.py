@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, MetaData, String, Table, Text, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime
+from declic.kit.database import UtcDateTime, insert_for
 from services.arbiter.domain.decisions import Decision, SuppressReason, Verdict
 
 metadata = MetaData()
@@ -34,9 +32,8 @@ class DecisionRepository:
 
     def add_once(self, decision: Decision) -> bool:
         """Store `decision` unless one exists for the firing; True when stored."""
-        insert = pg_insert if self._session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
-            insert(decisions)
+            insert_for(self._session, decisions)
             .values(
                 firing_id=decision.firing_id,
                 customer_id=decision.customer_id,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, MetaData, String, Table, Text, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime
+from declic.kit.database import UtcDateTime, insert_for
 from services.dispatch.domain.messages import DeliveryState, Message
 
 metadata = MetaData()
@@ -35,11 +33,9 @@ class MessageRepository:
 
     def add_once(self, message: Message) -> bool:
         """Insert unless a message with the same id exists; True when inserted."""
-        dialect = self._session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         values = {**message.__dict__, "state": message.state.value}
         statement = (
-            insert(messages)
+            insert_for(self._session, messages)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["message_id"])
             .returning(messages.c.message_id)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, MetaData, String, Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from declic.kit.database import insert_for
 from declic.kit.inbox import inbox_table
 
 metadata = MetaData()
@@ -34,30 +33,26 @@ products = Table(
 )
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 class RecommendRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def add_purchase(self, customer_id: str, product_id: str, units: float) -> None:
-        insert = _insert(self._session)
         self._session.execute(
-            insert(popularity)
+            insert_for(self._session, popularity)
             .values(product_id=product_id, units=units)
             .on_conflict_do_update(index_elements=["product_id"], set_={"units": popularity.c.units + units})
         )
         if customer_id:
             self._session.execute(
-                insert(purchases).values(customer_id=customer_id, product_id=product_id).on_conflict_do_nothing()
+                insert_for(self._session, purchases)
+                .values(customer_id=customer_id, product_id=product_id)
+                .on_conflict_do_nothing()
             )
 
     def set_stock(self, product_id: str, in_stock: bool) -> None:
-        insert = _insert(self._session)
         self._session.execute(
-            insert(products)
+            insert_for(self._session, products)
             .values(product_id=product_id, in_stock=in_stock)
             .on_conflict_do_update(index_elements=["product_id"], set_={"in_stock": in_stock})
         )
@@ -67,7 +62,7 @@ class RecommendRepository:
             select(purchases.c.product_id).where(purchases.c.customer_id == from_id)
         ).all():
             self._session.execute(
-                _insert(self._session)(purchases).values(customer_id=to_id, product_id=product_id)
+                insert_for(self._session, purchases).values(customer_id=to_id, product_id=product_id)
                 .on_conflict_do_nothing()
             )
         self.forget_customer(from_id)

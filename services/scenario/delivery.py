@@ -14,14 +14,14 @@ from datetime import timedelta
 import grpc
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
-from declic.common.v1 import trigger_pb2
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.channels import is_transient
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
-from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
+from declic.kit.protoconv import channel_enum, channel_name
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.scenario.domain.firings import Firing, FiringState
+from services.scenario.firing_proto import firing_to_proto
 from services.scenario.storage import FiringRepository
 
 log = logging.getLogger("declic.scenario.delivery")
@@ -93,19 +93,7 @@ class FiringDelivery:
         variables = dict(firing.variables)
         if profile.first_name:
             variables.setdefault("first_name", profile.first_name)
-        proto = trigger_pb2.TriggerFiring(
-            firing_id=firing.firing_id,
-            scenario_id=firing.scenario_id,
-            step_id=firing.step_id,
-            customer_id=firing.customer_id,
-            priority=firing.priority,
-            channels=[channel_enum(c) for c in firing.channels],
-            fired_at=to_timestamp(firing.fired_at),
-            cause_event_id=firing.cause_event_id,
-            template_id=firing.template_id,
-            variables=variables,
-            transactional=firing.transactional,
-        )
+        proto = firing_to_proto(firing, variables)
         try:
             decision = self._arbiter.Decide(
                 arbiter_pb2.DecideRequest(

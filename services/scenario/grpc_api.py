@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import grpc
 
-from declic.common.v1 import trigger_pb2
 from declic.kit.database import UnitOfWork
 from declic.kit.errors import InvalidArgument
-from declic.kit.protoconv import channel_enum, to_timestamp
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from services.scenario.domain.catalogue import BUILT_IN
+from services.scenario.firing_proto import firing_to_proto
 from services.scenario.storage import FiringRepository
 
 
@@ -40,19 +39,7 @@ class ScenarioServicer(scenario_pb2_grpc.ScenarioServiceServicer):
         return scenario_pb2.ListFiringsResponse(
             firings=[
                 scenario_pb2.FiringStatus(
-                    firing=trigger_pb2.TriggerFiring(
-                        firing_id=f.firing_id,
-                        scenario_id=f.scenario_id,
-                        step_id=f.step_id,
-                        customer_id=f.customer_id,
-                        priority=f.priority,
-                        channels=[channel_enum(c) for c in f.channels],
-                        fired_at=to_timestamp(f.fired_at),
-                        cause_event_id=f.cause_event_id,
-                        template_id=f.template_id,
-                        variables=f.variables,
-                        transactional=f.transactional,
-                    ),
+                    firing=firing_to_proto(f),
                     state=scenario_pb2.FiringState.Value("FIRING_STATE_" + f.state.name),
                     detail=f.detail,
                 )

@@ -6,11 +6,9 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime
+from declic.kit.database import UtcDateTime, insert_for
 from declic.kit.inbox import inbox_table
 from services.scenario.domain.firings import Firing, FiringState
 
@@ -46,9 +44,8 @@ class FiringRepository:
 
     def add_once(self, firing: Firing) -> bool:
         """Store a new firing; False when the same firing id exists (it fired already)."""
-        insert = pg_insert if self._session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
-            insert(firings)
+            insert_for(self._session, firings)
             .values(**_to_row(firing))
             .on_conflict_do_nothing(index_elements=["firing_id"])
             .returning(firings.c.firing_id)
