@@ -12,6 +12,8 @@ import json
 import grpc
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from declic.kit.auth import with_token
+
 RETRY_SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
@@ -30,9 +32,9 @@ RETRY_SERVICE_CONFIG = json.dumps(
 )
 
 
-def make_channel(address: str) -> grpc.Channel:
-    """An insecure channel to another Declic service, retrying UNAVAILABLE."""
-    return grpc.insecure_channel(
+def make_channel(address: str, token: str = "") -> grpc.Channel:
+    """A channel to another Declic service, retrying UNAVAILABLE, presenting `token` when given."""
+    channel = grpc.insecure_channel(
         address,
         options=[
             ("grpc.enable_retries", 1),
@@ -43,6 +45,7 @@ def make_channel(address: str) -> grpc.Channel:
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
         ],
     )
+    return with_token(channel, token)
 
 
 TRANSIENT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         default="FR", description="Region used to read phone numbers written without a country code."
     )
 
+    auth_tokens: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            'JSON object token → scopes, e.g. {"cc-7f3a…": ["profile:read", "arbiter:read"]}. '
+            "Scopes: <service>:read, <service>:write, <service>:*, *. Empty: auth off (local default)."
+        ),
+    )
+    client_token: str = Field(
+        default="", description="Token this process presents when it calls a service (service-to-service, CLI)."
+    )
+
     ingest_port: int = Field(default=DEFAULT_PORTS["ingest"], ge=1, le=65535)
     profile_port: int = Field(default=DEFAULT_PORTS["profile"], ge=1, le=65535)
     scenario_port: int = Field(default=DEFAULT_PORTS["scenario"], ge=1, le=65535)

@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from declic.kit.auth import AuthInterceptor, TokenTable
 from declic.kit.config import Settings
 from declic.kit.interceptors import ErrorMappingInterceptor
 
@@ -87,9 +88,12 @@ class RunningServer:
 
 def start(app: ServiceApp, settings: Settings, port: int | None = None) -> RunningServer:
     """Build, bind and start the server and its workers; returns at once."""
+    tokens = TokenTable(settings.auth_tokens)
+    if not tokens.enabled:
+        log.warning("%s: no DECLIC_AUTH_TOKENS configured: calls are not authenticated", app.name)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=app.name),
-        interceptors=[ErrorMappingInterceptor()],
+        interceptors=[AuthInterceptor(tokens), ErrorMappingInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

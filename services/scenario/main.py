@@ -26,7 +26,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
     redis_client = make_redis(settings)
-    channels = {peer: make_channel(settings.address(peer)) for peer in ("profile", "arbiter", "dispatch")}
+    channels = {
+        peer: make_channel(settings.address(peer), settings.client_token) for peer in ("profile", "arbiter", "dispatch")
+    }
     consumer = StreamConsumer(
         redis_client, stream_key(settings.stream_prefix, "handoff"), "scenario", HandoffIntake(uow, clock)
     )

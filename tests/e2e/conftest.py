@@ -6,6 +6,7 @@ key prefix, so a test can kill and restart services without disturbing others.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +16,13 @@ from typing import Any
 import grpc
 import pytest
 
+from declic.kit.channels import make_channel
 from declic.kit.config import SERVICES, load_settings
 from declic.stack import Stack
 from tests.conftest import free_port
+
+INTERNAL_TOKEN = "e2e-internal-token"
+CALL_CENTER_TOKEN = "e2e-call-center-token"
 
 
 @pytest.fixture
@@ -30,12 +35,15 @@ def stack(tmp_path: Path, redis_url: str, unique_id: str) -> Iterator[Stack]:
         "DECLIC_VAR_DIR": str(tmp_path / "var"),
         "DECLIC_GRACE_PERIOD_SECONDS": "1",
         "DECLIC_DRAIN_SECONDS": "0",
+        # Auth on: every service-to-service call must present the internal token.
+        "DECLIC_AUTH_TOKENS": json.dumps({INTERNAL_TOKEN: ["*"], CALL_CENTER_TOKEN: ["profile:read"]}),
+        "DECLIC_CLIENT_TOKEN": INTERNAL_TOKEN,
         "DECLIC_CALL_TIMEOUT_SECONDS": "2",
     }
     for name in SERVICES:
         env[f"DECLIC_{name.upper()}_PORT"] = str(free_port())
     settings = load_settings(
-        **{key.removeprefix("DECLIC_").lower(): value for key, value in env.items()}  # type: ignore[arg-type]
+        **{key.removeprefix("DECLIC_").lower(): value for key, value in env.items() if key != "DECLIC_AUTH_TOKENS"}
     )
     system = Stack(settings, env=env, log_dir=tmp_path / "logs")
     system.start_all()
@@ -52,7 +60,7 @@ def channel_to(stack: Stack) -> Iterator[Callable[[str], grpc.Channel]]:
 
     def _channel(name: str) -> grpc.Channel:
         if name not in opened:
-            opened[name] = grpc.insecure_channel(stack.address(name))
+            opened[name] = make_channel(stack.address(name), INTERNAL_TOKEN)
         return opened[name]
 
     yield _channel

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import grpc
 import pytest
 
 from declic.common.v1 import event_pb2, identity_pb2
@@ -109,3 +110,19 @@ def test_message_arrives_once_after_a_service_was_down(stack, channel_to, victim
     assert message.scenario_id == "welcome"
     time.sleep(1.5)
     assert len(messages_of(channel_to, result.customer_id)) == 1
+
+
+def test_call_center_token_reads_profiles_but_cannot_ingest(stack) -> None:
+    from declic.kit.channels import make_channel
+    from tests.e2e.conftest import CALL_CENTER_TOKEN
+
+    with pytest.raises(grpc.RpcError) as caught:
+        ingest_pb2_grpc.IngestServiceStub(make_channel(stack.address("ingest"), CALL_CENTER_TOKEN)).IngestEvent(
+            ingest_pb2.IngestEventRequest(event=signup(email="cc@example.com")), timeout=5
+        )
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as caught:
+        profile_pb2_grpc.ProfileServiceStub(make_channel(stack.address("profile"), CALL_CENTER_TOKEN)).GetProfile(
+            profile_pb2.GetProfileRequest(customer_id="nobody"), timeout=5
+        )
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # authorised; simply unknown
