@@ -18,7 +18,7 @@ from datetime import datetime
 
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
-from services.ingest.domain.identity import IdentityGraph, IdentityPolicy, Resolution
+from services.ingest.domain.identity import Identifier, IdentityGraph, IdentityPolicy, Resolution
 from services.ingest.storage.repository import IngestRepository
 from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent, stats_reason
 
@@ -58,8 +58,10 @@ class BatchWriter:
     def apply(self, events: list[ValidatedEvent]) -> dict[int, Outcome]:
         """Apply the batch; returns an outcome per event index (rejected events included)."""
         fresh = self._deduplicate([e for e in events if e.ok])
-        fresh = self._refuse_erased(fresh)
-        graph = self._identity_graph(fresh)
+        owners = self.repository.owners(sorted({i for e in fresh if e.kind not in CATALOGUE_KINDS
+                                                for i in e.identifiers}))
+        fresh = self._refuse_erased(fresh, owners)
+        graph = self._identity_graph(fresh, owners)
         preexisting = set(graph.customers)
         known_products = self._known_products(fresh)
         event_rows, merge_audit, refusals = [], [], []
@@ -106,12 +108,10 @@ class BatchWriter:
                 fresh.append(event)
         return fresh
 
-    def _identity_graph(self, events: list[ValidatedEvent]) -> IdentityGraph:
+    def _identity_graph(self, events: list[ValidatedEvent], owners: dict[Identifier, str]) -> IdentityGraph:
         """The graph loaded with the owners of the batch's identifiers, and the state of the customers the
         rules will consult: those an event adds identifiers to or may merge (not those merely recognised)."""
         graph = IdentityGraph(self.policy, self.new_id)
-        owners = self.repository.owners(sorted({i for e in events if e.kind not in CATALOGUE_KINDS
-                                                for i in e.identifiers}))
         consulted: set[str] = set()
         for event in events:
             holders = {owners[i] for i in event.identifiers if i in owners}
@@ -121,15 +121,16 @@ class BatchWriter:
         graph.load(owners, states, pairs)
         return graph
 
-    def _refuse_erased(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
-        hashes = {identifier_hash(kind, value): (kind, value) for e in events for kind, value in e.identifiers}
-        suppressed = self.repository.suppressed_among(sorted(hashes)) if hashes else set()
+    def _refuse_erased(self, events: list[ValidatedEvent], owners: dict[Identifier, str]) -> list[ValidatedEvent]:
+        """Refuse events naming an erased person's identifier (their identifiers are held by nobody any more)."""
+        unheld = {identifier_hash(*i) for e in events for i in e.identifiers if i not in owners}
+        suppressed = self.repository.suppressed_among(sorted(unheld))
         if not suppressed:
             return events
         kept = []
         for event in events:
-            erased = [position for position, (kind, value) in enumerate(event.identifiers)
-                      if identifier_hash(kind, value) in suppressed]
+            erased = [position for position, identifier in enumerate(event.identifiers)
+                      if identifier not in owners and identifier_hash(*identifier) in suppressed]
             if erased:
                 errors = [(f"identifiers[{position}].value", ERASED_REASON) for position in erased]
                 self.outcomes[event.index] = Outcome(REJECTED, errors=errors)
@@ -158,12 +159,12 @@ class BatchWriter:
             c for m in graph.merges for c in (m.survivor_id, *m.merged_ids) if c in preexisting
         )
         self.repository.add_customers([
-            (c.customer_id, c.created_at, None if graph.find(c.customer_id) == c.customer_id
-             else graph.find(c.customer_id))
+            (c.customer_id, c.created_at, None, c.type_counts) if graph.find(c.customer_id) == c.customer_id
+            else (c.customer_id, c.created_at, graph.find(c.customer_id), {})
             for c in graph.created
         ])
-        for merge in graph.merges:  # in order: each one also re-points what earlier ones moved
-            self.repository.merge(merge.survivor_id, merge.merged_ids)
+        self.repository.change_counts(graph.count_changes())
+        self.repository.merge({merged: graph.find(merged) for m in graph.merges for merged in m.merged_ids})
         self.repository.add_identifiers(sorted(
             (kind, value, graph.find(owner), self.now) for (kind, value), owner in graph.attached.items()
         ))

@@ -12,7 +12,7 @@ from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.inbox import claim_record
 from services.ingest.storage import tables
-from services.ingest.storage.repository import IngestRepository
+from services.ingest.storage.operator import OperatorRepository
 
 CONSUMER_GROUP = "ingest"
 
@@ -30,5 +30,5 @@ class ErasureHandler:
         now = self._clock.now()
         with self._uow.begin() as session:
             if claim_record(session, tables.inbox, record.record_id, now):
-                IngestRepository(session).erase(erased.customer_id, list(erased.identifier_hashes), now)
+                OperatorRepository(session).erase(erased.customer_id, list(erased.identifier_hashes), now)
             session.commit()

@@ -23,12 +23,13 @@ from services.ingest.batch import BatchWriter, Outcome, new_customer_id
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier, IdentityPolicy
 from services.ingest.settings import IngestSettings
+from services.ingest.storage.operator import OperatorRepository
 from services.ingest.storage.repository import ConcurrentChange, IngestRepository
 from services.ingest.validation import EventValidator
 
 log = logging.getLogger("declic.ingest")
 
-ATTEMPTS = 6
+ATTEMPTS = 8
 STATS_SHARDS = 8
 
 
@@ -63,6 +64,9 @@ class IngestService:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow.begin() as session:
+                    if attempt > 1:
+                        # Optimistic first; after a conflict, take turns so that the batch surely goes through.
+                        IngestRepository(session).serialize_writers()
                     writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now)
                     outcomes = writer.apply(validated)
                     IngestRepository(session).add_stats(writer.stats(validated), random.randrange(STATS_SHARDS))
@@ -80,7 +84,7 @@ class IngestService:
 
     def stats(self, source: str) -> list[tuple[str, str, str, int]]:
         with self._uow.begin() as session:
-            return IngestRepository(session).stats(source)
+            return OperatorRepository(session).stats(source)
 
     def split(self, customer_id: str, identifiers: Sequence[Identifier], reason: str) -> SplitResult:
         """Move `identifiers` of `customer_id` to a new customer, and keep the two apart from now on."""
@@ -88,7 +92,7 @@ class IngestService:
             raise InvalidArgument.field("identifiers", "at least one identifier is required")
         now = self._clock.now()
         with self._uow.begin() as session:
-            repository = IngestRepository(session)
+            repository = OperatorRepository(session)
             current = repository.current_customer(customer_id)
             if current is None:
                 raise NotFound(f"customer {customer_id} not found")
@@ -102,10 +106,10 @@ class IngestService:
                 raise FailedPrecondition("a split must leave at least one identifier to the customer")
             new_id = new_customer_id()
             moved = sorted(set(identifiers))
-            repository.add_customers([(new_id, now, None)])
+            repository.add_customers([(new_id, now, None, {})])
             repository.move_identifiers(moved, new_id)
-            repository.add_split_pair(current, new_id)
-            repository.add_split_audit({
+            repository.recount([current, new_id])
+            repository.add_split({
                 "record_id": handoff.split_record_id(current, new_id), "from_customer_id": current,
                 "new_customer_id": new_id, "identifiers": "\n".join(f"{k}:{v}" for k, v in moved),
                 "reason": reason, "split_at": now,
@@ -135,7 +139,7 @@ class IngestService:
     def identity(self, customer_id: str = "", identifier: Identifier | None = None) -> tuple[str, list[Identifier]]:
         """A customer's current id (merged ids lead to the survivor) and identifiers, by id or by identifier."""
         with self._uow.begin() as session:
-            repository = IngestRepository(session)
+            repository = OperatorRepository(session)
             if identifier is not None:
                 try:
                     value = rules.normalise_identifier(identifier[0], identifier[1], self._default_region)
@@ -151,13 +155,13 @@ class IngestService:
     def audit(self, customer_id: str, limit: int) -> tuple[list, list, list]:
         """Recent merges and splits (of `customer_id` when given) and recent refused merges."""
         with self._uow.begin() as session:
-            repository = IngestRepository(session)
+            repository = OperatorRepository(session)
             return (repository.list_merges(customer_id, limit), repository.list_refusals(limit),
                     repository.list_splits(customer_id, limit))
 
     def refusal_counts(self) -> list[tuple[str, int]]:
         with self._uow.begin() as session:
-            return IngestRepository(session).refusal_counts()
+            return OperatorRepository(session).refusal_counts()
 
 
 def _is_conflict(exc: Exception) -> bool:

@@ -129,6 +129,7 @@ class IdentityGraph:
     attached: dict[Identifier, str] = field(default_factory=dict)
     """Identifiers attached by this graph (to the customer they were first given)."""
     merges: list[Merge] = field(default_factory=list)
+    _loaded_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def load(
         self,
@@ -140,7 +141,19 @@ class IdentityGraph:
         self.owners.update(owners)
         for customer in customers:
             self.customers[customer.customer_id] = customer
+            self._loaded_counts[customer.customer_id] = dict(customer.type_counts)
         self.split_pairs.update(frozenset(pair) for pair in split_pairs)
+
+    def count_changes(self) -> dict[str, dict[str, int]]:
+        """How the identifier counts of the loaded customers changed (a merged customer holds none any more)."""
+        changes: dict[str, dict[str, int]] = {}
+        for customer_id, before in self._loaded_counts.items():
+            after = self.customers[customer_id].type_counts if self.find(customer_id) == customer_id else {}
+            delta = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in set(before) | set(after)}
+            delta = {kind: change for kind, change in delta.items() if change}
+            if delta:
+                changes[customer_id] = delta
+        return changes
 
     def find(self, customer_id: str) -> str:
         """The customer `customer_id` is now part of (itself unless merged)."""

@@ -222,4 +222,6 @@ def check_required_id(value: str, max_length: int = MAX_ID_LENGTH) -> str:
         raise RuleViolation("is required")
     if len(value) > max_length:
         raise RuleViolation(f"must be at most {max_length} characters")
+    if not value.isprintable():
+        raise RuleViolation("must not contain control characters")
     return value.strip()

@@ -1,21 +1,38 @@
-"""Writing many rows at once: COPY on PostgreSQL, executemany on SQLite.
+"""Helpers for set-based statements: COPY on PostgreSQL (executemany on SQLite), and array parameters.
 
 COPY is several times faster than INSERT for the batch path (events, outbox,
 new identifiers). It has no ON CONFLICT: a duplicate key fails the whole
 statement, which the service layer treats as a concurrent writer and retries.
+
+Lists are sent to PostgreSQL as one text joined with the unit separator and
+split by `string_to_array` on the server: psycopg would otherwise adapt every
+element in Python. Validated values never contain control characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+SEPARATOR = "\x1f"
+ARRAY = "string_to_array(%s, E'\\x1f')"
+"""SQL for one array parameter built by `text_array`."""
+
+
+def text_array(values: Iterable[object]) -> str:
+    return SEPARATOR.join(map(str, values))
+
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def raw_connection(session: Session) -> Any:
+    """The psycopg connection under the session (same transaction)."""
+    return session.connection().connection.driver_connection
 
 
 def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -23,9 +40,8 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequ
     if not rows:
         return
     if is_postgres(session):
-        raw = session.connection().connection.driver_connection
         statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN'
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        with raw_connection(session).cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
         return

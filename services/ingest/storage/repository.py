@@ -1,4 +1,9 @@
-"""Set-based reads and writes of ingest's tables: a few statements per batch, whatever its size."""
+"""The batch path's reads and writes: a fixed handful of set-based statements per batch, whatever its size.
+
+PostgreSQL gets hand-written SQL with array parameters (no per-row statement,
+no SQL compilation per batch); SQLite, the embedded default, gets the same
+statements through SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,25 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from services.ingest.domain.identity import CustomerState, Identifier
+from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
-from services.ingest.storage.bulk import copy_rows, is_postgres
+from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, text_array
 
 EVENT_COLUMNS = ("source", "event_id", "customer_id", "kind", "event_time", "received_at", "payload")
-_CHUNK = 2000  # bound the number of bind parameters per statement (SQLite allows 32,766)
+COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
+_CHUNK = 2000  # bound the number of bind parameters per SQLite statement (at most 32,766)
 
 
 class ConcurrentChange(Exception):
     """Another transaction changed a customer this one is merging: retry the whole batch."""
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -36,7 +42,18 @@ class IngestRepository:
     def _insert(self, table):  # type: ignore[no-untyped-def]
         return pg_insert(table) if self._postgres else sqlite_insert(table)
 
-    # --- events -------------------------------------------------------------------------------------------------
+    def _raw(self, sql: str, *arrays: Iterable[object]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: run `sql` (prepared) with each of `arrays` as one ARRAY parameter; return the rows."""
+        with raw_connection(self._session).cursor() as cursor:
+            cursor.execute(sql, [text_array(array) for array in arrays], prepare=True)
+            return cursor.fetchall() if cursor.description else []
+
+    def serialize_writers(self) -> None:
+        """Wait for the batches of other writers that also serialize (PostgreSQL; SQLite always does)."""
+        if self._postgres:
+            self._raw("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+
+    # --- events ----------------------------------------------------------------------------------------------
 
     def known_events(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The already received events among `keys`, with the customer each was attached to."""
@@ -44,27 +61,19 @@ class IngestRepository:
             return {}
         if self._postgres:
             rows = self._raw(
-                "SELECT e.source, e.event_id, e.customer_id FROM unnest(%s::text[], %s::text[]) AS k(source, event_id)"
+                f"SELECT e.source, e.event_id, e.customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(source, event_id)"
                 " JOIN events e USING (source, event_id)",
-                ([k[0] for k in keys], [k[1] for k in keys]),
+                (k[0] for k in keys), (k[1] for k in keys),
             )
             return {(source, event_id): customer for source, event_id, customer in rows}
         table = tables.events
         found: dict[tuple[str, str], str | None] = {}
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(list(keys)):
             query = select(table.c.source, table.c.event_id, table.c.customer_id).where(
                 tuple_(table.c.source, table.c.event_id).in_(chunk)
             )
-            for row in self._session.execute(query):
-                found[(row.source, row.event_id)] = row.customer_id
+            found.update(((row.source, row.event_id), row.customer_id) for row in self._session.execute(query))
         return found
-
-    def _raw(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """PostgreSQL only: run `sql` on the session's connection with array parameters (no SQL compilation)."""
-        raw = self._session.connection().connection.driver_connection
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchall()
 
     def add_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
@@ -73,78 +82,73 @@ class IngestRepository:
     def add_outbox(self, stream: str, payloads: Sequence[bytes]) -> None:
         copy_rows(self._session, tables.outbox, ("stream", "payload"), [(stream, p) for p in payloads])
 
-    # --- identity graph -----------------------------------------------------------------------------------------
+    # --- identity graph --------------------------------------------------------------------------------------
 
     def owners(self, wanted: Sequence[Identifier]) -> dict[Identifier, str]:
         """The current customer (after merges) of each of `wanted` identifiers that somebody holds."""
         if not wanted:
             return {}
-        return self._owners(wanted)
-
-    def customer_states(self, customer_ids: Sequence[str]) -> tuple[list[CustomerState], list[tuple[str, str]]]:
-        """Age and identifier counts of `customer_ids`, with the operator splits that concern them."""
-        states: dict[str, CustomerState] = {}
-        pairs: list[tuple[str, str]] = []
-        for chunk in _chunks(sorted(set(customer_ids))):
-            for customer_id, created_at, kind, count in self._customer_counts(chunk):
-                state = states.setdefault(customer_id, CustomerState(customer_id, created_at))
-                if kind is not None:
-                    state.type_counts[kind] = count
-            pairs.extend(self._split_pairs(chunk))
-        return list(states.values()), pairs
-
-    def _owners(self, wanted: Sequence[Identifier]) -> dict[Identifier, str]:
-        ids, custs = tables.identifiers, tables.customers
         if self._postgres:
             rows = self._raw(
                 "SELECT i.type, i.value, coalesce(c.merged_into, c.customer_id)"
-                " FROM unnest(%s::text[], %s::text[]) AS k(type, value) JOIN identifiers i USING (type, value)"
+                f" FROM unnest({ARRAY}, {ARRAY}) AS k(type, value) JOIN identifiers i USING (type, value)"
                 " JOIN customers c ON c.customer_id = i.customer_id",
-                ([w[0] for w in wanted], [w[1] for w in wanted]),
+                (w[0] for w in wanted), (w[1] for w in wanted),
             )
             return {(kind, value): owner for kind, value, owner in rows}
+        ids, custs = tables.identifiers, tables.customers
         owners: dict[Identifier, str] = {}
-        for chunk in _chunks(list(wanted)):
+        for chunk in chunks(list(wanted)):
             query = (
-                select(ids.c.type, ids.c.value, func.coalesce(custs.c.merged_into, custs.c.customer_id))
+                select(ids.c.type, ids.c.value, custs.c.merged_into, custs.c.customer_id)
                 .join(custs, custs.c.customer_id == ids.c.customer_id)
                 .where(tuple_(ids.c.type, ids.c.value).in_(chunk))
             )
-            for kind, value, owner in self._session.execute(query):
-                owners[(kind, value)] = owner
+            owners.update(((kind, value), merged or own) for kind, value, merged, own in self._session.execute(query))
         return owners
 
-    def _customer_counts(self, customer_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-        """(customer_id, created_at, identifier type, count) rows; type None for a customer without identifiers."""
-        ids, custs = tables.identifiers, tables.customers
+    def customer_states(self, customer_ids: Sequence[str]) -> tuple[list[CustomerState], list[tuple[str, str]]]:
+        """Age and identifier counts of `customer_ids`, with the operator splits that concern them."""
+        custs, split = tables.customers, tables.split_pairs
         if self._postgres:
-            return self._raw(
-                "SELECT c.customer_id, c.created_at, i.type, count(i.value) FROM customers c"
-                " LEFT JOIN identifiers i ON i.customer_id = c.customer_id"
-                " WHERE c.customer_id = ANY(%s) GROUP BY c.customer_id, c.created_at, i.type",
-                (list(customer_ids),),
-            )
-        query = (
-            select(custs.c.customer_id, custs.c.created_at, ids.c.type, func.count(ids.c.value))
-            .select_from(custs.outerjoin(ids, ids.c.customer_id == custs.c.customer_id))
-            .where(custs.c.customer_id.in_(customer_ids))
-            .group_by(custs.c.customer_id, custs.c.created_at, ids.c.type)
-        )
-        return [tuple(row) for row in self._session.execute(query)]
+            wanted = sorted(set(customer_ids))
+            # unnest + join, not "= ANY(array)": the planner would scan the whole table for the latter.
+            rows = self._raw(f"SELECT customer_id, created_at, {', '.join(COUNT_COLUMNS)}"
+                             f" FROM unnest({ARRAY}) AS k(customer_id) JOIN customers USING (customer_id)", wanted)
+            pairs = self._raw(f"SELECT customer_a, customer_b FROM unnest({ARRAY}) AS k(customer_id)"
+                              " JOIN split_pairs ON customer_a = k.customer_id OR customer_b = k.customer_id", wanted)
+        else:
+            rows, pairs = [], []
+            for chunk in chunks(sorted(set(customer_ids))):
+                columns = [custs.c.customer_id, custs.c.created_at, *(custs.c[name] for name in COUNT_COLUMNS)]
+                rows += self._session.execute(select(*columns).where(custs.c.customer_id.in_(chunk))).all()
+                pairs += self._session.execute(select(split.c.customer_a, split.c.customer_b).where(
+                    or_(split.c.customer_a.in_(chunk), split.c.customer_b.in_(chunk)))).all()
+        states = [CustomerState(row[0], row[1], {kind: n for kind, n in zip(PRIORITY, row[2:], strict=True) if n})
+                  for row in rows]
+        return states, [(a, b) for a, b in pairs]
 
-    def _split_pairs(self, customer_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def add_customers(self, rows: Sequence[tuple[str, datetime, str | None, dict[str, int]]]) -> None:
+        """Insert new customers: (customer_id, created_at, merged_into, identifier counts by type)."""
+        copy_rows(self._session, tables.customers, ("customer_id", "created_at", "merged_into", *COUNT_COLUMNS),
+                  [(c, at, merged, *(counts.get(kind, 0) for kind in PRIORITY)) for c, at, merged, counts in rows])
+
+    def change_counts(self, changes: dict[str, dict[str, int]]) -> None:
+        """Add `changes` {customer: {type: delta}} to existing customers' identifier counts."""
+        if not changes:
+            return
+        ids = sorted(changes)
         if self._postgres:
-            sql = "SELECT customer_a, customer_b FROM split_pairs WHERE customer_a = ANY(%s) OR customer_b = ANY(%s)"
-            return [(a, b) for a, b in self._raw(sql, (list(customer_ids), list(customer_ids)))]
-        split = tables.split_pairs
-        query = select(split.c.customer_a, split.c.customer_b).where(
-            or_(split.c.customer_a.in_(customer_ids), split.c.customer_b.in_(customer_ids))
-        )
-        return [(a, b) for a, b in self._session.execute(query)]
-
-    def add_customers(self, rows: Sequence[tuple[str, datetime, str | None]]) -> None:
-        """Insert new customers: (customer_id, created_at, merged_into)."""
-        copy_rows(self._session, tables.customers, ("customer_id", "created_at", "merged_into"), rows)
+            sets = ", ".join(f"{column} = c.{column} + d.{column}" for column in COUNT_COLUMNS)
+            arrays = ", ".join(f"{ARRAY}::int[]" for _ in COUNT_COLUMNS)
+            self._raw(f"UPDATE customers c SET {sets} FROM unnest({ARRAY}, {arrays})"
+                      f" AS d(customer_id, {', '.join(COUNT_COLUMNS)}) WHERE c.customer_id = d.customer_id",
+                      ids, *([changes[c].get(kind, 0) for c in ids] for kind in PRIORITY))
+            return
+        custs = tables.customers
+        for customer_id in ids:
+            values = {f"n_{kind}": custs.c[f"n_{kind}"] + delta for kind, delta in changes[customer_id].items()}
+            self._session.execute(update(custs).where(custs.c.customer_id == customer_id).values(**values))
 
     def add_identifiers(self, rows: Sequence[tuple[str, str, str, datetime]]) -> None:
         """Insert (type, value, customer_id, created_at); an identifier already held fails the statement."""
@@ -162,50 +166,28 @@ class IngestRepository:
         query = select(custs.c.customer_id, custs.c.merged_into).where(custs.c.customer_id.in_(wanted))
         if self._postgres:
             query = query.order_by(custs.c.customer_id).with_for_update()
-        rows = self._session.execute(query).all()
-        if any(row.merged_into is not None for row in rows):
+        if any(row.merged_into is not None for row in self._session.execute(query)):
             raise ConcurrentChange("a customer of this batch was merged by another transaction")
 
-    def merge(self, survivor_id: str, merged_ids: Sequence[str]) -> None:
-        """Move identifiers of `merged_ids` to `survivor_id` and point them (and their own merged) at it."""
+    def merge(self, survivors: dict[str, str]) -> None:
+        """Apply merges {merged customer: final survivor}: move identifiers, point the merged (and whatever
+        was merged into them before) at the survivor, so that chains stay one hop long."""
+        if not survivors:
+            return
+        if self._postgres:
+            moves = f"FROM unnest({ARRAY}, {ARRAY}) AS m(merged, survivor) WHERE"
+            for sql in (f"UPDATE identifiers i SET customer_id = m.survivor {moves} i.customer_id = m.merged",
+                        f"UPDATE customers c SET merged_into = m.survivor {moves} c.customer_id = m.merged",
+                        f"UPDATE customers c SET merged_into = m.survivor {moves} c.merged_into = m.merged"):
+                self._raw(sql, survivors.keys(), survivors.values())
+            return
         ids, custs = tables.identifiers, tables.customers
-        self._session.execute(update(ids).where(ids.c.customer_id.in_(merged_ids)).values(customer_id=survivor_id))
-        self._session.execute(
-            update(custs)
-            .where(or_(custs.c.customer_id.in_(merged_ids), custs.c.merged_into.in_(merged_ids)))
-            .values(merged_into=survivor_id)
-        )
-
-    def customer_identifiers(self, customer_id: str) -> list[Identifier]:
-        ids = tables.identifiers
-        query = (select(ids.c.type, ids.c.value).where(ids.c.customer_id == customer_id)
-                 .order_by(ids.c.type, ids.c.value))
-        return [(kind, value) for kind, value in self._session.execute(query)]
-
-    def owner_of(self, identifier: Identifier) -> str | None:
-        return self._owners([identifier]).get(identifier)
-
-    def current_customer(self, customer_id: str) -> str | None:
-        """`customer_id` itself, or the customer it was merged into; None when unknown or erased."""
-        custs = tables.customers
-        row = self._session.execute(
-            select(custs.c.merged_into, custs.c.erased_at).where(custs.c.customer_id == customer_id)
-        ).first()
-        if row is None or row.erased_at is not None:
-            return None
-        return row.merged_into or customer_id
-
-    def move_identifiers(self, identifiers: Sequence[Identifier], to_customer: str) -> None:
-        ids = tables.identifiers
-        self._session.execute(
-            update(ids).where(tuple_(ids.c.type, ids.c.value).in_(list(identifiers))).values(customer_id=to_customer)
-        )
-
-    def add_split_pair(self, customer_a: str, customer_b: str) -> None:
-        a, b = sorted((customer_a, customer_b))
-        self._session.execute(tables.split_pairs.insert().values(customer_a=a, customer_b=b))
-
-    # --- audit ---------------------------------------------------------------------------------------------------
+        for merged, survivor in survivors.items():
+            self._session.execute(update(ids).where(ids.c.customer_id == merged).values(customer_id=survivor))
+            self._session.execute(
+                update(custs).where(or_(custs.c.customer_id == merged, custs.c.merged_into == merged))
+                .values(merged_into=survivor)
+            )
 
     def add_merge_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -215,70 +197,32 @@ class IngestRepository:
         if rows:
             self._session.execute(tables.refusals.insert(), list(rows))
 
-    def add_split_audit(self, row: dict[str, Any]) -> None:
-        self._session.execute(tables.splits.insert().values(**row))
-
-    def list_merges(self, customer_id: str, limit: int) -> list[Any]:
-        m = tables.merges
-        query = select(m).order_by(m.c.merged_at.desc()).limit(limit)
-        if customer_id:
-            query = query.where(or_(m.c.survivor_id == customer_id, m.c.merged_ids.contains(customer_id)))
-        return list(self._session.execute(query))
-
-    def list_refusals(self, limit: int) -> list[Any]:
-        r = tables.refusals
-        return list(self._session.execute(select(r).order_by(r.c.id.desc()).limit(limit)))
-
-    def list_splits(self, customer_id: str, limit: int) -> list[Any]:
-        t = tables.splits
-        query = select(t).order_by(t.c.split_at.desc()).limit(limit)
-        if customer_id:
-            query = query.where(or_(t.c.from_customer_id == customer_id, t.c.new_customer_id == customer_id))
-        return list(self._session.execute(query))
-
-    def refusal_counts(self) -> list[tuple[str, int]]:
-        r = tables.refusals
-        query = select(r.c.reason, func.count()).group_by(r.c.reason).order_by(r.c.reason)
-        return [(reason, int(count)) for reason, count in self._session.execute(query)]
-
-    # --- erasure -------------------------------------------------------------------------------------------------
-
     def suppressed_among(self, hashes: Sequence[str]) -> set[str]:
-        table = tables.suppressed
+        """The hashes, among `hashes`, of identifiers of erased people."""
+        if not hashes:
+            return set()
         if self._postgres:
-            sql = "SELECT identifier_hash FROM suppressed_identifiers WHERE identifier_hash = ANY(%s)"
-            return {row[0] for row in self._raw(sql, (list(hashes),))}
+            sql = (f"SELECT identifier_hash FROM unnest({ARRAY}) AS k(identifier_hash)"
+                   " JOIN suppressed_identifiers USING (identifier_hash)")
+            return {row[0] for row in self._raw(sql, hashes)}
+        table = tables.suppressed
         found: set[str] = set()
-        for chunk in _chunks(list(hashes)):
-            query = select(table.c.identifier_hash).where(table.c.identifier_hash.in_(chunk))
-            found.update(self._session.scalars(query))
+        for chunk in chunks(list(hashes)):
+            found.update(self._session.scalars(select(table.c.identifier_hash).where(table.c.identifier_hash.in_(chunk))))
         return found
 
-    def erase(self, customer_id: str, hashes: Sequence[str], now: datetime) -> None:
-        """Forget an erased customer's identifiers and refuse them from now on."""
-        ids, custs, table = tables.identifiers, tables.customers, tables.suppressed
-        if hashes:
-            statement = self._insert(table).on_conflict_do_nothing(index_elements=["identifier_hash"])
-            self._session.execute(
-                statement,
-                [{"identifier_hash": h, "erased_customer_id": customer_id, "erased_at": now} for h in hashes],
-            )
-        merged = select(custs.c.customer_id).where(
-            or_(custs.c.customer_id == customer_id, custs.c.merged_into == customer_id)
-        )
-        self._session.execute(delete(ids).where(ids.c.customer_id.in_(merged)))
-        self._session.execute(update(custs).where(custs.c.customer_id == customer_id).values(erased_at=now))
-
-    # --- catalogue -----------------------------------------------------------------------------------------------
+    # --- catalogue and stats ---------------------------------------------------------------------------------
 
     def known_products(self, product_ids: Iterable[str]) -> set[str]:
-        table = tables.products
         wanted = sorted(set(product_ids))
+        if not wanted:
+            return set()
         if self._postgres:
-            sql = "SELECT product_id FROM products WHERE product_id = ANY(%s)"
-            return {row[0] for row in self._raw(sql, (wanted,))}
+            sql = f"SELECT product_id FROM unnest({ARRAY}) AS k(product_id) JOIN products USING (product_id)"
+            return {row[0] for row in self._raw(sql, wanted)}
+        table = tables.products
         found: set[str] = set()
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             found.update(self._session.scalars(select(table.c.product_id).where(table.c.product_id.in_(chunk))))
         return found
 
@@ -295,8 +239,6 @@ class IngestRepository:
             )
             self._session.execute(statement)
 
-    # --- stats ---------------------------------------------------------------------------------------------------
-
     def add_stats(self, counts: dict[tuple[str, str, str], int], shard: int) -> None:
         if not counts:
             return
@@ -306,19 +248,6 @@ class IngestRepository:
             index_elements=["source", "status", "reason", "shard"],
             set_={"count": table.c.count + statement.excluded["count"]},
         )
-        rows = [
-            {"source": source, "status": status, "reason": reason, "shard": shard, "count": count}
-            for (source, status, reason), count in sorted(counts.items())
-        ]
+        rows = [{"source": source, "status": status, "reason": reason, "shard": shard, "count": count}
+                for (source, status, reason), count in sorted(counts.items())]
         self._session.execute(statement, rows)
-
-    def stats(self, source: str) -> list[tuple[str, str, str, int]]:
-        table = tables.stats
-        query = (
-            select(table.c.source, table.c.status, table.c.reason, func.sum(table.c.count))
-            .group_by(table.c.source, table.c.status, table.c.reason)
-            .order_by(table.c.source, table.c.status, table.c.reason)
-        )
-        if source:
-            query = query.where(table.c.source == source)
-        return [(s, st, r, int(c)) for s, st, r, c in self._session.execute(query)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, text
 
 from declic.kit.database import UtcDateTime
 from declic.kit.inbox import inbox_table
 from declic.kit.outbox import outbox_table
+from services.ingest.domain.identity import PRIORITY as IDENTIFIER_TYPES
 
 metadata = MetaData()
 
@@ -31,6 +32,10 @@ customers = Table(
     # Set when merged: always the final survivor (chains are flattened at each merge).
     Column("merged_into", String(32), nullable=True),
     Column("erased_at", UtcDateTime(), nullable=True),
+    # How many identifiers of each type the customer holds (read by the guard rails on every batch).
+    *[Column(f"n_{kind}", Integer, nullable=False, server_default="0") for kind in IDENTIFIER_TYPES],
+    Index("ix_customers_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL"),
+          sqlite_where=text("merged_into IS NOT NULL")),
 )
 
 identifiers = Table(

@@ -1,0 +1,283 @@
+"""Ingest benchmark: events/s accepted and persisted (de-duplicated, identity-resolved, handed off) on
+PostgreSQL, in batches of 500, beside two floors measured in the same run on the same rows:
+
+* a raw PostgreSQL COPY of the same event rows (one transaction per batch of 500), and
+* a no-op gRPC server receiving the same batches (answers every event "accepted", touches nothing).
+
+Also: p50/p99 acknowledgement latency of single-event calls, a replay of every batch (all duplicates),
+and the import time of the real UCI Online Retail file ("Online Retail", UCI Machine Learning Repository,
+donor Daqing Chen, CC BY 4.0) through `declic import --format uci`.
+
+The servers run as separate processes (`python -m services.ingest`), as in production; the client sends
+pre-serialized requests so that its own cost stays out of the figure. PostgreSQL: DECLIC_DATABASE_URL when
+it is a postgresql:// URL, else postgresql://postgres@127.0.0.1:5432/test. Redis: DECLIC_REDIS_URL, else
+redis://127.0.0.1:6379/0. Everything is written under a random schema/key prefix, dropped at the end.
+
+`python -m benchmarks.ingest --events 50000` for a quicker run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import psycopg
+import redis
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks._ingest_data import EventMix
+from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+
+console = Console()
+ROOT = Path(__file__).resolve().parents[1]
+UCI_FILE = ROOT / ".." / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
+BATCH_METHOD = "/declic.ingest.v1.IngestService/IngestBatch"
+
+
+def database_url() -> str:
+    url = os.environ.get("DECLIC_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def redis_url() -> str:
+    return os.environ.get("DECLIC_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A server process: `python -m services.ingest`, or this module's no-op server."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=ROOT)
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
+            ("grpc.max_send_message_length", 8 << 20), ("grpc.max_receive_message_length", 8 << 20)])
+        health = health_pb2_grpc.HealthStub(self.channel)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server {' '.join(args)} did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.channel.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def send_batches(channel: grpc.Channel, requests: Sequence[bytes], concurrency: int) -> tuple[float, int]:
+    """Send pre-serialized IngestBatch requests, `concurrency` in flight; (seconds, events accepted)."""
+    call = channel.unary_unary(BATCH_METHOD)  # bytes in, bytes out: no client-side (de)serialization in the loop
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        answers = list(pool.map(lambda request: call(request, timeout=120), requests))
+    elapsed = time.perf_counter() - started
+    accepted = sum(ingest_pb2.IngestBatchResponse.FromString(a).accepted for a in answers)
+    return elapsed, accepted
+
+
+def copy_baseline(url: str, rows: Sequence[Sequence[tuple]]) -> float:
+    """Seconds to COPY the same event rows into a table with the same key, one transaction per batch."""
+    schema = f"bench_copy_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'CREATE TABLE "{schema}".events (source varchar(64), event_id varchar(128), '
+                     "customer_id varchar(32), kind varchar(32), event_time timestamptz, received_at timestamptz, "
+                     "payload bytea, PRIMARY KEY (source, event_id))")
+        conn.autocommit = False
+        started = time.perf_counter()
+        for batch in rows:
+            with conn.cursor() as cursor, cursor.copy(
+                    f'COPY "{schema}".events (source, event_id, customer_id, kind, event_time, received_at, payload) '
+                    "FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.autocommit = True
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return elapsed
+
+
+def wait_handed_off(client: redis.Redis, stream: str, count: int, timeout: float = 600) -> float:
+    """Seconds until `count` records are on the hand-off stream."""
+    started = time.perf_counter()
+    while client.xlen(stream) < count:
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"only {client.xlen(stream)} of {count} records handed off")
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
+def single_event_latencies(channel: grpc.Channel, events: Sequence[bytes]) -> list[float]:
+    call = channel.unary_unary("/declic.ingest.v1.IngestService/IngestEvent")
+    latencies = []
+    for event in events:
+        started = time.perf_counter()
+        call(event, timeout=30)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else values[0]
+
+
+def uci_import(address: str) -> tuple[float, str] | None:
+    if not UCI_FILE.exists():
+        return None
+    from services.ingest.importing.runner import ImportRun
+    from services.ingest.importing.uci import read_uci
+
+    started = time.perf_counter()
+    channel = grpc.insecure_channel(address)
+    run = ImportRun(ingest_pb2_grpc.IngestServiceStub(channel))
+    summary = run.send_all(read_uci(UCI_FILE))
+    channel.close()
+    return time.perf_counter() - started, summary.one_line()
+
+
+def drop_schemas(url: str, prefix: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)):
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} vCPU, {model}, Python {platform.python_version()}"
+
+
+def run(args: argparse.Namespace) -> None:
+    url, rurl = database_url(), redis_url()
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+        redis.Redis.from_url(rurl).ping()
+    except Exception as exc:  # noqa: BLE001
+        console.print(f"[yellow]ingest benchmark skipped: PostgreSQL or Redis unreachable ({exc})[/]")
+        return
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"bench_ingest_{tag}_"
+    mix = EventMix(seed=7, run=tag, customers=max(args.events // 8, 100))
+    console.print(f"generating {args.events:,} events ...")
+    batches = mix.batches(args.events, args.batch)
+    requests = [ingest_pb2.IngestBatchRequest(events=batch).SerializeToString() for batch in batches]
+    rows = mix.copy_rows(batches)
+    singles = [ingest_pb2.IngestEventRequest(event=e).SerializeToString()
+               for e in mix.batches(args.singles, args.singles, prefix="single")[0]]
+    figures: list[tuple[str, str, str]] = []
+
+    port = free_port()
+    noop = Server(["-m", "benchmarks.ingest", "--noop-server", str(port)], {}, port)
+    seconds, _ = send_batches(noop.channel, requests, args.concurrency)
+    noop.stop()
+    noop_rate = args.events / seconds
+    figures.append(("no-op gRPC server, same batches", f"{noop_rate:,.0f} ev/s", f"{seconds:.1f} s"))
+
+    seconds = copy_baseline(url, rows)
+    copy_rate = args.events / seconds
+    figures.append(("raw PostgreSQL COPY, same rows (1 tx / 500)", f"{copy_rate:,.0f} ev/s", f"{seconds:.1f} s"))
+
+    port = free_port()
+    env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
+           "DECLIC_STREAM_PREFIX": prefix, "DECLIC_INGEST_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING"}
+    server = Server(["-m", "services.ingest"], env, port)
+    client = redis.Redis.from_url(rurl)
+    stream = f"{prefix}:handoff"
+    try:
+        started = time.perf_counter()
+        seconds, accepted = send_batches(server.channel, requests, args.concurrency)
+        handed_off = wait_handed_off(client, stream, accepted) + seconds
+        rate = accepted / seconds
+        figures.append(("ingest: accepted + persisted (acknowledged)", f"{rate:,.0f} ev/s",
+                        f"{seconds:.1f} s, {accepted:,} accepted"))
+        figures.append(("ingest: ... and on the hand-off stream", f"{accepted / handed_off:,.0f} ev/s",
+                        f"{time.perf_counter() - started:.1f} s"))
+        figures.append(("ingest / raw COPY", f"{rate / copy_rate:.2f} ×", "target ≥ 0.25 ×"))
+        seconds, again = send_batches(server.channel, requests, args.concurrency)
+        figures.append(("replay of every batch (all duplicates)", f"{args.events / seconds:,.0f} ev/s",
+                        f"{again} accepted (must be 0)"))
+        latencies = single_event_latencies(server.channel, singles)
+        figures.append(("single IngestEvent ack latency p50 / p99",
+                        f"{percentile(latencies, 0.5) * 1000:.1f} / {percentile(latencies, 0.99) * 1000:.1f} ms",
+                        f"{len(latencies):,} sequential calls"))
+        if not args.skip_uci:
+            uci = uci_import(f"127.0.0.1:{port}")
+            if uci is None:
+                figures.append(("UCI Online Retail import", "skipped", f"{UCI_FILE} not found"))
+            else:
+                figures.append(("UCI Online Retail import (541,909 lines)", f"{uci[0]:.1f} s", uci[1]))
+    finally:
+        server.stop()
+        client.delete(stream, f"{stream}:dead:ingest")
+        drop_schemas(url, prefix)
+
+    table = Table(title=f"Ingest, {args.events:,} events in batches of {args.batch}, {args.concurrency} in flight")
+    for column in ("measure", "figure", "detail"):
+        table.add_column(column)
+    for figure in figures:
+        table.add_row(*figure)
+    console.print(table)
+    console.print(f"machine: {machine()}; PostgreSQL at {url.split('@')[-1]}")
+
+
+def serve_noop(port: int) -> None:
+    """A server that answers every event "accepted" and does nothing else (the gRPC floor)."""
+    from declic.kit.config import load_settings
+    from declic.kit.server import ServiceApp, serve_forever
+
+    class NoOp(ingest_pb2_grpc.IngestServiceServicer):
+        def IngestBatch(self, request, context):  # noqa: ANN001, ANN201, N802
+            results = [ingest_pb2.EventResult(index=i, event_id=e.event_id, status=ingest_pb2.EVENT_STATUS_ACCEPTED)
+                       for i, e in enumerate(request.events)]
+            return ingest_pb2.IngestBatchResponse(results=results, accepted=len(results))
+
+    settings = load_settings(ingest_port=port)
+    register: Callable[[grpc.Server], None] = lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(  # noqa: E731
+        NoOp(), server)
+    serve_forever(ServiceApp(name="ingest", register=register, service_names=[
+        ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name]), settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest")
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--singles", type=int, default=2_000)
+    parser.add_argument("--skip-uci", action="store_true")
+    parser.add_argument("--noop-server", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.noop_server:
+        serve_noop(args.noop_server)
+        return
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
