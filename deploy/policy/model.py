@@ -36,7 +36,7 @@ class Expectations:
     pinned_images: bool = False
     min_replicas: dict[str, int] = field(default_factory=dict)
     # Secrets the operator creates by hand (docs/deploy.md), so absent from the rendering.
-    external_secrets: frozenset[str] = frozenset({"declic-database"})
+    external_secrets: frozenset[str] = frozenset({"declic-database", "declic-auth"})
 
 
 class Rendering:
