@@ -6,10 +6,12 @@ bundled Redis on port 6390), so `make run` needs no configuration at all.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICES = ("ingest", "profile", "scenario", "recommend", "arbiter", "dispatch")
 
@@ -71,7 +73,7 @@ class Settings(BaseSettings):
         default="FR", description="Region used to read phone numbers written without a country code."
     )
 
-    auth_tokens: dict[str, list[str]] = Field(
+    auth_tokens: Annotated[dict[str, list[str]], NoDecode] = Field(
         default_factory=dict,
         description=(
             'JSON object token → scopes, e.g. {"cc-7f3a…": ["profile:read", "arbiter:read"]}. '
@@ -108,6 +110,16 @@ class Settings(BaseSettings):
     def _known_redis(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("auth_tokens", mode="before")
+    @classmethod
+    def _tokens_from_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"must be a JSON object token → list of scopes ({exc.msg})") from None
         return value
 
     @field_validator("log_level")

@@ -43,7 +43,7 @@ def stack(tmp_path: Path, redis_url: str, unique_id: str) -> Iterator[Stack]:
     for name in SERVICES:
         env[f"DECLIC_{name.upper()}_PORT"] = str(free_port())
     settings = load_settings(
-        **{key.removeprefix("DECLIC_").lower(): value for key, value in env.items() if key != "DECLIC_AUTH_TOKENS"}
+        **{key.removeprefix("DECLIC_").lower(): value for key, value in env.items()}
     )
     system = Stack(settings, env=env, log_dir=tmp_path / "logs")
     system.start_all()

@@ -46,3 +46,11 @@ def test_non_numeric_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DECLIC_ARBITER_PORT", "eighty")
     with pytest.raises(ConfigError, match="DECLIC_ARBITER_PORT"):
         load_settings()
+
+
+def test_auth_tokens_are_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DECLIC_AUTH_TOKENS", '{"t1": ["profile:read"]}')
+    assert load_settings().auth_tokens == {"t1": ["profile:read"]}
+    monkeypatch.setenv("DECLIC_AUTH_TOKENS", "{oops")
+    with pytest.raises(ConfigError, match="DECLIC_AUTH_TOKENS: Value error, must be a JSON object"):
+        load_settings()
