@@ -13,7 +13,20 @@ import threading
 from collections.abc import Sequence
 
 import redis
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from declic.kit.stream import StreamPublisher
@@ -68,7 +81,12 @@ class OutboxRelay:
                 by_stream.setdefault(row.stream, []).append(bytes(row.payload))
             for stream, payloads in by_stream.items():
                 StreamPublisher(self._client, stream).publish(payloads)
-            conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
+            ids = [row.id for row in rows]
+            if self._engine.dialect.name == "postgresql":
+                # One array parameter: an IN list of thousands of parameters costs more to build than to run.
+                conn.execute(delete(table).where(table.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))))
+            else:
+                conn.execute(delete(table).where(table.c.id.in_(ids)))
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

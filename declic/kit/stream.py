@@ -29,21 +29,23 @@ def stream_key(prefix: str, name: str) -> str:
     return f"{prefix}:{name}"
 
 
+# One command appends many entries: a pipeline of XADDs costs ~10 µs per entry in redis-py alone.
+_XADD_ALL = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'p', ARGV[i]) end return #ARGV"
+_PUBLISH_CHUNK = 1000
+
+
 class StreamPublisher:
     """Appends records (opaque bytes, usually serialized protobuf) to a stream."""
 
     def __init__(self, client: redis.Redis, stream: str) -> None:
         self._client = client
         self.stream = stream
+        self._xadd_all = client.register_script(_XADD_ALL)
 
     def publish(self, payloads: Sequence[bytes]) -> None:
-        """Append all payloads in one round trip; raises on a Redis failure (nothing is lost: retry)."""
-        if not payloads:
-            return
-        pipe = self._client.pipeline(transaction=False)
-        for payload in payloads:
-            pipe.xadd(self.stream, {PAYLOAD_FIELD: payload})
-        pipe.execute()
+        """Append all payloads, in order, in few round trips; raises on a Redis failure (nothing is lost: retry)."""
+        for start in range(0, len(payloads), _PUBLISH_CHUNK):
+            self._xadd_all(keys=[self.stream], args=list(payloads[start:start + _PUBLISH_CHUNK]))
 
 
 class StreamConsumer:
@@ -109,10 +111,11 @@ class StreamConsumer:
             entries = self._read(">", block=True)
         done = 0
         failed = False
+        handled: list[bytes] = []  # acknowledged together at the end: one round trip per batch, not per record
         for record_id, fields in entries:
             payload = fields.get(PAYLOAD_FIELD)
             if payload is None:  # deleted or foreign entry: nothing to do
-                self._client.xack(self.stream, self.group, record_id)
+                handled.append(record_id)
                 continue
             try:
                 self._handle(payload)
@@ -124,9 +127,11 @@ class StreamConsumer:
                 if attempts >= self._max_deliveries:
                     self._dead_letter(record_id, payload)
                 continue
-            self._client.xack(self.stream, self.group, record_id)
+            handled.append(record_id)
             self._failures.pop(record_id, None)
             done += 1
+        if handled:
+            self._client.xack(self.stream, self.group, *handled)
         if failed:
             time.sleep(min(0.05 * 2 ** min(max(self._failures.values(), default=1), 6), 3.0))
         return done
