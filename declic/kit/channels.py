@@ -13,6 +13,7 @@ import grpc
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from declic.kit.auth import with_token
+from declic.kit.telemetry import traced
 
 RETRY_SERVICE_CONFIG = json.dumps(
     {
@@ -45,7 +46,7 @@ def make_channel(address: str, token: str = "") -> grpc.Channel:
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
         ],
     )
-    return with_token(channel, token)
+    return with_token(traced(channel), token)
 
 
 TRANSIENT_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}

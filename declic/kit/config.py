@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         default="", description="Token this process presents when it calls a service (service-to-service, CLI)."
     )
 
+    traces_exporter: str = Field(
+        default="none",
+        description="OpenTelemetry traces: none, console, otlp (OTEL_EXPORTER_OTLP_*), or jsonl:<path with {service}>.",
+    )
+
     ingest_port: int = Field(default=DEFAULT_PORTS["ingest"], ge=1, le=65535)
     profile_port: int = Field(default=DEFAULT_PORTS["profile"], ge=1, le=65535)
     scenario_port: int = Field(default=DEFAULT_PORTS["scenario"], ge=1, le=65535)
@@ -120,6 +125,13 @@ class Settings(BaseSettings):
                 return json.loads(value) if value.strip() else {}
             except json.JSONDecodeError as exc:
                 raise ValueError(f"must be a JSON object token → list of scopes ({exc.msg})") from None
+        return value
+
+    @field_validator("traces_exporter")
+    @classmethod
+    def _known_exporter(cls, value: str) -> str:
+        if value not in {"none", "console", "otlp"} and not value.startswith("jsonl:"):
+            raise ValueError("must be none, console, otlp or jsonl:<path>")
         return value
 
     @field_validator("log_level")

@@ -16,6 +16,7 @@ from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.inbox import claim_record
+from declic.kit.telemetry import continued_span
 
 
 class HandoffHandler:
@@ -28,11 +29,15 @@ class HandoffHandler:
 
     def __call__(self, payload: bytes) -> None:
         record = handoff_pb2.HandoffRecord.FromString(payload)
+        body = record.WhichOneof("body") or "unknown"
+        with continued_span(f"handoff.apply {body}", record.trace_context, **{"declic.record_id": record.record_id}):
+            self._apply(record, body)
+
+    def _apply(self, record: handoff_pb2.HandoffRecord, body: str) -> None:
         now = self._clock.now()
         with self._uow.begin() as session:
             if not claim_record(session, self._inbox, record.record_id, now):
                 return
-            body = record.WhichOneof("body")
             if body == "accepted_event":
                 self.on_accepted_event(session, record.accepted_event, now)
             elif body == "customers_merged":

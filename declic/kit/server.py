@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from declic.kit.auth import AuthInterceptor, TokenTable
 from declic.kit.config import Settings
 from declic.kit.interceptors import ErrorMappingInterceptor
+from declic.kit.telemetry import configure_tracing, server_interceptors
 
 log = logging.getLogger("declic.server")
 
@@ -93,7 +94,7 @@ def start(app: ServiceApp, settings: Settings, port: int | None = None) -> Runni
         log.warning("%s: no DECLIC_AUTH_TOKENS configured: calls are not authenticated", app.name)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=app.name),
-        interceptors=[AuthInterceptor(tokens), ErrorMappingInterceptor()],
+        interceptors=[*server_interceptors(), AuthInterceptor(tokens), ErrorMappingInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -155,6 +156,7 @@ def run_service(name: str, bootstrap: Callable[[Settings], ServiceApp]) -> None:
         print(f"{name}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(name, settings.log_level)
+    configure_tracing(name, settings.traces_exporter)
     try:
         for attempt in Retrying(
             retry=retry_if_exception_type((OperationalError, redis.ConnectionError)),

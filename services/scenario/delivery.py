@@ -19,6 +19,7 @@ from declic.kit.channels import is_transient
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.protoconv import channel_enum, channel_name
+from declic.kit.telemetry import continued_span
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.scenario.domain.firings import Firing, FiringState
 from services.scenario.firing_proto import firing_to_proto
@@ -71,7 +72,8 @@ class FiringDelivery:
             due = FiringRepository(session).claim_due(now, LEASE, limit)
             session.commit()
         for firing in due:
-            state, detail, retry_at = self._advance(firing)
+            with continued_span("firing.deliver", firing.trace_context, **{"declic.scenario_id": firing.scenario_id}):
+                state, detail, retry_at = self._advance(firing)
             with self._uow.begin() as session:
                 FiringRepository(session).settle(firing.firing_id, state, detail, retry_at)
                 session.commit()

@@ -10,6 +10,7 @@ from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
+from declic.kit.telemetry import current_context
 from services.scenario.domain.catalogue import IdentifyFacts, firings_for_identify
 from services.scenario.storage import FiringRepository, inbox
 
@@ -30,6 +31,7 @@ class HandoffIntake(HandoffHandler):
         )
         repository = FiringRepository(session)
         for firing in firings_for_identify(facts, now):
+            firing.trace_context = current_context()
             repository.add_once(firing)
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:

@@ -33,6 +33,7 @@ firings = Table(
     Column("detail", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("trace_context", Text, nullable=False, server_default=""),
     Index("ix_firings_due", "state", "next_attempt_at"),
     Index("ix_firings_customer", "customer_id"),
 )
@@ -117,6 +118,7 @@ def _to_row(firing: Firing) -> dict:
         "detail": firing.detail,
         "attempts": firing.attempts,
         "next_attempt_at": firing.next_attempt_at,
+        "trace_context": json.dumps(firing.trace_context) if firing.trace_context else "",
     }
 
 
@@ -138,4 +140,5 @@ def _to_firing(row: object) -> Firing:
         detail=data["detail"],
         attempts=data["attempts"],
         next_attempt_at=data["next_attempt_at"],
+        trace_context=json.loads(data["trace_context"]) if data["trace_context"] else {},
     )

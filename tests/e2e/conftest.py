@@ -38,6 +38,8 @@ def stack(tmp_path: Path, redis_url: str, unique_id: str) -> Iterator[Stack]:
         # Auth on: every service-to-service call must present the internal token.
         "DECLIC_AUTH_TOKENS": json.dumps({INTERNAL_TOKEN: ["*"], CALL_CENTER_TOKEN: ["profile:read"]}),
         "DECLIC_CLIENT_TOKEN": INTERNAL_TOKEN,
+        # Tracing on: each service writes its spans to its own JSON-lines file.
+        "DECLIC_TRACES_EXPORTER": f"jsonl:{tmp_path}/traces-{{service}}.jsonl",
         "DECLIC_CALL_TIMEOUT_SECONDS": "2",
     }
     for name in SERVICES:

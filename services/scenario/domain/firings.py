@@ -33,6 +33,8 @@ class Firing:
     detail: str = ""
     attempts: int = 0
     next_attempt_at: datetime | None = None
+    # W3C trace context of the event that caused the firing: delivery continues its trace.
+    trace_context: dict[str, str] = field(default_factory=dict)
 
 
 def firing_id_for(scenario_id: str, step_id: str, customer_id: str, occurrence: str = "") -> str:

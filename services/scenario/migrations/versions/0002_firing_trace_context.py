@@ -1,0 +1,21 @@
+"""Firings remember the trace of the event that caused them.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("firings") as batch:
+        batch.add_column(sa.Column("trace_context", sa.Text, nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("firings") as batch:
+        batch.drop_column("trace_context")
