@@ -62,8 +62,8 @@ class BatchWriter:
                                                 for i in e.identifiers}))
         fresh = self._refuse_erased(fresh, owners)
         graph = self._identity_graph(fresh, owners)
-        preexisting = set(graph.customers)
         known_products = self._known_products(fresh)
+        encoder = handoff.AcceptedEventEncoder(self.now)
         event_rows, merge_audit, refusals = [], [], []
         for event in fresh:
             outcome = Outcome(ACCEPTED, warnings=list(event.warnings))
@@ -75,15 +75,15 @@ class BatchWriter:
                 outcome.warnings.extend(resolution.warnings)
             outcome.warnings.extend(f"unknown_product:{p}" for p in event.product_ids if p not in known_products)
             self.outcomes[event.index] = outcome
-            payload = event.event.SerializeToString()
-            event_rows.append((event.event.source, event.event.event_id, outcome.customer_id or None, event.kind,
-                               event.event_time, self.now, payload))
-            self._records.append(handoff.accepted_event(event.event, outcome.customer_id, outcome.new_customer,
-                                                        outcome.warnings, self.now))
+            source, event_id = event.key
+            event_rows.append((source, event_id, outcome.customer_id or None, event.kind, event.event_time, self.now,
+                               event.payload))
+            self._records.append(encoder.encode(source, event_id, event.payload, outcome.customer_id,
+                                                outcome.new_customer, outcome.warnings))
         for event in events:
             if not event.ok:
                 self.outcomes[event.index] = Outcome(REJECTED, errors=list(event.errors))
-        self._persist_identity(graph, preexisting)
+        self._persist_identity(graph)
         event_rows.sort(key=lambda row: (row[0], row[1]))  # one lock order for every writer
         self.repository.add_events(event_rows)
         self.repository.add_merge_audit(merge_audit)
@@ -154,10 +154,7 @@ class BatchWriter:
                           "merged_ids": " ".join(merge.merged_ids), "cause_source": event.event.source,
                           "cause_event_id": event.event.event_id, "merged_at": self.now})
 
-    def _persist_identity(self, graph: IdentityGraph, preexisting: set[str]) -> None:
-        self.repository.lock_customers(
-            c for m in graph.merges for c in (m.survivor_id, *m.merged_ids) if c in preexisting
-        )
+    def _persist_identity(self, graph: IdentityGraph) -> None:
         self.repository.add_customers([
             (c.customer_id, c.created_at, None, c.type_counts) if graph.find(c.customer_id) == c.customer_id
             else (c.customer_id, c.created_at, graph.find(c.customer_id), {})

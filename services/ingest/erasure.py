@@ -29,6 +29,8 @@ class ErasureHandler:
         erased = record.customer_erased
         now = self._clock.now()
         with self._uow.begin() as session:
+            repository = OperatorRepository(session)
+            repository.serialize_writers()
             if claim_record(session, tables.inbox, record.record_id, now):
-                OperatorRepository(session).erase(erased.customer_id, list(erased.identifier_hashes), now)
+                repository.erase(erased.customer_id, list(erased.identifier_hashes), now)
             session.commit()

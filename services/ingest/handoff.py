@@ -42,9 +42,9 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _field(number: int, data: bytes) -> bytes:
-    """A length-delimited field (string, bytes or message); proto3 leaves empty ones out."""
-    return _varint(number << 3 | 2) + _varint(len(data)) + data if data else b""
+def _field(number: int, data: bytes, present: bool = False) -> bytes:
+    """A length-delimited field. Proto3 leaves out an empty singular string, not a set message or a list item."""
+    return _varint(number << 3 | 2) + _varint(len(data)) + data if data or present else b""
 
 
 class AcceptedEventEncoder:
@@ -52,17 +52,18 @@ class AcceptedEventEncoder:
 
     def __init__(self, received_at: datetime) -> None:
         self._timestamp = to_timestamp(received_at).SerializeToString()
-        self._recorded_at = _field(2, self._timestamp)
-        self._received_at = _field(3, self._timestamp)
+        self._recorded_at = _field(2, self._timestamp, present=True)
+        self._received_at = _field(3, self._timestamp, present=True)
 
     def encode(self, source: str, event_id: str, event: bytes, customer_id: str, new_customer: bool,
                warnings: Sequence[str]) -> bytes:
-        body = [_field(1, event), _field(2, customer_id.encode()), self._received_at]
+        body = [_field(1, event, present=True), _field(2, customer_id.encode()), self._received_at]
         if new_customer:
             body.append(b"\x20\x01")  # field 4, varint, true
-        body.extend(_field(5, warning.encode()) for warning in warnings)
+        body.extend(_field(5, warning.encode(), present=True) for warning in warnings)
         accepted = b"".join(body)
-        return _field(1, event_record_id(source, event_id).encode()) + self._recorded_at + _field(10, accepted)
+        record_id = event_record_id(source, event_id).encode()
+        return _field(1, record_id) + self._recorded_at + _field(10, accepted, present=True)
 
 
 def customers_merged(survivor_id: str, merged_ids: Sequence[str], cause_event_id: str, now: datetime) -> bytes:

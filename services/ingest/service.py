@@ -24,13 +24,12 @@ from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier, IdentityPolicy
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.operator import OperatorRepository
-from services.ingest.storage.repository import ConcurrentChange, IngestRepository
+from services.ingest.storage.repository import IngestRepository
 from services.ingest.validation import EventValidator
 
 log = logging.getLogger("declic.ingest")
 
 ATTEMPTS = 8
-STATS_SHARDS = 8
 
 
 @dataclass(frozen=True)
@@ -64,16 +63,16 @@ class IngestService:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow.begin() as session:
-                    if attempt > 1:
-                        # Optimistic first; after a conflict, take turns so that the batch surely goes through.
-                        IngestRepository(session).serialize_writers()
+                    # Writers of the identity graph take turns (validation above runs in parallel): merges need a
+                    # stable graph, and concurrent batches naming the same new identifier would otherwise collide.
+                    IngestRepository(session).serialize_writers()
                     writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now)
                     outcomes = writer.apply(validated)
-                    IngestRepository(session).add_stats(writer.stats(validated), random.randrange(STATS_SHARDS))
+                    IngestRepository(session).add_stats(writer.stats(validated))
                     session.commit()
                 break
             except Exception as exc:
-                if not (isinstance(exc, ConcurrentChange) or _is_conflict(exc)):
+                if not _is_conflict(exc):
                     raise
                 if attempt == ATTEMPTS:
                     raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
@@ -93,10 +92,10 @@ class IngestService:
         now = self._clock.now()
         with self._uow.begin() as session:
             repository = OperatorRepository(session)
+            repository.serialize_writers()
             current = repository.current_customer(customer_id)
             if current is None:
                 raise NotFound(f"customer {customer_id} not found")
-            repository.lock_customers([current])
             held = set(repository.customer_identifiers(current))
             foreign = [i for i in identifiers if i not in held]
             if foreign:

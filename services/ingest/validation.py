@@ -39,6 +39,8 @@ class ValidatedEvent:
     product_ids: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    payload: bytes = b""
+    """The normalised event, serialized (set once valid)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -78,6 +80,8 @@ class EventValidator:
                        "product_upsert, message_engagement is required")
         else:
             getattr(self, f"_{result.kind}")(getattr(event, result.kind), result, check)
+        if result.ok:
+            result.payload = event.SerializeToString()
         return result
 
     def _identifiers(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker) -> None:

@@ -25,10 +25,6 @@ COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
 _CHUNK = 2000  # bound the number of bind parameters per SQLite statement (at most 32,766)
 
 
-class ConcurrentChange(Exception):
-    """Another transaction changed a customer this one is merging: retry the whole batch."""
-
-
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -154,21 +150,6 @@ class IngestRepository:
         """Insert (type, value, customer_id, created_at); an identifier already held fails the statement."""
         copy_rows(self._session, tables.identifiers, ("type", "value", "customer_id", "created_at"), rows)
 
-    def lock_customers(self, customer_ids: Iterable[str]) -> None:
-        """Lock existing customers about to be merged (sorted: no deadlock between batches).
-
-        Raises ConcurrentChange when one was merged since the snapshot was read.
-        """
-        custs = tables.customers
-        wanted = sorted(set(customer_ids))
-        if not wanted:
-            return
-        query = select(custs.c.customer_id, custs.c.merged_into).where(custs.c.customer_id.in_(wanted))
-        if self._postgres:
-            query = query.order_by(custs.c.customer_id).with_for_update()
-        if any(row.merged_into is not None for row in self._session.execute(query)):
-            raise ConcurrentChange("a customer of this batch was merged by another transaction")
-
     def merge(self, survivors: dict[str, str]) -> None:
         """Apply merges {merged customer: final survivor}: move identifiers, point the merged (and whatever
         was merged into them before) at the survivor, so that chains stay one hop long."""
@@ -191,7 +172,8 @@ class IngestRepository:
 
     def add_merge_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self._session.execute(tables.merges.insert(), list(rows))
+            columns = list(rows[0])
+            copy_rows(self._session, tables.merges, columns, [tuple(row[c] for c in columns) for row in rows])
 
     def add_refusals(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -239,7 +221,7 @@ class IngestRepository:
             )
             self._session.execute(statement)
 
-    def add_stats(self, counts: dict[tuple[str, str, str], int], shard: int) -> None:
+    def add_stats(self, counts: dict[tuple[str, str, str], int], shard: int = 0) -> None:
         if not counts:
             return
         table = tables.stats

@@ -111,7 +111,8 @@ products = Table(
     Column("payload", LargeBinary, nullable=False),  # the ProductUpsert
 )
 
-# Counters by (source, status, reason); `shard` spreads concurrent batches over several rows.
+# Counters by (source, status, reason). `shard` can spread concurrent writers over several rows; batches take
+# turns today (see IngestRepository.serialize_writers), so they all write shard 0.
 stats = Table(
     "ingest_stats",
     metadata,
