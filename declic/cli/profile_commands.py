@@ -76,7 +76,8 @@ def render_profile(profile: profile_pb2.Profile) -> Panel:
         ("usual interval", f"{profile.average_interval_days:.1f} days" if profile.average_interval_days else "—",
          why.get("average_interval_days", "")),
         ("promo-sensitivity", f"{profile.promo_sensitivity:.0%}", why.get("promo_sensitivity", "")),
-        ("preferred channel", _name(identity_pb2.Channel, profile.preferred_channel, "CHANNEL_"),
+        ("preferred channel", _name(identity_pb2.Channel, profile.preferred_channel, "CHANNEL_")
+         if profile.preferred_channel else "—",
          why.get("preferred_channel", "")),
     ]
     for row in rows:

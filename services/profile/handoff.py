@@ -109,25 +109,39 @@ def action_of(event: event_pb2.Event, event_time: datetime) -> EventAction:
     return None
 
 
+def event_command(accepted: handoff_pb2.AcceptedEvent, fallback_time: datetime) -> ApplyEvent:
+    """An accepted event; without an event time (ingest requires one) it counts as received at `fallback_time`."""
+    event = accepted.event
+    if event.HasField("event_time"):
+        event_time = to_datetime(event.event_time)
+    else:
+        event_time = to_datetime(accepted.received_at) if accepted.HasField("received_at") else fallback_time
+    context = EventContext(event.event_id, event.source, event_time, accepted.customer_id,
+                           identifiers_of(event.identifiers))
+    return ApplyEvent(context, action_of(event, event_time))
+
+
+def merge_command(merged: handoff_pb2.CustomersMerged) -> MergeCustomers:
+    return MergeCustomers(merged.survivor_id, tuple(merged.merged_ids), merged.cause_event_id)
+
+
+def split_command(split: handoff_pb2.CustomerSplit) -> SplitCustomer:
+    return SplitCustomer(split.from_customer_id, split.new_customer_id, identifiers_of(split.identifiers))
+
+
+def erase_command(erased: handoff_pb2.CustomerErased) -> EraseCustomer:
+    return EraseCustomer(erased.customer_id, tuple(erased.identifier_hashes))
+
+
 def command_of(record: handoff_pb2.HandoffRecord) -> HandoffCommand | None:
-    """The command a hand-off record asks for; None for records profile has nothing to do with."""
+    """The command a whole hand-off record asks for; None for records profile has nothing to do with."""
     body = record.WhichOneof("body")
     if body == "accepted_event":
-        accepted = record.accepted_event
-        event = accepted.event
-        event_time = to_datetime(event.event_time) if event.HasField("event_time") else to_datetime(
-            accepted.received_at if accepted.HasField("received_at") else record.recorded_at
-        )
-        context = EventContext(event.event_id, event.source, event_time, accepted.customer_id,
-                               identifiers_of(event.identifiers))
-        return ApplyEvent(context, action_of(event, event_time))
+        return event_command(record.accepted_event, to_datetime(record.recorded_at))
     if body == "customers_merged":
-        merged = record.customers_merged
-        return MergeCustomers(merged.survivor_id, tuple(merged.merged_ids), merged.cause_event_id)
+        return merge_command(record.customers_merged)
     if body == "customer_split":
-        split = record.customer_split
-        return SplitCustomer(split.from_customer_id, split.new_customer_id, identifiers_of(split.identifiers))
+        return split_command(record.customer_split)
     if body == "customer_erased":
-        erased = record.customer_erased
-        return EraseCustomer(erased.customer_id, tuple(erased.identifier_hashes))
+        return erase_command(record.customer_erased)
     return None

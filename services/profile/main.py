@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 from declic.kit.clock import Clock, SystemClock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
@@ -27,22 +30,50 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
+    # Lookups are a few SELECTs: on PostgreSQL run them in autocommit, sparing the BEGIN and ROLLBACK
+    # round trips (each statement sees committed data). SQLite keeps transactions: its engine starts
+    # every transaction with BEGIN IMMEDIATE, which autocommit would leave open.
+    reads = UnitOfWork(session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))) if (
+        settings.is_postgres) else uow
     redis = make_redis(settings)
     handoff = stream_key(settings.stream_prefix, "handoff")
-    service = ProfileService(uow, clock, rules, default_region=settings.default_region, handoff_stream=handoff)
+    # Erasures are rare: the relay polls slowly and is woken right after one is committed, so lookups
+    # do not share the CPU with an idle poll loop.
+    relay = OutboxRelay(engine, outbox, redis, idle_wait=2.0)
+    service = ProfileService(uow, clock, rules, default_region=settings.default_region, handoff_stream=handoff,
+                             reads=reads, on_outbox_written=relay.wake.set)
     updater = ProfileUpdater(uow, clock, rules)
-    consumer = StreamConsumer(redis, handoff, CONSUMER_GROUP, updater.handle_payload)
-    relay = OutboxRelay(engine, outbox, redis)
+    consumer = StreamConsumer(redis, handoff, CONSUMER_GROUP, updater)
     return ServiceApp(
         name=NAME,
         register=lambda server: profile_pb2_grpc.add_ProfileServiceServicer_to_server(
             ProfileServicer(service), server
         ),
         service_names=[profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name],
-        workers=[consumer, relay],
+        workers=[consumer, PromptRelay(relay)],
         on_stop=[engine.dispose],
     )
 
 
+class PromptRelay:
+    """The outbox relay, woken by a new erasure (see ProfileService) and by the stop event."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
+
+    def run(self, stop: threading.Event) -> None:
+        threading.Thread(target=lambda: (stop.wait(), self.relay.wake.set()), daemon=True).start()
+        self.relay.run(stop)
+
+
+def _bootstrap_for_serving(settings: Settings) -> ServiceApp:
+    app = bootstrap(settings)
+    # Start-up objects (modules, tables, compiled statements) live as long as the process: keep them out
+    # of the garbage collector's generations so its passes stay short (lookup tail latency).
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 def main() -> None:
-    run_service(NAME, bootstrap)
+    run_service(NAME, _bootstrap_for_serving)

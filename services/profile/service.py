@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.errors import InvalidArgument, NotFound
 from declic.kit.protoconv import to_timestamp
+from services.profile.domain.appetence import decay
 from services.profile.domain.computed import appetences_now, compute_attributes, effective_timezone, preferred_channel
 from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
@@ -25,14 +26,19 @@ from services.profile.domain.summary import ProfileSummary
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
+from services.profile.storage.reader import SummaryReader
 from services.profile.storage.segments import segment_query, stream_ids
 from services.profile.storage.tables import ERASED
 
 
 class ProfileService:
     def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules, *, default_region: str,
-                 handoff_stream: str) -> None:
+                 handoff_stream: str, reads: UnitOfWork | None = None,
+                 on_outbox_written: Callable[[], None] = lambda: None) -> None:
         self._uow = uow
+        # Lookups read through `reads` (PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips).
+        self._reads = reads or uow
+        self._on_outbox_written = on_outbox_written
         self._clock = clock
         self._rules = rules
         self._default_region = default_region
@@ -41,23 +47,37 @@ class ProfileService:
     # --- reading -------------------------------------------------------------------------------
     def get(self, customer_id: str, as_of: datetime | None = None) -> ProfileSummary:
         """The summary of a customer (a merged-away id gives its survivor)."""
-        with self._uow.begin() as session:
-            return self._summary(session, self._surviving(session, customer_id), as_of or self._clock.now())
+        if not customer_id:
+            raise InvalidArgument.field("customer_id", "is required")
+        with self._reads.begin() as session:
+            reader = SummaryReader(session)
+            row = self._usable(reader, reader.by_id(customer_id), f"no customer {customer_id}", customer_id)
+            return self._summary(reader, row, as_of or self._clock.now())
 
     def lookup(self, id_type: str, raw_value: str, as_of: datetime | None = None) -> ProfileSummary:
         """"Who is calling?": by any identifier in any usual format."""
         value = self.normalise(id_type, raw_value)
-        with self._uow.begin() as session:
-            owner = CustomerRepository(session).find_by_identifier(id_type, value)
-            if owner is None:
-                raise NotFound(f"no customer with {id_type.replace('_', ' ')} {value} (as normalised)")
-            return self._summary(session, self._surviving(session, owner), as_of or self._clock.now())
+        with self._reads.begin() as session:
+            reader = SummaryReader(session)
+            missing = f"no customer with {id_type.replace('_', ' ')} {value} (as normalised)"
+            row = self._usable(reader, reader.by_identifier(id_type, value), missing, value)
+            return self._summary(reader, row, as_of or self._clock.now())
 
     def normalise(self, id_type: str, raw_value: str) -> str:
         try:
             return normalise_identifier(id_type, raw_value, self._default_region)
         except InvalidIdentifier as exc:
             raise InvalidArgument.field("identifier.value", str(exc)) from None
+
+    @staticmethod
+    def _usable(reader: SummaryReader, row: Any, missing: str, asked: str) -> Any:
+        """The surviving, non-erased row, or NOT_FOUND saying why."""
+        row = reader.surviving(row)
+        if row is None:
+            raise NotFound(missing)
+        if row.status == ERASED:
+            raise NotFound(f"customer {asked} was erased (GDPR)")
+        return row
 
     def _surviving(self, session: Session, customer_id: str) -> str:
         if not customer_id:
@@ -69,23 +89,19 @@ class ProfileService:
             raise NotFound(f"customer {customer_id} was erased (GDPR)")
         return found[0]
 
-    def _summary(self, session: Session, customer_id: str, as_of: datetime) -> ProfileSummary:
-        customers, facts, rules = CustomerRepository(session), FactRepository(session), self._rules
-        row = customers.row(customer_id)
-        identifiers = customers.identifiers_of(customer_id)
-        attributes = json.loads(row.attributes)
-        consents = customers.consents_of(customer_id)
-        contactability = list(contactability_by_channel(identifiers, attributes, consents,
-                                                        customers.blocks_of(customer_id)).values())
-        stats = OrderStats(row.order_count, row.first_order_ts, row.last_order_ts, row.monetary_cents,
-                           row.discounted_order_count, row.currency)
+    def _summary(self, reader: SummaryReader, row: Any, as_of: datetime) -> ProfileSummary:
+        rules = self._rules
         as_of_ts = to_epoch(as_of)
         window_start = to_epoch(as_of - timedelta(days=rules.rfm.window_days))
-        window_orders, window_cents = facts.window_figures(customer_id, window_start, as_of_ts) if (
-            stats.order_count) else (0, 0)
-        stage, rfm, explanations = compute_attributes(stats, window_orders, window_cents, as_of, rules)
-        preferred, preferred_why = preferred_channel(facts.engagement_of(customer_id), contactability)
-        timezone, timezone_why = effective_timezone(row.timezone, identifiers, rules.default_timezone)
+        stored = reader.load(row, rules.last_orders_shown, window_start, as_of_ts)
+        attributes = json.loads(row.attributes)
+        contactability = list(contactability_by_channel(stored.identifiers, attributes, stored.consents,
+                                                        stored.blocks).values())
+        stats = OrderStats(row.order_count, row.first_order_ts, row.last_order_ts, row.monetary_cents,
+                           row.discounted_order_count, row.currency)
+        stage, rfm, explanations = compute_attributes(stats, stored.window_orders, stored.window_cents, as_of, rules)
+        preferred, preferred_why = preferred_channel(stored.engagement, contactability)
+        timezone, timezone_why = effective_timezone(row.timezone, row.inferred_timezone, rules.default_timezone)
         explanations.update(preferred_channel=preferred_why, timezone=timezone_why,
                             locale="given by the person (identify)" if row.locale else "unknown: never given",
                             appetences=f"decayed sums (half-life {rules.appetence.half_life_days:g} days) of views "
@@ -93,16 +109,16 @@ class ProfileService:
                                        f" purchases ×{rules.appetence.purchase_weight:g}")
         for state in contactability:
             explanations[f"contactability.{state.channel}"] = state.reason
+        half_life = rules.appetence.half_life_days
+        scores = [(dimension, value, decay(score, anchor, as_of_ts, half_life))
+                  for dimension, value, score, anchor in stored.appetences]
         return ProfileSummary(
-            customer_id=customer_id, identifiers=identifiers, first_name=row.first_name, last_name=row.last_name,
-            birth_date=row.birth_date, locale=row.locale, timezone=timezone, attributes=attributes,
-            consents=[consents[channel] for channel in sorted(consents)], contactability=contactability,
-            created_at=row.first_seen_at, stats=stats, lifecycle_stage=stage, rfm=rfm,
-            rfm_window_days=rules.rfm.window_days, as_of=as_of,
-            appetences=appetences_now(facts.appetence_scores(customer_id, as_of_ts,
-                                                             rules.appetence.half_life_days)),
-            preferred_channel=preferred, last_orders=facts.last_orders(customer_id, rules.last_orders_shown),
-            explanations=explanations,
+            customer_id=row.customer_id, identifiers=stored.identifiers, first_name=row.first_name,
+            last_name=row.last_name, birth_date=row.birth_date, locale=row.locale, timezone=timezone,
+            attributes=attributes, consents=[stored.consents[channel] for channel in sorted(stored.consents)],
+            contactability=contactability, created_at=row.first_seen_at, stats=stats, lifecycle_stage=stage,
+            rfm=rfm, rfm_window_days=rules.rfm.window_days, as_of=as_of, appetences=appetences_now(scores),
+            preferred_channel=preferred, last_orders=stored.last_orders, explanations=explanations,
         )
 
     # --- segments ------------------------------------------------------------------------------
@@ -154,6 +170,7 @@ class ProfileService:
             )
             erasure.enqueue(self._handoff_stream, record.SerializeToString())
             session.commit()
+        self._on_outbox_written()
         return surviving, hashes
 
     def consent_history(self, customer_id: str) -> tuple[str, list[tuple[Consent, datetime, str]]]:

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
+from declic.kit.handoff import HandoffHandler
 from declic.kit.identifiers import identifier_hash
-from declic.kit.inbox import claim_record
 from services.profile.domain.commands import (
     ApplyEvent,
-    EraseCustomer,
     EventContext,
-    HandoffCommand,
-    MergeCustomers,
     RecordEngagement,
     RecordInterest,
     RecordOrder,
-    SplitCustomer,
     UpdateContact,
     UpsertProduct,
 )
@@ -29,7 +26,7 @@ from services.profile.domain.consents import DENIED, Consent
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
-from services.profile.handoff import command_of
+from services.profile.handoff import erase_command, event_command, merge_command, split_command
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
@@ -43,44 +40,30 @@ WITHDRAWING = {"unsubscribed": "unsubscribe link", "complained": "spam complaint
 BLOCKING = {"bounced", "complained"}
 
 
-class ProfileUpdater:
+class ProfileUpdater(HandoffHandler):
+    """The hand-off stream's handler: each record applied once (kit inbox), in the same transaction as its effect."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules) -> None:
-        self._uow = uow
-        self._clock = clock
+        super().__init__(uow, inbox, clock)
         self._rules = rules
 
-    def handle_payload(self, payload: bytes) -> None:
-        """The stream consumer's handler: one serialized HandoffRecord."""
-        record = handoff_pb2.HandoffRecord()
-        record.ParseFromString(payload)
-        self.apply(record)
+    def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
+        self._apply_event(session, event_command(accepted, now), now)
 
-    def apply(self, record: handoff_pb2.HandoffRecord) -> bool:
-        """Apply one record; False when it had already been applied (or concerns nothing here)."""
-        if not record.record_id:
-            log.warning("hand-off record without record_id ignored")
-            return False
-        command = command_of(record)
-        with self._uow.begin() as session:
-            if not claim_record(session, inbox, record.record_id, self._clock.now()):
-                return False
-            if command is not None:
-                self.apply_command(session, command)
-            session.commit()
-        return True
+    def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
+        command = merge_command(merged)
+        MergeRepository(session, self._rules).merge(command.survivor_id, command.merged_ids, now)
 
-    def apply_command(self, session: Session, command: HandoffCommand) -> None:
-        if isinstance(command, ApplyEvent):
-            self._apply_event(session, command)
-        elif isinstance(command, MergeCustomers):
-            MergeRepository(session, self._rules).merge(command.survivor_id, command.merged_ids, self._clock.now())
-        elif isinstance(command, SplitCustomer):
-            MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
-                                                        command.identifiers, self._clock.now())
-        elif isinstance(command, EraseCustomer):
-            ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, self._clock.now())
+    def on_customer_split(self, session: Session, split: handoff_pb2.CustomerSplit, now: datetime) -> None:
+        command = split_command(split)
+        MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
+                                                    command.identifiers, now)
 
-    def _apply_event(self, session: Session, command: ApplyEvent) -> None:
+    def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
+        command = erase_command(erased)  # profile's own erasures come back here too: a no-op then
+        ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, now)
+
+    def _apply_event(self, session: Session, command: ApplyEvent, now: datetime) -> None:
         context, action = command.context, command.action
         facts = FactRepository(session)
         if isinstance(action, UpsertProduct):
@@ -97,32 +80,34 @@ class ProfileUpdater:
             log.info("event %s ignored: its identifiers belong to an erased person", context.event_id)
             return
         customer_id = resolved[0] if resolved else context.customer_id
-        now = self._clock.now()
         customers.ensure(customer_id, context.event_time, now)
-        customers.lock(customer_id)
-        conflicts = customers.add_identifiers(customer_id, context.identifiers, context.event_time)
+        added, conflicts = customers.add_identifiers(customer_id, context.identifiers, context.event_time)
         if conflicts:
             log.warning("event %s: identifiers of type %s belong to another customer", context.event_id,
                         ",".join(conflicts))
+        reachability_changed = added
         if isinstance(action, UpdateContact):
             customers.update_contact(customer_id, action, context.event_time, now)
             for consent in action.consents:
                 customers.record_consent(customer_id, consent, f"event {context.source}/{context.event_id}", now)
+            reachability_changed = True
         elif isinstance(action, RecordOrder):
             self._record_order(facts, customer_id, action, context)
         elif isinstance(action, RecordInterest):
             self._record_interest(facts, customer_id, action, context)
         elif isinstance(action, RecordEngagement):
             self._record_engagement(customers, facts, customer_id, action, context)
-        customers.refresh_derived(customer_id)
+            reachability_changed |= action.kind in WITHDRAWING or action.kind in BLOCKING
+        if reachability_changed:  # only then can contactability or the inferred zone change
+            customers.refresh_derived(customer_id)
 
     def _record_order(self, facts: FactRepository, customer_id: str, order: RecordOrder,
                       context: EventContext) -> None:
-        if not facts.add_order(customer_id, order, context.event_time):
-            return
+        catalogue = facts.add_order(customer_id, order, context.event_time)
+        if catalogue is None:
+            return  # already stored
         facts.refresh_order_stats(customer_id)
         if order.kind == "purchase":
-            catalogue = facts.products_by_id([line.product_id for line in order.lines])
             signals = []
             for line in order.lines:
                 signals.extend(self._signals(line.category, catalogue.get(line.product_id)))
@@ -157,7 +142,7 @@ class ProfileUpdater:
         if engagement.kind in WITHDRAWING:
             withdrawal = Consent(engagement.channel, DENIED, "", WITHDRAWING[engagement.kind], context.event_time)
             customers.record_consent(customer_id, withdrawal, f"{engagement.kind} message {engagement.message_id}",
-                                     self._clock.now())
+                                     context.event_time)
         if engagement.kind in BLOCKING:
             address_type = CHANNEL_ADDRESS_TYPE.get(engagement.channel)
             named = [value for id_type, value in context.identifiers if id_type == address_type]

@@ -17,15 +17,22 @@ from services.profile.domain.rules import ProfileRules
 ENGAGEMENT_WEIGHTS = {"opened": 1, "clicked": 2, "converted": 3}
 
 
-def effective_timezone(timezone: str, identifiers: Sequence[tuple[str, str]], default: str) -> tuple[str, str]:
-    """The person's zone and where it comes from: the profile, else their phone number, else the default."""
-    if timezone:
-        return timezone, "given by the person (identify)"
+def infer_timezone(identifiers: Sequence[tuple[str, str]]) -> str:
+    """The zone of the person's first phone number whose country has a single zone ("" if none)."""
     for id_type, value in identifiers:
         if id_type == "phone":
             zone = phone_timezone(value)
             if zone:
-                return zone, f"inferred from the phone number's country ({value[:3]}…)"
+                return zone
+    return ""
+
+
+def effective_timezone(given: str, inferred: str, default: str) -> tuple[str, str]:
+    """The person's zone and where it comes from: the profile, else their phone number, else the default."""
+    if given:
+        return given, "given by the person (identify)"
+    if inferred:
+        return inferred, "inferred from the phone number's country"
     return default, "default zone (no zone given, no phone number with a single zone)"
 
 

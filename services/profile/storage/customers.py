@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from declic.kit.database import insert_for
 from services.profile.domain.commands import UpdateContact
-from services.profile.domain.computed import effective_timezone
+from services.profile.domain.computed import infer_timezone
 from services.profile.domain.consents import Consent, supersedes
 from services.profile.domain.contact import apply_contact_update, birth_month_day
 from services.profile.domain.contactability import Contactability, contactability_by_channel
-from services.profile.storage import dialect
 from services.profile.storage.tables import (
     ACTIVE,
     channel_blocks,
@@ -58,7 +58,7 @@ class CustomerRepository:
     def lock(self, customer_id: str) -> Any:
         """The customer row, locked until commit (PostgreSQL; SQLite already serialises writers)."""
         query = select(customers).where(customers.c.customer_id == customer_id)
-        if dialect.is_postgres(self._session):
+        if self._session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         return self._session.execute(query).first()
 
@@ -89,17 +89,15 @@ class CustomerRepository:
 
     # --- changing ------------------------------------------------------------------------------
     def ensure(self, customer_id: str, seen_at: datetime, now: datetime) -> None:
-        """Create the customer if new; remember the earliest event seen for them."""
-        self._session.execute(
-            dialect.insert(self._session, customers)
-            .values(customer_id=customer_id, status=ACTIVE, first_seen_at=seen_at, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["customer_id"])
-        )
-        self._session.execute(
-            update(customers)
-            .where(customers.c.customer_id == customer_id, customers.c.first_seen_at > seen_at)
-            .values(first_seen_at=seen_at)
-        )
+        """Create the customer if new, remember the earliest event seen for them — and, being an upsert,
+        lock their row until commit on PostgreSQL (events of one person apply one after the other)."""
+        statement = insert_for(self._session, customers).values(
+            customer_id=customer_id, status=ACTIVE, first_seen_at=seen_at, updated_at=now)
+        earliest = case((or_(customers.c.first_seen_at.is_(None), statement.excluded.first_seen_at
+                             < customers.c.first_seen_at), statement.excluded.first_seen_at),
+                        else_=customers.c.first_seen_at)
+        self._session.execute(statement.on_conflict_do_update(index_elements=["customer_id"],
+                                                              set_={"first_seen_at": earliest}))
 
     def update_contact(self, customer_id: str, change: UpdateContact, event_time: datetime, now: datetime) -> None:
         row = self.lock(customer_id)
@@ -115,20 +113,23 @@ class CustomerRepository:
         )
         self._session.execute(update(customers).where(customers.c.customer_id == customer_id).values(**values))
 
-    def add_identifiers(self, customer_id: str, found: Iterable[tuple[str, str]], seen_at: datetime) -> list[str]:
-        """Attach identifiers to the customer; returns the ones owned by someone else (left alone:
-        ingest decides identity, and tells us with a merge)."""
-        conflicts = []
-        for id_type, value in found:
+    def add_identifiers(self, customer_id: str, found: Sequence[tuple[str, str]],
+                        seen_at: datetime) -> tuple[bool, list[str]]:
+        """Attach identifiers to the customer: (whether any was new, the types of those owned by someone
+        else — left alone: ingest decides identity, and tells us with a merge)."""
+        wanted = list(dict.fromkeys(found))
+        if not wanted:
+            return False, []
+        owners = dict(((row.id_type, row.value), row.customer_id) for row in self._session.execute(
+            select(identifiers.c.id_type, identifiers.c.value, identifiers.c.customer_id)
+            .where(tuple_(identifiers.c.id_type, identifiers.c.value).in_(wanted))))
+        missing = [key for key in wanted if key not in owners]
+        if missing:
             self._session.execute(
-                dialect.insert(self._session, identifiers)
-                .values(id_type=id_type, value=value, customer_id=customer_id, first_seen_at=seen_at)
-                .on_conflict_do_nothing(index_elements=["id_type", "value"])
+                insert_for(self._session, identifiers).on_conflict_do_nothing(index_elements=["id_type", "value"]),
+                [dict(id_type=t, value=v, customer_id=customer_id, first_seen_at=seen_at) for t, v in missing],
             )
-            owner = self.find_by_identifier(id_type, value)
-            if owner != customer_id:
-                conflicts.append(id_type)
-        return conflicts
+        return bool(missing), [key[0] for key, owner in owners.items() if owner != customer_id]
 
     def record_consent(self, customer_id: str, consent: Consent, origin: str, now: datetime) -> bool:
         """Keep the consent in the history (proof, GDPR Art. 7); put it in force if it is the newest.
@@ -155,14 +156,14 @@ class CustomerRepository:
         values = dict(state=consent.state, legal_basis=consent.legal_basis, source=consent.source[:200],
                       given_at=consent.given_at)
         self._session.execute(
-            dialect.insert(self._session, consents)
+            insert_for(self._session, consents)
             .values(customer_id=customer_id, channel=consent.channel, **values)
             .on_conflict_do_update(index_elements=["customer_id", "channel"], set_=values)
         )
 
     def block(self, customer_id: str, channel: str, address: str, reason: str, at: datetime) -> None:
         self._session.execute(
-            dialect.insert(self._session, channel_blocks)
+            insert_for(self._session, channel_blocks)
             .values(customer_id=customer_id, channel=channel, address=address, reason=reason, blocked_at=at)
             .on_conflict_do_nothing(index_elements=["customer_id", "channel", "address"])
         )
@@ -174,7 +175,7 @@ class CustomerRepository:
         found = self.identifiers_of(customer_id)
         result = contactability_by_channel(found, json.loads(row.attributes), self.consents_of(customer_id),
                                            self.blocks_of(customer_id))
-        zone, _ = effective_timezone("", found, "")
+        zone = infer_timezone(found)
         self._session.execute(
             update(customers)
             .where(customers.c.customer_id == customer_id)

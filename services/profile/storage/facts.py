@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
+from declic.kit.database import insert_for
 from services.profile.domain.appetence import add_signal, decay
 from services.profile.domain.commands import PURCHASE, RETURN, RecordOrder, UpsertProduct
 from services.profile.domain.orders import OrderStats, to_epoch
 from services.profile.domain.summary import OrderSummary
-from services.profile.storage import dialect
 from services.profile.storage.tables import appetences, customers, engagement_counts, order_lines, orders, products
 
 
@@ -23,11 +23,12 @@ class FactRepository:
         self._session = session
 
     # --- orders --------------------------------------------------------------------------------
-    def add_order(self, customer_id: str, order: RecordOrder, ordered_at: datetime) -> bool:
-        """Store an order once (by order id and kind); False when it was already there."""
+    def add_order(self, customer_id: str, order: RecordOrder, ordered_at: datetime) -> dict[str, Any] | None:
+        """Store an order once (by order id and kind); returns the known products of its lines,
+        or None when the order was already there."""
         ordered_ts = to_epoch(ordered_at)
         inserted = self._session.execute(
-            dialect.insert(self._session, orders)
+            insert_for(self._session, orders)
             .values(order_id=order.order_id, kind=order.kind, customer_id=customer_id, ordered_at=ordered_at,
                     ordered_ts=ordered_ts, amount_cents=order.amount_cents, discount_cents=order.discount_cents,
                     currency=order.currency, channel=order.channel, original_order_id=order.original_order_id,
@@ -36,7 +37,7 @@ class FactRepository:
             .returning(orders.c.order_id)
         ).first()
         if inserted is None:
-            return False
+            return None
         catalogue = self.products_by_id([line.product_id for line in order.lines])
         rows = []
         for line_no, line in enumerate(order.lines):
@@ -49,7 +50,7 @@ class FactRepository:
             ))
         if rows:
             self._session.execute(order_lines.insert(), rows)
-        return True
+        return catalogue
 
     def refresh_order_stats(self, customer_id: str) -> OrderStats:
         """Recompute the customer's lifetime figures from their stored orders (order-independent)."""
@@ -127,7 +128,7 @@ class FactRepository:
     # --- engagement ----------------------------------------------------------------------------
     def add_engagement(self, customer_id: str, channel: str, kind: str, at: datetime) -> None:
         table = engagement_counts
-        statement = dialect.insert(self._session, table).values(
+        statement = insert_for(self._session, table).values(
             customer_id=customer_id, channel=channel, kind=kind, count=1, last_at=at
         )
         self._session.execute(statement.on_conflict_do_update(
@@ -169,7 +170,7 @@ class FactRepository:
         """Keep the newest version of a product; fill categories and pack sizes of lines stored before it."""
         values = dict(name=product.name[:300], category=product.category[:200], pack_size=product.pack_size[:20],
                       attributes=json.dumps(product.attributes, sort_keys=True), updated_at=at)
-        statement = dialect.insert(self._session, products).values(product_id=product.product_id, **values)
+        statement = insert_for(self._session, products).values(product_id=product.product_id, **values)
         self._session.execute(statement.on_conflict_do_update(
             index_elements=["product_id"], set_=values, where=products.c.updated_at <= statement.excluded.updated_at,
         ))

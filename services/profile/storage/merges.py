@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from declic.kit.database import insert_for
 from services.profile.domain.appetence import combine
 from services.profile.domain.consents import merge_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.rules import ProfileRules
-from services.profile.storage import dialect
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.tables import (
@@ -101,7 +101,7 @@ class MergeRepository:
     def _merge_engagement(self, merged: str, survivor: str) -> None:
         table = engagement_counts
         for row in self._session.execute(select(table).where(table.c.customer_id == merged)).all():
-            statement = dialect.insert(self._session, table).values(
+            statement = insert_for(self._session, table).values(
                 customer_id=survivor, channel=row.channel, kind=row.kind, count=row.count, last_at=row.last_at)
             self._session.execute(statement.on_conflict_do_update(
                 index_elements=["customer_id", "channel", "kind"],
@@ -119,7 +119,7 @@ class MergeRepository:
                 row.score, row.anchor_ts)
             values = dict(score=score, anchor_ts=anchor)
             self._session.execute(
-                dialect.insert(self._session, appetences)
+                insert_for(self._session, appetences)
                 .values(customer_id=survivor, dimension=row.dimension, value=row.value, **values)
                 .on_conflict_do_update(index_elements=["customer_id", "dimension", "value"], set_=values)
             )

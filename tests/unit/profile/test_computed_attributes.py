@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from services.profile.domain.appetence import add_signal, combine, decay, rank
 from services.profile.domain.commands import UpdateContact
-from services.profile.domain.computed import effective_timezone, preferred_channel
+from services.profile.domain.computed import effective_timezone, infer_timezone, preferred_channel
 from services.profile.domain.contact import apply_contact_update, birth_month_day
 from services.profile.domain.contactability import Contactability
 from services.profile.domain.lifecycle import LifecycleStage, lifecycle_stage
@@ -155,10 +155,11 @@ def test_days_ago_window_is_24_hours_ending_n_days_before() -> None:
 
 
 def test_timezone_and_preferred_channel_explain_themselves() -> None:
-    assert effective_timezone("Asia/Tokyo", [], "UTC")[0] == "Asia/Tokyo"
-    assert effective_timezone("", [("phone", "+33612345678")], "UTC")[0] == "Europe/Paris"
-    assert effective_timezone("", [], "UTC") == ("UTC", "default zone (no zone given, no phone number with a "
-                                                        "single zone)")
+    assert effective_timezone("Asia/Tokyo", "Europe/Paris", "UTC")[0] == "Asia/Tokyo"
+    assert infer_timezone([("email", "a@x.io"), ("phone", "+33612345678")]) == "Europe/Paris"
+    assert infer_timezone([("phone", "+12125550123")]) == "America/New_York"
+    assert effective_timezone("", infer_timezone([]), "UTC") == (
+        "UTC", "default zone (no zone given, no phone number with a single zone)")
     reachable = [Contactability("email", True, "a@x.io", ""), Contactability("sms", False, "", "no consent")]
     assert preferred_channel({"sms": {"clicked": 9}}, reachable)[0] == "email"  # sms not contactable
     assert preferred_channel({}, [])[0] == ""
