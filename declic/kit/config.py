@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         default="", description="Token this process presents when it calls a service (service-to-service, CLI)."
     )
 
+    clock: str = Field(
+        default="system",
+        description='"system" (wall clock) or "shared": a simulated time in Redis for the whole stack (demo, tests).',
+    )
     traces_exporter: str = Field(
         default="none",
         description="OpenTelemetry traces: none, console, otlp (OTEL_EXPORTER_OTLP_*), or jsonl:<path with {service}>.",
@@ -125,6 +129,13 @@ class Settings(BaseSettings):
                 return json.loads(value) if value.strip() else {}
             except json.JSONDecodeError as exc:
                 raise ValueError(f"must be a JSON object token → list of scopes ({exc.msg})") from None
+        return value
+
+    @field_validator("clock")
+    @classmethod
+    def _known_clock(cls, value: str) -> str:
+        if value not in {"system", "shared"}:
+            raise ValueError('must be "system" or "shared"')
         return value
 
     @field_validator("traces_exporter")
