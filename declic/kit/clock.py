@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from declic.kit.config import Settings
 
 
 class Clock(Protocol):
@@ -81,8 +84,14 @@ class SharedClock:
         return datetime.fromtimestamp(simulated_at + (real - real_at) * speed, UTC)
 
 
-def make_clock(kind: str, client: object, prefix: str) -> Clock:
+def make_clock(settings: Settings) -> Clock:
     """The clock DECLIC_CLOCK asks for: "system" (the wall clock) or "shared" (simulated, in Redis)."""
-    if kind == "shared":
-        return SharedClock(client, f"{prefix}:clock")
+    if settings.clock == "shared":
+        from declic.kit.redis_client import make_redis
+
+        return SharedClock(make_redis(settings), shared_clock_key(settings.stream_prefix))
     return SystemClock()
+
+
+def shared_clock_key(prefix: str) -> str:
+    return f"{prefix}:clock"

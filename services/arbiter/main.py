@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
@@ -41,7 +41,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, policy: PressurePo
     service = ArbiterService(
         UnitOfWork(session_factory(engine)),
         PressureCounter(redis_client, settings.stream_prefix),
-        clock or SystemClock(),
+        clock or make_clock(settings),
         policy or ArbiterSettings().policy(),
     )
     return ServiceApp(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.server import ServiceApp, run_service
@@ -16,7 +16,7 @@ NAME = "dispatch"
 def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
-    service = DispatchService(UnitOfWork(session_factory(engine)), clock or SystemClock())
+    service = DispatchService(UnitOfWork(session_factory(engine)), clock or make_clock(settings))
     return ServiceApp(
         name=NAME,
         register=lambda server: dispatch_pb2_grpc.add_DispatchServiceServicer_to_server(

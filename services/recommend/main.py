@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
@@ -20,9 +20,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
     redis_client = make_redis(settings)
-    consumer = StreamConsumer(
-        redis_client, stream_key(settings.stream_prefix, "handoff"), NAME, HandoffIntake(uow, clock or SystemClock())
-    )
+    intake = HandoffIntake(uow, clock or make_clock(settings))
+    consumer = StreamConsumer(redis_client, stream_key(settings.stream_prefix, "handoff"), NAME, intake)
     return ServiceApp(
         name=NAME,
         register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(

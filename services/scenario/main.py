@@ -5,7 +5,7 @@ from __future__ import annotations
 from declic.arbiter.v1 import arbiter_pb2_grpc
 from declic.dispatch.v1 import dispatch_pb2_grpc
 from declic.kit.channels import make_channel
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
@@ -21,7 +21,7 @@ NAME = "scenario"
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
-    clock = clock or SystemClock()
+    clock = clock or make_clock(settings)
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))

@@ -21,6 +21,6 @@ def test_processes_agree_on_a_simulated_time_running_faster(redis_client, settin
     assert reader.now() - first >= timedelta(minutes=10)
 
 
-def test_make_clock(redis_client) -> None:
-    assert isinstance(make_clock("system", redis_client, "x"), SystemClock)
-    assert isinstance(make_clock("shared", redis_client, "x"), SharedClock)
+def test_make_clock(settings) -> None:
+    assert isinstance(make_clock(settings), SystemClock)
+    assert isinstance(make_clock(settings.model_copy(update={"clock": "shared"})), SharedClock)
