@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from declic.kit.database import insert_for
@@ -89,15 +89,16 @@ class CustomerRepository:
 
     # --- changing ------------------------------------------------------------------------------
     def ensure(self, customer_id: str, seen_at: datetime, now: datetime) -> None:
-        """Create the customer if new, remember the earliest event seen for them — and, being an upsert,
-        lock their row until commit on PostgreSQL (events of one person apply one after the other)."""
+        """Create the customer if new and remember the earliest event seen for them. Being an upsert, it
+        also locks their row until commit on PostgreSQL — even when the WHERE leaves the row unchanged,
+        which is the usual case and spares rewriting a row of a large table."""
         statement = insert_for(self._session, customers).values(
             customer_id=customer_id, status=ACTIVE, first_seen_at=seen_at, updated_at=now)
-        earliest = case((or_(customers.c.first_seen_at.is_(None), statement.excluded.first_seen_at
-                             < customers.c.first_seen_at), statement.excluded.first_seen_at),
-                        else_=customers.c.first_seen_at)
-        self._session.execute(statement.on_conflict_do_update(index_elements=["customer_id"],
-                                                              set_={"first_seen_at": earliest}))
+        self._session.execute(statement.on_conflict_do_update(
+            index_elements=["customer_id"], set_={"first_seen_at": statement.excluded.first_seen_at},
+            where=or_(customers.c.first_seen_at.is_(None),
+                      statement.excluded.first_seen_at < customers.c.first_seen_at),
+        ))
 
     def update_contact(self, customer_id: str, change: UpdateContact, event_time: datetime, now: datetime) -> None:
         row = self.lock(customer_id)
