@@ -19,15 +19,16 @@ STATUS = {
 STATUS_NAMES = {value: name for name, value in STATUS.items()}
 
 
-def result_to_proto(index: int, event_id: str, outcome: Outcome, prefix: str) -> ingest_pb2.EventResult:
-    return ingest_pb2.EventResult(
-        index=index,
-        event_id=event_id,
-        status=STATUS[outcome.status],
-        customer_id=outcome.customer_id,
-        errors=[ingest_pb2.FieldError(field=f"{prefix}.{path}", description=why) for path, why in outcome.errors],
-        warnings=outcome.warnings,
-    )
+def result_fields(index: int, event_id: str, outcome: Outcome, prefix: str) -> dict:
+    """The EventResult of one outcome, as constructor arguments (empty lists left out: it is the hot path)."""
+    fields = {"index": index, "event_id": event_id, "status": STATUS[outcome.status],
+              "customer_id": outcome.customer_id}
+    if outcome.errors:
+        fields["errors"] = [ingest_pb2.FieldError(field=f"{prefix}.{path}", description=why)
+                            for path, why in outcome.errors]
+    if outcome.warnings:
+        fields["warnings"] = outcome.warnings
+    return fields
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
@@ -38,23 +39,24 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         if not request.HasField("event"):
             raise InvalidArgument.field("event", "is required")
         [outcome] = self._service.ingest([request.event])
-        return ingest_pb2.IngestEventResponse(result=result_to_proto(0, request.event.event_id, outcome, "event"))
+        result = ingest_pb2.EventResult(**result_fields(0, request.event.event_id, outcome, "event"))
+        return ingest_pb2.IngestEventResponse(result=result)
 
     def IngestBatch(self, request: ingest_pb2.IngestBatchRequest, context: grpc.ServicerContext):
         self._check_size("events", len(request.events), request.ByteSize())
         outcomes = self._service.ingest(request.events)
-        return ingest_pb2.IngestBatchResponse(**_batch_answer([e.event_id for e in request.events], outcomes, "events"))
+        return _answer(ingest_pb2.IngestBatchResponse(), [e.event_id for e in request.events], outcomes, "events")
 
     def UpsertProducts(self, request: ingest_pb2.UpsertProductsRequest, context: grpc.ServicerContext):
         self._check_size("products", len(request.products), request.ByteSize())
         updated_at = to_datetime(request.updated_at) if request.HasField("updated_at") else None
         outcomes = self._service.upsert_products(request.source, request.products, updated_at)
-        answer = _batch_answer([p.product_id for p in request.products], outcomes, "products")
-        for result in answer["results"]:
-            result.event_id = ""  # the event ids are ingest's own; the caller knows its products by position
+        # The event ids are ingest's own: the caller knows its products by position.
+        answer = _answer(ingest_pb2.UpsertProductsResponse(), [""] * len(outcomes), outcomes, "products")
+        for result in answer.results:
             for error in result.errors:
                 error.field = error.field.replace(".product_upsert.", ".", 1)
-        return ingest_pb2.UpsertProductsResponse(**answer)
+        return answer
 
     def _check_size(self, name: str, count: int, size: int) -> None:
         limits = self._service.settings
@@ -129,9 +131,12 @@ def _identifier(identifier: identity_pb2.Identifier, path: str) -> tuple[str, st
     return identifier_type_name(identifier.type), identifier.value
 
 
-def _batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> dict:
-    pairs = enumerate(zip(ids, outcomes, strict=True))
-    results = [result_to_proto(index, event_id, outcome, f"{prefix}[{index}]") for index, (event_id, outcome) in pairs]
-    counts = {status: sum(1 for o in outcomes if o.status == status) for status in STATUS}
-    return {"results": results, "accepted": counts[ACCEPTED], "duplicates": counts[DUPLICATE],
-            "rejected": counts[REJECTED]}
+def _answer(response, ids: list[str], outcomes: list[Outcome], prefix: str):  # type: ignore[no-untyped-def]
+    """Fill a batch response (IngestBatchResponse or UpsertProductsResponse): one result per outcome, counts."""
+    add = response.results.add
+    for index, (event_id, outcome) in enumerate(zip(ids, outcomes, strict=True)):
+        add(**result_fields(index, event_id, outcome, f"{prefix}[{index}]"))
+    statuses = [outcome.status for outcome in outcomes]
+    response.accepted, response.duplicates = statuses.count(ACCEPTED), statuses.count(DUPLICATE)
+    response.rejected = statuses.count(REJECTED)
+    return response

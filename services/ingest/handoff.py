@@ -33,13 +33,20 @@ def split_record_id(from_customer_id: str, new_customer_id: str) -> str:
     return f"split:{from_customer_id}:{new_customer_id}"
 
 
-def _varint(value: int) -> bytes:
+def _encode_varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+_SMALL_VARINTS = [_encode_varint(n) for n in range(1 << 14)]  # every length and tag we write below 16 KiB
+
+
+def _varint(value: int) -> bytes:
+    return _SMALL_VARINTS[value] if value < 16384 else _encode_varint(value)
 
 
 def _field(number: int, data: bytes, present: bool = False) -> bytes:

@@ -23,6 +23,8 @@ IDENTIFIER_TYPE_NAMES = {
 }
 CATALOGUE_KINDS = frozenset({"product_upsert"})
 MAX_CONTEXT_ENTRIES = 50
+CACHE_LIMIT = 500_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TEXT = 1000
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -33,6 +35,8 @@ class ValidatedEvent:
 
     index: int
     event: event_pb2.Event
+    key: tuple[str, str]
+    """(source, event_id): the de-duplication key."""
     kind: str = ""
     identifiers: list[Identifier] = field(default_factory=list)
     event_time: datetime | None = None
@@ -41,10 +45,6 @@ class ValidatedEvent:
     warnings: list[str] = field(default_factory=list)
     payload: bytes = b""
     """The normalised event, serialized (set once valid)."""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.event.source, self.event.event_id
 
     @property
     def ok(self) -> bool:
@@ -62,16 +62,16 @@ class EventValidator:
     def __init__(self, default_region: str, max_future: timedelta) -> None:
         self._region = default_region
         self._max_future = max_future
+        # Results of the rules for values met again and again (sources, a customer's identifiers): the
+        # same input always gives the same answer, and most events repeat what earlier ones said.
+        self._sources: dict[str, str] = {}
+        self._identifiers_seen: dict[tuple[int, str], tuple[str, str, str, str]] = {}
 
     def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
         """Validate and normalise `event` (modified in place). Field paths are relative to the event."""
-        result = ValidatedEvent(index, event, kind=event.WhichOneof("payload") or "")
+        result = ValidatedEvent(index, event, (event.source, event.event_id), kind=event.WhichOneof("payload") or "")
         check = _Checker(result.errors)
-        check.apply("source", rules.check_source, event.source)
-        check.apply("event_id", rules.check_event_id, event.event_id)
-        if event.HasField("event_time"):
-            result.event_time = event.event_time.ToDatetime(tzinfo=UTC)
-        check.apply("event_time", rules.check_event_time, result.event_time, received_at, self._max_future)
+        self._envelope(event, result, check, received_at)
         if len(event.context) > MAX_CONTEXT_ENTRIES:
             check.fail("context", f"must have at most {MAX_CONTEXT_ENTRIES} entries")
         self._identifiers(event, result, check)
@@ -84,19 +84,52 @@ class EventValidator:
             result.payload = event.SerializeToString()
         return result
 
+    def _envelope(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker,
+                  received_at: datetime) -> None:
+        source_error = self._sources.get(event.source)
+        if source_error is None:
+            source_error = _reason(rules.check_source, event.source)
+            if len(self._sources) < CACHE_LIMIT:
+                self._sources[event.source] = source_error
+        if source_error:
+            check.fail("source", source_error)
+        event_id = event.event_id
+        if not (0 < len(event_id) <= rules.MAX_ID_LENGTH and event_id.isascii() and event_id.isprintable()
+                and " " not in event_id):
+            check.apply("event_id", rules.check_event_id, event_id)
+        if event.HasField("event_time"):
+            timestamp = event.event_time
+            result.event_time = EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
+        check.apply("event_time", rules.check_event_time, result.event_time, received_at, self._max_future)
+
     def _identifiers(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker) -> None:
         if not event.identifiers and result.kind and result.kind not in CATALOGUE_KINDS:
             check.fail("identifiers", "at least one identifier is required")
         for position, identifier in enumerate(event.identifiers):
-            kind = IDENTIFIER_TYPE_NAMES.get(identifier.type)
-            if kind is None:
-                check.fail(f"identifiers[{position}].type", "is required")
+            raw = (identifier.type, identifier.value)
+            known = self._identifiers_seen.get(raw)
+            if known is None:
+                known = self._identifier(*raw)
+                if len(self._identifiers_seen) >= CACHE_LIMIT:
+                    self._identifiers_seen.clear()
+                self._identifiers_seen[raw] = known
+            kind, value, where, reason = known
+            if reason:
+                check.fail(f"identifiers[{position}].{where}", reason)
                 continue
-            value = check.apply(f"identifiers[{position}].value", rules.normalise_identifier,
-                                kind, identifier.value, self._region)
-            if value is not None:
+            if value != raw[1]:
                 identifier.value = value
-                result.identifiers.append((kind, value))
+            result.identifiers.append((kind, value))
+
+    def _identifier(self, identifier_type: int, raw: str) -> tuple[str, str, str, str]:
+        """(type name, normalised value, bad field, reason): the reason is empty when the identifier is good."""
+        kind = IDENTIFIER_TYPE_NAMES.get(identifier_type)
+        if kind is None:
+            return "", "", "type", "is required"
+        try:
+            return kind, rules.normalise_identifier(kind, raw, self._region), "", ""
+        except RuleViolation as exc:
+            return kind, "", "value", str(exc)
 
     def _identify(self, identify: event_pb2.Identify, result: ValidatedEvent, check: _Checker) -> None:
         if identify.birth_date:
@@ -175,6 +208,15 @@ class EventValidator:
             check.fail("message_engagement.channel", "is required")
         if engagement.kind == event_pb2.ENGAGEMENT_KIND_UNSPECIFIED:
             check.fail("message_engagement.kind", "is required")
+
+
+def _reason(rule, *args) -> str:  # type: ignore[no-untyped-def]
+    """The reason `rule(*args)` refuses its input, or ""."""
+    try:
+        rule(*args)
+    except RuleViolation as exc:
+        return str(exc)
+    return ""
 
 
 class _Checker:

@@ -116,6 +116,12 @@ def normalise_loyalty_card(raw: str) -> str:
 
 def normalise_opaque_id(raw: str) -> str:
     """A CRM, anonymous or device id: kept as sent, but printable, without spaces, at most 128 characters."""
+    if raw.isascii() and raw.isalnum():  # the common case: no pattern needed
+        return raw if len(raw) <= MAX_ID_LENGTH else _opaque_id_slow(raw)
+    return _opaque_id_slow(raw)
+
+
+def _opaque_id_slow(raw: str) -> str:
     value = raw.strip()
     if not value:
         raise RuleViolation("is required")
