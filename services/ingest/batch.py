@@ -52,6 +52,8 @@ class BatchWriter:
     stream: str
     now: datetime
     new_id: Callable[[], str] = new_customer_id
+    trace_context: dict[str, str] = field(default_factory=dict)
+    """W3C trace context of the call, carried by every record so that traces follow events downstream."""
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     _records: list[bytes] = field(default_factory=list)
 
@@ -63,7 +65,7 @@ class BatchWriter:
         fresh = self._refuse_erased(fresh, owners)
         graph = self._identity_graph(fresh, owners)
         known_products = self._known_products(fresh)
-        encoder = handoff.AcceptedEventEncoder(self.now)
+        encoder = handoff.AcceptedEventEncoder(self.now, self.trace_context)
         event_rows, merge_audit, refusals = [], [], []
         for event in fresh:
             outcome = Outcome(ACCEPTED, warnings=list(event.warnings))
@@ -149,7 +151,7 @@ class BatchWriter:
         for merge in resolution.merges:
             record_id = handoff.merge_record_id(merge.survivor_id, merge.merged_ids)
             self._records.append(handoff.customers_merged(merge.survivor_id, merge.merged_ids,
-                                                          event.event.event_id, self.now))
+                                                          event.event.event_id, self.now, self.trace_context))
             audit.append({"record_id": record_id, "survivor_id": merge.survivor_id,
                           "merged_ids": " ".join(merge.merged_ids), "cause_source": event.event.source,
                           "cause_event_id": event.event.event_id, "merged_at": self.now})

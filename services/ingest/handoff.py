@@ -11,7 +11,7 @@ messages: the bytes are the same as `HandoffRecord.SerializeToString()` gives
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from declic.common.v1 import identity_pb2
@@ -55,11 +55,15 @@ def _field(number: int, data: bytes, present: bool = False) -> bytes:
 
 
 class AcceptedEventEncoder:
-    """Encodes the accepted-event records of one batch (all received at the same instant)."""
+    """Encodes the accepted-event records of one batch (all received at the same instant, in one call whose
+    trace context they carry)."""
 
-    def __init__(self, received_at: datetime) -> None:
+    def __init__(self, received_at: datetime, trace_context: Mapping[str, str] | None = None) -> None:
         self._timestamp = to_timestamp(received_at).SerializeToString()
-        self._recorded_at = _field(2, self._timestamp, present=True)
+        self._recorded_at = _field(2, self._timestamp, present=True) + b"".join(
+            _field(3, _field(1, key.encode(), present=True) + _field(2, value.encode(), present=True), present=True)
+            for key, value in sorted((trace_context or {}).items())
+        )
         self._received_at = _field(3, self._timestamp, present=True)
 
     def encode(self, source: str, event_id: str, event: bytes, customer_id: str, new_customer: bool,
@@ -73,10 +77,12 @@ class AcceptedEventEncoder:
         return _field(1, record_id) + self._recorded_at + _field(10, accepted, present=True)
 
 
-def customers_merged(survivor_id: str, merged_ids: Sequence[str], cause_event_id: str, now: datetime) -> bytes:
+def customers_merged(survivor_id: str, merged_ids: Sequence[str], cause_event_id: str, now: datetime,
+                     trace_context: Mapping[str, str] | None = None) -> bytes:
     return handoff_pb2.HandoffRecord(
         record_id=merge_record_id(survivor_id, merged_ids),
         recorded_at=to_timestamp(now),
+        trace_context=trace_context,
         customers_merged=handoff_pb2.CustomersMerged(
             survivor_id=survivor_id, merged_ids=sorted(merged_ids), cause_event_id=cause_event_id
         ),
@@ -84,10 +90,11 @@ def customers_merged(survivor_id: str, merged_ids: Sequence[str], cause_event_id
 
 
 def customer_split(from_customer_id: str, new_customer_id: str, identifiers: Sequence[Identifier],
-                   now: datetime) -> bytes:
+                   now: datetime, trace_context: Mapping[str, str] | None = None) -> bytes:
     return handoff_pb2.HandoffRecord(
         record_id=split_record_id(from_customer_id, new_customer_id),
         recorded_at=to_timestamp(now),
+        trace_context=trace_context,
         customer_split=handoff_pb2.CustomerSplit(
             from_customer_id=from_customer_id,
             new_customer_id=new_customer_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.outbox import OutboxRelay
@@ -22,7 +22,7 @@ NAME = "ingest"
 def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: IngestSettings | None = None,
               workers: bool = True) -> ServiceApp:
     """Wire ingest. `workers=False` leaves out the outbox relay and the erasure consumer (tests of their absence)."""
-    clock = clock or SystemClock()
+    clock = clock or make_clock(settings)
     ingest_settings = ingest_settings or IngestSettings()
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)

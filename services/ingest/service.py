@@ -18,6 +18,7 @@ from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from declic.kit.protoconv import to_timestamp
+from declic.kit.telemetry import current_context
 from services.ingest import handoff
 from services.ingest.batch import BatchWriter, Outcome, new_customer_id
 from services.ingest.domain import rules
@@ -59,6 +60,7 @@ class IngestService:
     def ingest(self, events: Sequence[event_pb2.Event]) -> list[Outcome]:
         """Validate and apply `events`; one outcome per event, in order. Field paths are relative to each event."""
         now = self._clock.now()
+        trace_context = current_context()
         validated = [self._validator.validate(index, event, now) for index, event in enumerate(events)]
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -66,7 +68,8 @@ class IngestService:
                     # Writers of the identity graph take turns (validation above runs in parallel): merges need a
                     # stable graph, and concurrent batches naming the same new identifier would otherwise collide.
                     IngestRepository(session).serialize_writers()
-                    writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now)
+                    writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now,
+                                         trace_context=trace_context)
                     outcomes = writer.apply(validated)
                     IngestRepository(session).add_stats(writer.stats(validated))
                     session.commit()
@@ -113,7 +116,8 @@ class IngestService:
                 "new_customer_id": new_id, "identifiers": "\n".join(f"{k}:{v}" for k, v in moved),
                 "reason": reason, "split_at": now,
             })
-            repository.add_outbox(self._stream, [handoff.customer_split(current, new_id, moved, now)])
+            repository.add_outbox(self._stream, [handoff.customer_split(current, new_id, moved, now,
+                                                                        current_context())])
             session.commit()
         self._on_commit()
         return SplitResult(current, new_id, moved)

@@ -17,23 +17,24 @@ text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30
 
 @settings(max_examples=200, deadline=None)
 @given(event_id=text, source=text, customer_id=text, new_customer=st.booleans(), warnings=st.lists(text, max_size=3),
-       url=text, nanos=st.integers(0, 999_999_999), seconds=st.integers(0, 4_000_000_000))
+       url=text, nanos=st.integers(0, 999_999_999), seconds=st.integers(0, 4_000_000_000),
+       trace=st.dictionaries(st.sampled_from(["traceparent", "tracestate"]), text))
 def test_hand_encoded_records_are_the_protobuf_bytes(event_id, source, customer_id, new_customer, warnings, url,
-                                                    nanos, seconds) -> None:  # noqa: ANN001
+                                                    nanos, seconds, trace) -> None:  # noqa: ANN001
     received = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
     email = identity_pb2.Identifier(type=identity_pb2.IDENTIFIER_TYPE_EMAIL, value="a@b.c")
     event = event_pb2.Event(event_id=event_id, source=source, page_view=event_pb2.PageView(url=url),
                             identifiers=[email])
     expected = handoff_pb2.HandoffRecord(
-        record_id=f"evt:{source}:{event_id}", recorded_at=to_timestamp(received),
+        record_id=f"evt:{source}:{event_id}", recorded_at=to_timestamp(received), trace_context=trace,
         accepted_event=handoff_pb2.AcceptedEvent(event=event, customer_id=customer_id,
                                                  received_at=to_timestamp(received), new_customer=new_customer,
                                                  warnings=warnings),
     )
-    encoded = handoff.AcceptedEventEncoder(received).encode(source, event_id, event.SerializeToString(), customer_id,
-                                                            new_customer, warnings)
+    encoder = handoff.AcceptedEventEncoder(received, trace)
+    encoded = encoder.encode(source, event_id, event.SerializeToString(), customer_id, new_customer, warnings)
     assert handoff_pb2.HandoffRecord.FromString(encoded) == expected
-    assert encoded == expected.SerializeToString()
+    assert encoded == expected.SerializeToString(deterministic=True)
 
 
 def test_record_ids_are_stable() -> None:
