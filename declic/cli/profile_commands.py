@@ -27,8 +27,9 @@ CustomerId = Annotated[str, typer.Argument(help="Customer id (a merged-away id g
 
 @contextmanager
 def _stub(address: str) -> Iterator[profile_pb2_grpc.ProfileServiceStub]:
-    target = address or load_settings().address("profile")
-    channel = make_channel(target)
+    settings = load_settings()
+    # DECLIC_CLIENT_TOKEN is presented when the services require tokens (profile:read, profile:write to erase).
+    channel = make_channel(address or settings.address("profile"), settings.client_token)
     try:
         yield profile_pb2_grpc.ProfileServiceStub(channel)
     except grpc.RpcError as exc:

@@ -67,7 +67,7 @@ class ProfileUpdater(HandoffHandler):
         context, action = command.context, command.action
         facts = FactRepository(session)
         if isinstance(action, UpsertProduct):
-            facts.upsert_product(action, context.event_time)
+            self._catalogue_product(facts, action, context)
             return
         if not context.customer_id:
             return
@@ -112,6 +112,21 @@ class ProfileUpdater(HandoffHandler):
             for line in order.lines:
                 signals.extend(self._signals(line.category, catalogue.get(line.product_id)))
             self._add_interest(facts, customer_id, signals, self._rules.appetence.purchase_weight, context)
+
+    def _catalogue_product(self, facts: FactRepository, product: UpsertProduct, context: EventContext) -> None:
+        """Store the product, and give purchases made before it was known the signals they missed."""
+        stored = facts.products_by_id([product.product_id]).get(product.product_id)
+        lines = facts.upsert_product(product, context.event_time)
+        known = facts.products_by_id([product.product_id])[product.product_id]
+        if stored is not None or not lines:
+            return
+        for customer_id, ordered_ts, had_category in lines:
+            signals = self._signals("", known)
+            if had_category:  # its category signal was given when the order was applied
+                signals = [signal for signal in signals if signal[0] != "category"]
+            if signals:
+                facts.add_interest(customer_id, signals, self._rules.appetence.purchase_weight, ordered_ts,
+                                   self._rules.appetence.half_life_days)
 
     def _record_interest(self, facts: FactRepository, customer_id: str, interest: RecordInterest,
                          context: EventContext) -> None:

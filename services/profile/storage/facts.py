@@ -47,6 +47,7 @@ class FactRepository:
                 ordered_ts=ordered_ts, product_id=line.product_id,
                 category=line.category or (known.category if known else ""),
                 pack_size=known.pack_size if known else "", quantity=line.quantity, amount_cents=line.amount_cents,
+                catalogued=known is not None,
             ))
         if rows:
             self._session.execute(order_lines.insert(), rows)
@@ -166,8 +167,13 @@ class FactRepository:
         return [(row.dimension, row.value, decay(row.score, row.anchor_ts, as_of_ts, half_life_days)) for row in rows]
 
     # --- catalogue -----------------------------------------------------------------------------
-    def upsert_product(self, product: UpsertProduct, at: datetime) -> None:
-        """Keep the newest version of a product; fill categories and pack sizes of lines stored before it."""
+    def upsert_product(self, product: UpsertProduct, at: datetime) -> list[tuple[str, int, bool]]:
+        """Keep the newest version of a product; fill categories and pack sizes of lines stored before it.
+
+        Returns the purchase lines stored while the product was unknown — (customer id, ordered_ts,
+        whether the line had its own category) — now marked catalogued, so their missing appetence
+        signals can be added once.
+        """
         values = dict(name=product.name[:300], category=product.category[:200], pack_size=product.pack_size[:20],
                       attributes=json.dumps(product.attributes, sort_keys=True), updated_at=at)
         statement = insert_for(self._session, products).values(product_id=product.product_id, **values)
@@ -175,11 +181,16 @@ class FactRepository:
             index_elements=["product_id"], set_=values, where=products.c.updated_at <= statement.excluded.updated_at,
         ))
         current = self.products_by_id([product.product_id])[product.product_id]
-        self._session.execute(update(order_lines).where(order_lines.c.product_id == product.product_id,
-                                                        order_lines.c.category == "")
+        lines = order_lines.c
+        uncatalogued = self._session.execute(
+            select(lines.customer_id, lines.ordered_ts, lines.category)
+            .where(lines.product_id == product.product_id, lines.kind == PURCHASE, lines.catalogued.is_(False))
+        ).all()
+        self._session.execute(update(order_lines).where(lines.product_id == product.product_id, lines.category == "")
                               .values(category=current.category))
-        self._session.execute(update(order_lines).where(order_lines.c.product_id == product.product_id)
-                              .values(pack_size=current.pack_size))
+        self._session.execute(update(order_lines).where(lines.product_id == product.product_id)
+                              .values(pack_size=current.pack_size, catalogued=True))
+        return [(row.customer_id, row.ordered_ts, bool(row.category)) for row in uncatalogued]
 
     def products_by_id(self, product_ids: Sequence[str]) -> dict[str, Any]:
         wanted = [product_id for product_id in set(product_ids) if product_id]

@@ -143,6 +143,9 @@ order_lines = Table(
     Column("pack_size", String(20), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
+    # Whether the catalogue knew the product when the line was stored, i.e. whether its appetence
+    # signals (category and attributes) were complete; a later ProductUpsert completes the others.
+    Column("catalogued", Boolean, nullable=False, default=False),
     Index("ix_order_lines_category", "category", "ordered_ts"),
     Index("ix_order_lines_customer", "customer_id"),
     Index("ix_order_lines_product", "product_id"),

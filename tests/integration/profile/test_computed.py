@@ -174,3 +174,16 @@ def test_catalogue_arriving_after_the_order_still_feeds_segments_and_attributes(
     publish([order("c-cat", START - 20 * DAY, "o-xl", [("p-xl", "", 1, 45.0)]), product])
     got = _get(stub, "c-cat")
     assert got.last_orders[0].categories == ["dog food"]
+    # The purchase made before the product was known gets its category and attribute signals late,
+    # exactly as if the catalogue had come first; browsing it now feeds both too (cats vs dogs).
+    publish([accepted("c-cat", START - DAY, [], product_view=event_pb2.ProductView(product_id="p-xl"))])
+    appetences = {(a.dimension, a.value): a for a in _get(stub, "c-cat").appetences}
+    expected = 5 * 2 ** (-20 / 30) + 1 * 2 ** (-1 / 30)  # purchase 20 days ago, view yesterday
+    assert appetences[("animal", "dog")].score == pytest.approx(expected, rel=1e-4)
+    assert appetences[("category", "dog food")].score == pytest.approx(expected, rel=1e-4)
+    assert appetences[("animal", "dog")].share == 1.0
+    # A second version of the product adds nothing more.
+    publish([accepted("", START, [], record_id="prod-xl-v2", product_upsert=event_pb2.ProductUpsert(
+        product_id="p-xl", name="Kibble 15 kg", category="dog food", attributes={"pack_size": "xl"}))])
+    again = {(a.dimension, a.value): a.score for a in _get(stub, "c-cat").appetences}
+    assert again[("category", "dog food")] == pytest.approx(expected, rel=1e-4)
