@@ -126,7 +126,13 @@ class ProfileService:
         """Ids of the customers in the segment at `as_of` (default now), in batches, as one SQL query."""
         query = segment_query(spec, as_of or self._clock.now(), self._rules.lifecycle, self._rules.default_timezone)
         with self._uow.begin() as session:
-            yield from stream_ids(session, query, batch_size)
+            if session.get_bind().dialect.name == "postgresql":
+                yield from stream_ids(session, query, batch_size)  # server-side cursor: memory stays flat
+                return
+            # SQLite (embedded stack): every transaction holds the write lock (BEGIN IMMEDIATE), so read
+            # the ids at once and release it before the caller consumes them at its own pace.
+            batches = list(stream_ids(session, query, batch_size))
+        yield from batches
 
     # --- GDPR ----------------------------------------------------------------------------------
     def export(self, customer_id: str) -> dict[str, Any]:
