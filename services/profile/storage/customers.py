@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from declic.kit.database import insert_for
@@ -46,11 +46,6 @@ class CustomerRepository:
                 return current, row.status
             current = row.survivor_id
         raise RuntimeError(f"merge chain longer than {MAX_MERGE_CHAIN} from {customer_id}")
-
-    def find_by_identifier(self, id_type: str, value: str) -> str | None:
-        return self._session.execute(
-            select(identifiers.c.customer_id).where(identifiers.c.id_type == id_type, identifiers.c.value == value)
-        ).scalar()
 
     def row(self, customer_id: str) -> Any:
         return self._session.execute(select(customers).where(customers.c.customer_id == customer_id)).first()
@@ -184,11 +179,6 @@ class CustomerRepository:
                     **{f"{channel}_contactable": state.contactable for channel, state in result.items()})
         )
         return result
-
-    def count_active(self) -> int:
-        return int(self._session.execute(
-            select(func.count()).select_from(customers).where(customers.c.status == ACTIVE)
-        ).scalar_one())
 
 
 def _consent(row: Any) -> Consent:

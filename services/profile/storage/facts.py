@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from declic.kit.database import insert_for
 from services.profile.domain.appetence import add_signal, decay
-from services.profile.domain.commands import PURCHASE, RETURN, RecordOrder, UpsertProduct
+from services.profile.domain.commands import PURCHASE, RecordOrder, UpsertProduct
 from services.profile.domain.orders import OrderStats, to_epoch
-from services.profile.domain.summary import OrderSummary
 from services.profile.storage.tables import appetences, customers, engagement_counts, order_lines, orders, products
 
 
@@ -78,38 +77,6 @@ class FactRepository:
             )
         )
         return stats
-
-    def window_figures(self, customer_id: str, since_ts: int, until_ts: int) -> tuple[int, int]:
-        """(purchases, net value in cents) between two instants: the F and M of RFM."""
-        is_purchase = orders.c.kind == PURCHASE
-        row = self._session.execute(
-            select(
-                func.count().filter(is_purchase),
-                func.coalesce(func.sum(case((is_purchase, orders.c.amount_cents), else_=-orders.c.amount_cents)), 0),
-            ).where(orders.c.customer_id == customer_id, orders.c.ordered_ts > since_ts,
-                    orders.c.ordered_ts <= until_ts)
-        ).one()
-        return int(row[0]), int(row[1])
-
-    def last_orders(self, customer_id: str, limit: int) -> list[OrderSummary]:
-        rows = self._session.execute(
-            select(orders).where(orders.c.customer_id == customer_id)
-            .order_by(orders.c.ordered_ts.desc(), orders.c.order_id).limit(limit)
-        ).all()
-        categories: dict[tuple[str, str], set[str]] = {}
-        if rows:
-            for line in self._session.execute(
-                select(order_lines.c.order_id, order_lines.c.kind, order_lines.c.category)
-                .where(order_lines.c.customer_id == customer_id,
-                       order_lines.c.order_id.in_([row.order_id for row in rows]))
-            ):
-                if line.category:
-                    categories.setdefault((line.order_id, line.kind), set()).add(line.category)
-        return [
-            OrderSummary(row.order_id, row.kind, row.ordered_at, row.amount_cents, row.discount_cents, row.currency,
-                         row.channel, tuple(sorted(categories.get((row.order_id, row.kind), ()))))
-            for row in rows
-        ]
 
     def orders_of(self, customer_id: str) -> list[dict[str, Any]]:
         """Every order with its lines (for the GDPR export)."""
@@ -199,5 +166,3 @@ class FactRepository:
         rows = self._session.execute(select(products).where(products.c.product_id.in_(wanted)))
         return {row.product_id: row for row in rows}
 
-
-__all__ = ["FactRepository", "PURCHASE", "RETURN"]
