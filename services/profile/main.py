@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from declic.kit.clock import Clock, SystemClock
+from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.outbox import OutboxRelay
@@ -25,7 +25,7 @@ CONSUMER_GROUP = "profile"
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRules | None = None) -> ServiceApp:
-    clock = clock or SystemClock()
+    clock = clock or make_clock(settings)
     rules = rules or ProfileSettings().rules()
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
