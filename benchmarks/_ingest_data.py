@@ -26,9 +26,10 @@ class EventMix:
         self._random = random.Random(seed)
         self._run = run
         self._customers = customers
-        self._start = datetime.now(UTC) - timedelta(days=2)
+        self._start = datetime.now(UTC) - timedelta(days=30)
 
     def batches(self, count: int, size: int, prefix: str = "e") -> list[list[event_pb2.Event]]:
+        """`count` events (one every 10 s of the last 30 days, at most), cut into batches of `size`."""
         events = [self._event(f"{self._run}-{prefix}{n}", n, count) for n in range(count)]
         return [events[start:start + size] for start in range(0, count, size)]
 
@@ -48,7 +49,7 @@ class EventMix:
         person = rnd.randrange(self._customers)
         kind = rnd.choice(KINDS)
         event = event_pb2.Event(event_id=event_id, source="webshop",
-                                event_time=to_timestamp(self._start + timedelta(seconds=n)))
+                                event_time=to_timestamp(self._start + timedelta(seconds=10 * n % 2_500_000)))
         email = I.Identifier(type=I.IDENTIFIER_TYPE_EMAIL, value=f"Customer.{person}@Example.com")
         anonymous = I.Identifier(type=I.IDENTIFIER_TYPE_ANONYMOUS_ID, value=f"web-{person}-{person % 3}")
         card = I.Identifier(type=I.IDENTIFIER_TYPE_LOYALTY_CARD, value=f"{900000 + person}")
