@@ -93,10 +93,4 @@ def serve(name: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")
 
 
 for module_name in COMMAND_MODULES:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        continue  # that service's commands are not installed in this build
-    module.register(app)
+    importlib.import_module(module_name).register(app)
