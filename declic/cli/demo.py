@@ -20,10 +20,11 @@ import hashlib
 import shutil
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
+import redis
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -32,8 +33,9 @@ from rich.table import Table
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
-from declic.kit.protoconv import channel_name, to_timestamp
+from declic.kit.protoconv import channel_name, to_datetime, to_timestamp
 from declic.kit.redis_client import start_embedded_redis
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.stack import REPO_ROOT, Stack
@@ -42,6 +44,7 @@ UCI_FILE = REPO_ROOT.parent / "shared" / "data" / "online_retail_uci" / "online_
 DEMO_PORT_OFFSET = 1000  # 51051…: the demo runs beside `make run`
 DEMO_REDIS_PORT = 6391
 BATCH = 500
+CLOCK_REFRESH = 0.6  # a little over SharedClock's re-read interval
 
 console = Console()
 
@@ -150,6 +153,8 @@ def demo_stack(var_dir: Path) -> Stack:
         "DECLIC_REDIS_URL": f"redis://127.0.0.1:{DEMO_REDIS_PORT}/0",
         "DECLIC_VAR_DIR": str(var_dir),
         "DECLIC_STREAM_PREFIX": "demo",
+        # Simulated time shared by the six services: the replay happens "in" 2010-2011.
+        "DECLIC_CLOCK": "shared",
     }
     for name in SERVICES:
         env[f"DECLIC_{name.upper()}_PORT"] = str(load_settings().port(name) + DEMO_PORT_OFFSET)
@@ -158,20 +163,24 @@ def demo_stack(var_dir: Path) -> Stack:
 
 
 def replay(
-    stub: ingest_pb2_grpc.IngestServiceStub, label: str, events: list[event_pb2.Event]
+    stub: ingest_pb2_grpc.IngestServiceStub, clock: SharedClock, label: str, events: list[event_pb2.Event]
 ) -> tuple[Counter, set[str]]:
-    """Send `events` in batches; count the outcomes and collect the customers they landed on."""
+    """Send `events` (in time order) in batches, moving the shared clock along with them;
+    count the outcomes and collect the customers they landed on."""
     outcome: Counter = Counter()
     customer_ids: set[str] = set()
     with Progress(console=console) as progress:
         task = progress.add_task(label, total=len(events))
         for start in range(0, len(events), BATCH):
-            response = stub.IngestBatch(ingest_pb2.IngestBatchRequest(events=events[start : start + BATCH]), timeout=60)
+            batch = events[start : start + BATCH]
+            clock.set(max(to_datetime(e.event_time) for e in batch) + timedelta(minutes=1))
+            time.sleep(CLOCK_REFRESH)  # every service has re-read the shared time
+            response = stub.IngestBatch(ingest_pb2.IngestBatchRequest(events=batch), timeout=60)
             for result in response.results:
                 outcome[ingest_pb2.EventStatus.Name(result.status).removeprefix("EVENT_STATUS_").lower()] += 1
                 if result.customer_id:
                     customer_ids.add(result.customer_id)
-            progress.advance(task, len(events[start : start + BATCH]))
+            progress.advance(task, len(batch))
     return outcome, customer_ids
 
 
@@ -209,11 +218,14 @@ def register(app: typer.Typer) -> None:
             with console.status("starting the six services…"):
                 stack.wait_serving(timeout=90)
             contacts, orders = load_uci(customers)
+            clock = SharedClock(redis.Redis(port=DEMO_REDIS_PORT), shared_clock_key("demo"))
             channel = grpc.insecure_channel(stack.address("ingest"))
             ingest = ingest_pb2_grpc.IngestServiceStub(channel)
-            outcome, customer_ids = replay(ingest, f"{len(contacts)} contacts", contacts)
-            order_outcome, _ = replay(ingest, f"{len(orders)} orders", orders)
-            report(stack, outcome + order_outcome, sorted(customer_ids))
+            history = sorted(contacts + orders, key=lambda e: (e.event_time.seconds, e.HasField("order")))
+            outcome, customer_ids = replay(ingest, clock, f"{len(contacts)} contacts, {len(orders)} orders", history)
+            clock.set(to_datetime(history[-1].event_time) + timedelta(days=1))
+            console.print(f"simulated time now {clock.now():%Y-%m-%d %H:%M} UTC")
+            report(stack, outcome, sorted(customer_ids))
         finally:
             stack.stop_all()
             redis_process.terminate()
