@@ -1,9 +1,10 @@
 """Callers authenticate with a bearer token in gRPC metadata; each token carries scopes.
 
-A scope is `<service>:read` or `<service>:write` (write implies read), `<service>:*`
-or `*`. A method's scope follows from its name: Get…/List…/Lookup…/Query…/Export…/
-Recommend… read, everything else writes. So a call-center token with
-`profile:read` can look people up but not ingest or erase. Health and reflection
+A scope is `<service>:read`, `<service>:write` (implies read), `<service>:privacy`,
+`<service>:*` or `*`. A method's scope follows from its name: Export…/Erase… (GDPR:
+everything held about a person, or its removal) need `privacy`; Get…/List…/Lookup…/
+Query…/Recommend… read; everything else writes. So a call-center token with
+`profile:read` can look people up but not ingest, export or erase. Health and reflection
 stay open (probes and generic tools use them).
 
 Tokens are configured as DECLIC_AUTH_TOKENS, a JSON object token → scopes; the
@@ -19,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import grpc
 
-READ_VERBS = ("Get", "List", "Lookup", "Query", "Export", "Recommend", "Check")
+PRIVACY_VERBS = ("Export", "Erase")
+READ_VERBS = ("Get", "List", "Lookup", "Query", "Recommend", "Check")
 
 
 def required_scope(method: str) -> str | None:
@@ -28,6 +30,8 @@ def required_scope(method: str) -> str | None:
         return None
     service_path, rpc = method.rsplit("/", 1)
     service = service_path.split(".")[1]
+    if rpc.startswith(PRIVACY_VERBS):
+        return f"{service}:privacy"
     return f"{service}:{'read' if rpc.startswith(READ_VERBS) else 'write'}"
 
 

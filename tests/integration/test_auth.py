@@ -17,7 +17,9 @@ from services.dispatch.main import bootstrap
     ("method", "scope"),
     [
         ("/declic.profile.v1.ProfileService/LookupProfile", "profile:read"),
-        ("/declic.profile.v1.ProfileService/EraseCustomer", "profile:write"),
+        ("/declic.profile.v1.ProfileService/EraseProfile", "profile:privacy"),
+        ("/declic.profile.v1.ProfileService/ExportProfile", "profile:privacy"),
+        ("/declic.profile.v1.ProfileService/QuerySegment", "profile:read"),
         ("/declic.ingest.v1.IngestService/IngestBatch", "ingest:write"),
         ("/declic.recommend.v1.RecommendService/Recommend", "recommend:read"),
         ("/grpc.health.v1.Health/Check", None),
@@ -36,6 +38,8 @@ def test_grants() -> None:
     assert grants(frozenset({"ingest:write"}), "ingest:read")  # write implies read
     assert grants(frozenset({"dispatch:*"}), "dispatch:write")
     assert grants(frozenset({"*"}), "anything:write")
+    assert not grants(frozenset({"profile:write"}), "profile:privacy")  # exports and erasures are their own right
+    assert grants(frozenset({"profile:*"}), "profile:privacy")
 
 
 @pytest.fixture
