@@ -109,6 +109,8 @@ class StreamConsumer:
         entries = self._read("0", block=False)  # our own pending: retries and post-restart leftovers
         if not entries:
             entries = self._read(">", block=True)
+        if self._apply_whole_batch(entries):
+            return len(entries)
         done = 0
         failed = False
         handled: list[bytes] = []  # acknowledged together at the end: one round trip per batch, not per record
@@ -135,6 +137,23 @@ class StreamConsumer:
         if failed:
             time.sleep(min(0.05 * 2 ** min(max(self._failures.values(), default=1), 6), 3.0))
         return done
+
+    def _apply_whole_batch(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> bool:
+        """With a handler that has `handle_batch`, apply the batch at once (one transaction);
+        False when it failed, and the records are then retried one by one to isolate the bad one."""
+        handle_batch = getattr(self._handle, "handle_batch", None)
+        if handle_batch is None or len(entries) < 2:
+            return False
+        payloads = [fields[PAYLOAD_FIELD] for _, fields in entries if PAYLOAD_FIELD in fields]
+        try:
+            handle_batch(payloads)
+        except Exception:  # noqa: BLE001 - fall back to one record at a time
+            log.warning("batch of %d records failed; applying them one by one", len(entries), exc_info=True)
+            return False
+        self._client.xack(self.stream, self.group, *(record_id for record_id, _ in entries))
+        for record_id, _ in entries:
+            self._failures.pop(record_id, None)
+        return True
 
     def _read(self, start: str, *, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
         response = self._client.xreadgroup(

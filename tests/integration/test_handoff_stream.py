@@ -104,3 +104,34 @@ def test_rows_stay_in_the_outbox_while_redis_is_down(settings, redis_client) -> 
     assert OutboxRelay(engine, table, redis_client).relay_once() == 1  # Redis is back: delivered
     assert [fields[b"p"] for _, fields in redis_client.xrange(stream)] == [b"kept"]
     engine.dispose()
+
+
+def test_a_batch_is_applied_at_once_and_a_bad_batch_record_by_record(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+
+    class Handler:
+        def __init__(self) -> None:
+            self.batches: list[list[bytes]] = []
+            self.singles: list[bytes] = []
+
+        def handle_batch(self, payloads: list[bytes]) -> None:
+            if b"poison" in payloads:
+                raise ValueError("one bad record spoils the transaction")
+            self.batches.append(list(payloads))
+
+        def __call__(self, payload: bytes) -> None:
+            if payload == b"poison":
+                raise ValueError("still bad")
+            self.singles.append(payload)
+
+    handler = Handler()
+    consumer = StreamConsumer(redis_client, stream, "g", handler, block_ms=10, max_deliveries=1)
+    consumer.ensure_group()
+    StreamPublisher(redis_client, stream).publish([b"a", b"b", b"c"])
+    consumer.poll_once()
+    assert handler.batches == [[b"a", b"b", b"c"]] and handler.singles == []
+    StreamPublisher(redis_client, stream).publish([b"d", b"poison", b"e"])
+    consumer.poll_once()
+    assert handler.singles == [b"d", b"e"]  # the good ones, once each
+    assert [f[b"p"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [b"poison"]
+    assert redis_client.xpending(stream, "g")["pending"] == 0
