@@ -1,11 +1,8 @@
-"""One batch in one transaction: de-duplicate, resolve identities, store events and hand them off.
+"""Batches in one transaction: de-duplicate, resolve identities, store events and hand them off.
 
-Everything is set-based: a handful of statements per batch whatever its size.
-Concurrency across replicas rests on the database: the events' primary key
-refuses a second copy of the same (source, event_id), the identifiers' primary
-key a second owner, and merges lock the customers they touch. Any of those
-conflicts rolls the batch back and the service runs it again from a fresh
-snapshot (then the other writer's events are seen as duplicates).
+Everything is set-based: a handful of statements per transaction whatever its size. The
+service may hand several calls' batches (`Submission`s) to one writer together (group
+commit); each keeps its own receive time and trace context, and gets its own outcomes.
 """
 
 from __future__ import annotations
@@ -44,47 +41,70 @@ def new_customer_id() -> str:
 
 
 @dataclass
+class Submission:
+    """One call's validated events, with what its records carry: receive time and trace context."""
+
+    events: list[ValidatedEvent]
+    received_at: datetime
+    trace_context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class BatchWriter:
     """Applies validated events to the database within the caller's transaction."""
 
     repository: IngestRepository
     policy: IdentityPolicy
     stream: str
-    now: datetime
     new_id: Callable[[], str] = new_customer_id
-    trace_context: dict[str, str] = field(default_factory=dict)
-    """W3C trace context of the call, carried by every record so that traces follow events downstream."""
     outcomes: dict[int, Outcome] = field(default_factory=dict)
+    """By position in the concatenation of the submissions' events."""
     _records: list[bytes] = field(default_factory=list)
+    _calls: dict[int, Submission] = field(default_factory=dict)
+    """The submission of each event, by position."""
+    _submissions: list[Submission] = field(default_factory=list)
 
-    def apply(self, events: list[ValidatedEvent]) -> dict[int, Outcome]:
-        """Apply the batch; returns an outcome per event index (rejected events included)."""
+    def apply(self, submissions: list[Submission]) -> list[list[Outcome]]:
+        """Apply the submissions; returns, for each, an outcome per event in order (rejected ones included)."""
+        events: list[ValidatedEvent] = []
+        self._submissions = submissions
+        for submission in submissions:
+            for event in submission.events:
+                event.position = len(events)
+                self._calls[event.position] = submission
+                events.append(event)
+        self._apply(events)
+        outcomes = iter(self.outcomes[position] for position in range(len(events)))
+        return [[next(outcomes) for _ in submission.events] for submission in submissions]
+
+    def _apply(self, events: list[ValidatedEvent]) -> None:
         fresh = self._deduplicate([e for e in events if e.ok])
         owners = self.repository.owners(sorted({i for e in fresh if e.kind not in CATALOGUE_KINDS
                                                 for i in e.identifiers}))
         fresh = self._refuse_erased(fresh, owners)
         graph = self._identity_graph(fresh, owners)
         known_products = self._known_products(fresh)
-        encoder = handoff.AcceptedEventEncoder(self.now, self.trace_context)
+        encoders = {id(s): handoff.AcceptedEventEncoder(s.received_at, s.trace_context) for s in self._submissions}
         event_rows, merge_audit, refusals = [], [], []
         for event in fresh:
+            call = self._calls[event.position]
             outcome = Outcome(ACCEPTED, warnings=list(event.warnings))
             if event.kind not in CATALOGUE_KINDS:
-                resolution = graph.resolve(event.identifiers, self.now)
-                self._merged(resolution, event, merge_audit)
-                refusals.extend(_refusal_rows(resolution, event, self.now))
+                resolution = graph.resolve(event.identifiers, call.received_at)
+                self._merged(resolution, event, call, merge_audit)
+                refusals.extend(_refusal_rows(resolution, event, call.received_at))
                 outcome.customer_id, outcome.new_customer = resolution.customer_id, resolution.new_customer
                 outcome.warnings.extend(resolution.warnings)
             outcome.warnings.extend(f"unknown_product:{p}" for p in event.product_ids if p not in known_products)
-            self.outcomes[event.index] = outcome
+            self.outcomes[event.position] = outcome
             source, event_id = event.key
-            event_rows.append((source, event_id, outcome.customer_id or None, event.kind, event.event_time, self.now,
-                               event.payload))
-            self._records.append(encoder.encode(source, event_id, event.payload, outcome.customer_id,
-                                                outcome.new_customer, outcome.warnings))
+            event_rows.append((source, event_id, outcome.customer_id or None, event.kind, event.event_time,
+                               call.received_at, event.payload))
+            self._records.append(encoders[id(call)].encode(source, event_id, event.payload, outcome.customer_id,
+                                                           outcome.new_customer, outcome.warnings))
         for event in events:
             if not event.ok:
-                self.outcomes[event.index] = Outcome(REJECTED, errors=list(event.errors))
+                self.outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
         event_rows.sort(key=lambda row: (row[0], row[1]))  # one lock order for every writer
         self.repository.add_events(event_rows)
@@ -93,20 +113,19 @@ class BatchWriter:
         self.repository.upsert_products(_product_rows(fresh))
         self.repository.add_outbox(self.stream, self._records)
         self._finish_duplicates()
-        return self.outcomes
 
     def _deduplicate(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
-        """Drop events already received (earlier, or earlier in this batch): they are answered duplicate."""
+        """Drop events already received (earlier, or earlier in these batches): they are answered duplicate."""
         stored = self.repository.known_events([e.key for e in events])
-        first_in_batch: dict[tuple[str, str], int] = {}
+        first_seen: dict[tuple[str, str], int] = {}
         fresh = []
         for event in events:
             if event.key in stored:
-                self.outcomes[event.index] = Outcome(DUPLICATE, customer_id=stored[event.key] or "")
-            elif event.key in first_in_batch:
-                self.outcomes[event.index] = Outcome(DUPLICATE, duplicate_of=first_in_batch[event.key])
+                self.outcomes[event.position] = Outcome(DUPLICATE, customer_id=stored[event.key] or "")
+            elif event.key in first_seen:
+                self.outcomes[event.position] = Outcome(DUPLICATE, duplicate_of=first_seen[event.key])
             else:
-                first_in_batch[event.key] = event.index
+                first_seen[event.key] = event.position
                 fresh.append(event)
         return fresh
 
@@ -135,7 +154,7 @@ class BatchWriter:
                       if identifier not in owners and identifier_hash(*identifier) in suppressed]
             if erased:
                 errors = [(f"identifiers[{position}].value", ERASED_REASON) for position in erased]
-                self.outcomes[event.index] = Outcome(REJECTED, errors=errors)
+                self.outcomes[event.position] = Outcome(REJECTED, errors=errors)
             else:
                 kept.append(event)
         return kept
@@ -147,14 +166,14 @@ class BatchWriter:
         in_batch = {e.event.product_upsert.product_id for e in events if e.kind == "product_upsert"}
         return self.repository.known_products(wanted - in_batch) | in_batch
 
-    def _merged(self, resolution: Resolution, event: ValidatedEvent, audit: list[dict]) -> None:
+    def _merged(self, resolution: Resolution, event: ValidatedEvent, call: Submission, audit: list[dict]) -> None:
         for merge in resolution.merges:
             record_id = handoff.merge_record_id(merge.survivor_id, merge.merged_ids)
-            self._records.append(handoff.customers_merged(merge.survivor_id, merge.merged_ids,
-                                                          event.event.event_id, self.now, self.trace_context))
+            self._records.append(handoff.customers_merged(merge.survivor_id, merge.merged_ids, event.key[1],
+                                                          call.received_at, call.trace_context))
             audit.append({"record_id": record_id, "survivor_id": merge.survivor_id,
-                          "merged_ids": " ".join(merge.merged_ids), "cause_source": event.event.source,
-                          "cause_event_id": event.event.event_id, "merged_at": self.now})
+                          "merged_ids": " ".join(merge.merged_ids), "cause_source": event.key[0],
+                          "cause_event_id": event.key[1], "merged_at": call.received_at})
 
     def _persist_identity(self, graph: IdentityGraph) -> None:
         self.repository.add_customers([
@@ -164,8 +183,9 @@ class BatchWriter:
         ])
         self.repository.change_counts(graph.count_changes())
         self.repository.merge({merged: graph.find(merged) for m in graph.merges for merged in m.merged_ids})
+        now = max(call.received_at for call in self._submissions)
         self.repository.add_identifiers(sorted(
-            (kind, value, graph.find(owner), self.now) for (kind, value), owner in graph.attached.items()
+            (kind, value, graph.find(owner), now) for (kind, value), owner in graph.attached.items()
         ))
 
     def _finish_duplicates(self) -> None:
@@ -174,11 +194,11 @@ class BatchWriter:
             if outcome.duplicate_of is not None:
                 outcome.customer_id = self.outcomes[outcome.duplicate_of].customer_id
 
-    def stats(self, events: list[ValidatedEvent]) -> Counter[tuple[str, str, str]]:
+    def stats(self) -> Counter[tuple[str, str, str]]:
         """Counts by (source, status, reason); a rejected event counts once under each distinct reason."""
         counts: Counter[tuple[str, str, str]] = Counter()
-        for event in events:
-            outcome = self.outcomes[event.index]
+        for event in (event for call in self._submissions for event in call.events):
+            outcome = self.outcomes[event.position]
             source = event.event.source if event.event.source and len(event.event.source) <= 64 else "(invalid)"
             if outcome.status == REJECTED:
                 for reason in sorted({stats_reason(path, why) for path, why in outcome.errors}):

@@ -43,7 +43,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
         register=lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(service), server),
         service_names=[ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name],
         workers=background,
-        on_stop=[engine.dispose, redis.close],
+        on_stop=[service.close, engine.dispose, redis.close],
     )
 
 

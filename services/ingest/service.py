@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,9 +19,10 @@ from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Una
 from declic.kit.protoconv import to_timestamp
 from declic.kit.telemetry import current_context
 from services.ingest import handoff
-from services.ingest.batch import BatchWriter, Outcome, new_customer_id
+from services.ingest.batch import BatchWriter, Outcome, Submission, new_customer_id
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier, IdentityPolicy
+from services.ingest.group_commit import GroupWriter
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.operator import OperatorRepository
 from services.ingest.storage.repository import IngestRepository
@@ -50,8 +50,8 @@ class IngestService:
         self._default_region = default_region
         self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
         self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
+        self._writer = GroupWriter(self._write, on_written=on_commit)
         self._on_commit = on_commit
-        self._local = threading.local()
 
     @property
     def settings(self) -> IngestSettings:
@@ -60,29 +60,34 @@ class IngestService:
     def ingest(self, events: Sequence[event_pb2.Event]) -> list[Outcome]:
         """Validate and apply `events`; one outcome per event, in order. Field paths are relative to each event."""
         now = self._clock.now()
-        trace_context = current_context()
         validated = [self._validator.validate(index, event, now) for index, event in enumerate(events)]
+        return self._writer.submit(Submission(validated, now, current_context()))
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def _write(self, submissions: list[Submission]) -> list[list[Outcome]]:
+        """Apply queued submissions in one transaction; replayed from a fresh snapshot after a conflict."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow.begin() as session:
-                    # Writers of the identity graph take turns (validation above runs in parallel): merges need a
-                    # stable graph, and concurrent batches naming the same new identifier would otherwise collide.
-                    IngestRepository(session).serialize_writers()
-                    writer = BatchWriter(IngestRepository(session), self._policy, self._stream, now,
-                                         trace_context=trace_context)
-                    outcomes = writer.apply(validated)
-                    IngestRepository(session).add_stats(writer.stats(validated))
+                    repository = IngestRepository(session)
+                    # Writers of the identity graph take turns (one per replica, thanks to group commit): merges
+                    # need a stable graph, and two replicas naming the same new e-mail must not both create it.
+                    repository.serialize_writers()
+                    writer = BatchWriter(repository, self._policy, self._stream)
+                    outcomes = writer.apply(submissions)
+                    repository.add_stats(writer.stats())
                     session.commit()
-                break
+                return outcomes
             except Exception as exc:
-                if not _is_conflict(exc):
+                if not _is_conflict(exc) or attempt == ATTEMPTS:
+                    if _is_conflict(exc):
+                        raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
                     raise
-                if attempt == ATTEMPTS:
-                    raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
                 log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        self._on_commit()
-        return [outcomes[index] for index in range(len(events))]
+        raise AssertionError("unreachable")
 
     def stats(self, source: str) -> list[tuple[str, str, str, int]]:
         with self._uow.begin() as session:

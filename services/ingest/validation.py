@@ -45,6 +45,8 @@ class ValidatedEvent:
     warnings: list[str] = field(default_factory=list)
     payload: bytes = b""
     """The normalised event, serialized (set once valid)."""
+    position: int = 0
+    """Its place among all the events written together (set by the batch writer)."""
 
     @property
     def ok(self) -> bool:
