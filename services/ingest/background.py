@@ -1,0 +1,85 @@
+"""Ingest's background work — the outbox relay and the erasure consumer — in a child process.
+
+At full speed the relay publishes one record per event and the consumer reads them all back;
+in the API's process they would take a fifth of its only interpreter lock. In a child process
+they use the other core. The parent starts the child, wakes its relay after each commit,
+restarts it if it dies, and stops it on shutdown; the child also stops when its parent is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from typing import Any
+
+from declic.kit.clock import make_clock
+from declic.kit.config import Settings
+from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.kit.logs import configure_logging
+from declic.kit.outbox import OutboxRelay
+from declic.kit.redis_client import make_redis
+from declic.kit.stream import StreamConsumer, stream_key
+from services.ingest.erasure import CONSUMER_GROUP, ErasureHandler
+from services.ingest.settings import IngestSettings
+from services.ingest.storage import tables
+
+log = logging.getLogger("declic.ingest")
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, redis: Any, clock: Any,
+            wake: Any = None) -> list[Any]:
+    """The relay and (unless turned off) the erasure consumer, on the given connections."""
+    handoff_stream = stream_key(settings.stream_prefix, "handoff")
+    relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size)
+    if wake is not None:
+        relay.wake = wake
+    found: list[Any] = [relay]
+    if ingest_settings.consume_erasures:
+        handler = ErasureHandler(UnitOfWork(session_factory(engine)), clock)
+        found.append(StreamConsumer(redis, handoff_stream, CONSUMER_GROUP, handler, batch_size=1000, block_ms=200))
+    return found
+
+
+class ChildProcessWorkers:
+    """A ServiceApp worker that keeps the background work running in a child process."""
+
+    def __init__(self, settings: Settings, ingest_settings: IngestSettings) -> None:
+        self._settings = settings
+        self._ingest_settings = ingest_settings
+        self.wake = _SPAWN.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            child_stop = _SPAWN.Event()
+            process = _SPAWN.Process(target=_child, name="ingest-background", daemon=True,
+                                     args=(self._settings, self._ingest_settings, child_stop, self.wake, os.getpid()))
+            process.start()
+            while not stop.wait(0.5) and process.is_alive():
+                pass
+            if not stop.is_set():
+                log.warning("ingest background process exited (code %s); restarting it", process.exitcode)
+            child_stop.set()
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+
+
+def _child(settings: Settings, ingest_settings: IngestSettings, stop: Any, wake: Any, parent: int) -> None:
+    configure_logging("ingest-background", settings.log_level)
+    engine = make_engine(settings, "ingest", pool_size=2)
+    redis = make_redis(settings)
+    halt = threading.Event()
+    threads = [threading.Thread(target=worker.run, args=(halt,), daemon=True)
+               for worker in workers(settings, ingest_settings, engine, redis, make_clock(settings), wake)]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:  # the parent died without stopping us
+            break
+    halt.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    engine.dispose()
