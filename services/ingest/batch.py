@@ -23,7 +23,7 @@ ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 ERASED_REASON = "belongs to an erased person (right to erasure): not accepted again"
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What happened to one event of the batch."""
 
@@ -106,7 +106,6 @@ class BatchWriter:
             if not event.ok:
                 self.outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
-        event_rows.sort(key=lambda row: (row[0], row[1]))  # one lock order for every writer
         self.repository.add_events(event_rows)
         self.repository.add_merge_audit(merge_audit)
         self.repository.add_refusals(refusals)

@@ -22,6 +22,7 @@ IDENTIFIER_TYPE_NAMES = {
     if value != identity_pb2.IDENTIFIER_TYPE_UNSPECIFIED
 }
 CATALOGUE_KINDS = frozenset({"product_upsert"})
+PAYLOAD_KINDS = tuple(field.name for field in event_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"].fields)
 MAX_CONTEXT_ENTRIES = 50
 CACHE_LIMIT = 500_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,7 +30,7 @@ MAX_TEXT = 1000
 _INDEX = re.compile(r"\[\d+\]")
 
 
-@dataclass
+@dataclass(slots=True)
 class ValidatedEvent:
     """An event after validation: normalised in place, or with the reasons it is refused."""
 
@@ -68,6 +69,7 @@ class EventValidator:
         # same input always gives the same answer, and most events repeat what earlier ones said.
         self._sources: dict[str, str] = {}
         self._identifiers_seen: dict[tuple[int, str], tuple[str, str, str, str]] = {}
+        self._payload_checks = {kind: getattr(self, f"_{kind}") for kind in PAYLOAD_KINDS}
 
     def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
         """Validate and normalise `event` (modified in place). Field paths are relative to the event."""
@@ -81,7 +83,7 @@ class EventValidator:
             check.fail("payload", "one of identify, page_view, product_view, cart_change, order, "
                        "product_upsert, message_engagement is required")
         else:
-            getattr(self, f"_{result.kind}")(getattr(event, result.kind), result, check)
+            self._payload_checks[result.kind](getattr(event, result.kind), result, check)
         if result.ok:
             result.payload = event.SerializeToString()
         return result
