@@ -89,12 +89,17 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def send_batches(channel: grpc.Channel, requests: Sequence[bytes], concurrency: int) -> tuple[float, int]:
-    """Send pre-serialized IngestBatch requests, `concurrency` in flight; (seconds, events accepted)."""
-    call = channel.unary_unary(BATCH_METHOD)  # bytes in, bytes out: no client-side (de)serialization in the loop
+def send_batches(channel: grpc.Channel | Sequence[grpc.Channel], requests: Sequence[bytes],
+                 concurrency: int) -> tuple[float, int]:
+    """Send pre-serialized IngestBatch requests, `concurrency` in flight (round robin over several servers);
+    (seconds, events accepted)."""
+    channels = [channel] if isinstance(channel, grpc.Channel) else list(channel)
+    # bytes in, bytes out: no client-side (de)serialization in the loop
+    calls = [each.unary_unary(BATCH_METHOD) for each in channels]
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(lambda request: call(request, timeout=120), requests))
+        answers = list(pool.map(lambda numbered: calls[numbered[0] % len(calls)](numbered[1], timeout=120),
+                                enumerate(requests)))
     elapsed = time.perf_counter() - started
     accepted = sum(ingest_pb2.IngestBatchResponse.FromString(a).accepted for a in answers)
     return elapsed, accepted
@@ -190,6 +195,8 @@ def run(args: argparse.Namespace) -> None:
     rows = mix.copy_rows(batches)
     singles = [ingest_pb2.IngestEventRequest(event=e).SerializeToString()
                for e in mix.batches(args.singles, args.singles, prefix="single")[0]]
+    more = [ingest_pb2.IngestBatchRequest(events=batch).SerializeToString()
+            for batch in mix.batches(args.events // 2, args.batch, prefix="replicas")]
     figures: list[tuple[str, str, str]] = []
 
     port = free_port()
@@ -203,7 +210,7 @@ def run(args: argparse.Namespace) -> None:
     copy_rate = args.events / seconds
     figures.append(("raw PostgreSQL COPY, same rows (1 tx / 500)", f"{copy_rate:,.0f} ev/s", f"{seconds:.1f} s"))
 
-    port = free_port()
+    port, replica_port = free_port(), free_port()
     env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
            "DECLIC_STREAM_PREFIX": prefix, "DECLIC_INGEST_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING"}
     server = Server(["-m", "services.ingest"], env, port)
@@ -222,6 +229,15 @@ def run(args: argparse.Namespace) -> None:
         seconds, again = send_batches(server.channel, requests, args.concurrency)
         figures.append(("replay of every batch (all duplicates)", f"{args.events / seconds:,.0f} ev/s",
                         f"{again} accepted (must be 0)"))
+        # A second replica (same database, same stream) beside the first, fresh events sent round robin.
+        replica = Server(["-m", "services.ingest"], {**env, "DECLIC_INGEST_PORT": str(replica_port),
+                                                    "DECLIC_INGEST_CONSUME_ERASURES": "false"}, replica_port)
+        try:
+            seconds, accepted = send_batches([server.channel, replica.channel], more, args.concurrency)
+        finally:
+            replica.stop()
+        figures.append(("ingest, 2 replicas (2 processes, round robin)", f"{accepted / seconds:,.0f} ev/s",
+                        f"{seconds:.1f} s, {accepted:,} accepted"))
         latencies = single_event_latencies(server.channel, singles)
         figures.append(("single IngestEvent ack latency p50 / p99",
                         f"{percentile(latencies, 0.5) * 1000:.1f} / {percentile(latencies, 0.99) * 1000:.1f} ms",
