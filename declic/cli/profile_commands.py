@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import grpc
 import typer
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from declic.cli.connect import service_stub
 from declic.common.v1 import identity_pb2
-from declic.kit.channels import make_channel
-from declic.kit.config import load_settings
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 
 console = Console()
@@ -25,18 +21,9 @@ Address = Annotated[str, typer.Option("--address", help="host:port of profile (d
 CustomerId = Annotated[str, typer.Argument(help="Customer id (a merged-away id gives the survivor).")]
 
 
-@contextmanager
-def _stub(address: str) -> Iterator[profile_pb2_grpc.ProfileServiceStub]:
-    settings = load_settings()
-    # DECLIC_CLIENT_TOKEN is presented when the services require tokens (profile:read, profile:write to erase).
-    channel = make_channel(address or settings.address("profile"), settings.client_token)
-    try:
-        yield profile_pb2_grpc.ProfileServiceStub(channel)
-    except grpc.RpcError as exc:
-        console.print(f"[red]{exc.code().name}: {exc.details()}[/red]")  # type: ignore[attr-defined]
-        raise typer.Exit(1) from None
-    finally:
-        channel.close()
+def _stub(address: str):  # type: ignore[no-untyped-def]
+    # DECLIC_CLIENT_TOKEN is presented when the services require tokens (profile:read; profile:privacy to erase).
+    return service_stub(profile_pb2_grpc.ProfileServiceStub, "profile", address)
 
 
 def _name(enum: Any, value: int, prefix: str) -> str:
