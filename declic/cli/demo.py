@@ -37,6 +37,7 @@ from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
 from declic.kit.protoconv import channel_name, to_datetime, to_timestamp
 from declic.kit.redis_client import start_embedded_redis
+from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.stack import REPO_ROOT, Stack
 
@@ -232,6 +233,27 @@ def register(app: typer.Typer) -> None:
             redis_process.wait(timeout=10)
 
 
+def profiles_table(stack: Stack) -> Table:
+    """What profile made of the replayed history: customers per lifecycle stage, and who is overdue."""
+    profile = profile_pb2_grpc.ProfileServiceStub(grpc.insecure_channel(stack.address("profile")))
+
+    def count(segment: profile_pb2.Segment) -> int:
+        request = profile_pb2.QuerySegmentRequest(segment=segment)
+        return sum(len(batch.customer_ids) for batch in profile.QuerySegment(request, timeout=30))
+
+    table = Table(title="Profiles at the end of the replay (segment queries on profile)")
+    table.add_column("segment")
+    table.add_column("customers", justify="right")
+    for stage in profile_pb2.LifecycleStage.values():
+        if stage == profile_pb2.LIFECYCLE_STAGE_UNSPECIFIED:
+            continue
+        name = profile_pb2.LifecycleStage.Name(stage).removeprefix("LIFECYCLE_STAGE_").lower().replace("_", " ")
+        table.add_row(f"lifecycle: {name}", str(count(profile_pb2.Segment(lifecycle_stages=[stage]))))
+    overdue = profile_pb2.Segment(repurchase_overdue=profile_pb2.RepurchaseOverdue(factor=1.2))
+    table.add_row("repurchase overdue (> 1.2 × their usual interval)", str(count(overdue)))
+    return table
+
+
 def report(stack: Stack, outcome: Counter, customer_ids: list[str]) -> None:
     scenario = scenario_pb2_grpc.ScenarioServiceStub(grpc.insecure_channel(stack.address("scenario")))
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(grpc.insecure_channel(stack.address("dispatch")))
@@ -277,6 +299,7 @@ def report(stack: Stack, outcome: Counter, customer_ids: list[str]) -> None:
     for (scenario_id, state, detail), count in sorted(reasons.items()):
         held.add_row(scenario_id, state, detail, str(count))
     console.print(held)
+    console.print(profiles_table(stack))
     console.print(
         f"{len(firings)} firings for {len(customer_ids)} customers: {len(messages)} messages sent. "
         "(Opens, clicks, conversions and control-group uplift arrive with the dispatch KPIs.)"

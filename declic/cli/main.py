@@ -94,3 +94,7 @@ def serve(name: str = typer.Argument(..., help=f"One of: {', '.join(SERVICES)}")
 
 for module_name in COMMAND_MODULES:
     importlib.import_module(module_name).register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,26 @@
+"""`make demo` keeps working: a small replay of the UCI data through the real stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from declic.cli.demo import UCI_FILE
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.skipif(not UCI_FILE.exists(), reason=f"UCI data not found at {UCI_FILE} (shared/ beside the repo)")
+def test_demo_replays_and_reports() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "declic.cli.main", "demo", "--customers", "15"],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout
+    for title in ("Events through ingest", "Messages sent, per scenario and", "Held back by the arbiter",
+                  "Profiles at the end of the replay"):
+        assert title in output
+    assert "firings for 15 customers" in output
