@@ -47,7 +47,11 @@ class IngestRepository:
     def serialize_writers(self) -> None:
         """Wait for the batches of other writers that also serialize (PostgreSQL; SQLite always does)."""
         if self._postgres:
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+            # In the same round trip: this transaction's lookups and updates join a few hundred keys to large
+            # tables, which only nested loops over the indexes do well. On stale statistics (a table that grew
+            # since it was last analysed) the planner picks hash joins over whole-table scans instead.
+            self._raw("SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
+                      " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
 
     # --- events ----------------------------------------------------------------------------------------------
 
