@@ -3,6 +3,8 @@ database, in the same transaction as the effect of processing it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.orm import Session
 
@@ -30,3 +32,18 @@ def claim_record(session: Session, table: Table, record_id: str, processed_at: o
         .returning(table.c.record_id)
     )
     return session.execute(statement).first() is not None
+
+
+def claim_records(session: Session, table: Table, record_ids: Sequence[str], processed_at: object) -> set[str]:
+    """Mark many records processed in one statement; returns the ids that were not processed before
+    (a batch's duplicates count once). Do nothing for the others."""
+    wanted = list(dict.fromkeys(record_ids))
+    if not wanted:
+        return set()
+    statement = (
+        insert_for(session, table)
+        .on_conflict_do_nothing(index_elements=["record_id"])
+        .returning(table.c.record_id)
+    )
+    rows = session.execute(statement, [{"record_id": value, "processed_at": processed_at} for value in wanted])
+    return set(rows.scalars())
