@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 from sqlalchemy import (
@@ -58,12 +58,16 @@ class OutboxRelay:
         *,
         batch_size: int = 1000,
         idle_wait: float = 0.05,
+        unpack: Callable[[bytes], Sequence[bytes]] | None = None,
     ) -> None:
+        """`unpack`, when given, turns one row's payload into the records it holds (one stream entry each):
+        a service writing many records per transaction can store them in one row."""
         self._engine = engine
         self._table = table
         self._client = client
         self._batch_size = batch_size
         self._idle_wait = idle_wait
+        self._unpack = unpack
         self.wake = threading.Event()
 
     def relay_once(self) -> int:
@@ -78,7 +82,10 @@ class OutboxRelay:
                 return 0
             by_stream: dict[str, list[bytes]] = {}
             for row in rows:
-                by_stream.setdefault(row.stream, []).append(bytes(row.payload))
+                if self._unpack is None:
+                    by_stream.setdefault(row.stream, []).append(bytes(row.payload))
+                else:
+                    by_stream.setdefault(row.stream, []).extend(self._unpack(bytes(row.payload)))
             for stream, payloads in by_stream.items():
                 StreamPublisher(self._client, stream).publish(payloads)
             ids = [row.id for row in rows]

@@ -21,6 +21,7 @@ from declic.kit.logs import configure_logging
 from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
 from declic.kit.stream import StreamConsumer, stream_key
+from services.ingest import handoff
 from services.ingest.erasure import CONSUMER_GROUP, ErasureHandler
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
@@ -33,7 +34,8 @@ def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, re
             wake: Any = None) -> list[Any]:
     """The relay and (unless turned off) the erasure consumer, on the given connections."""
     handoff_stream = stream_key(settings.stream_prefix, "handoff")
-    relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size)
+    relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size,
+                        unpack=handoff.unframe)
     if wake is not None:
         relay.wake = wake
     found: list[Any] = [relay]

@@ -49,6 +49,33 @@ def _varint(value: int) -> bytes:
     return _SMALL_VARINTS[value] if value < 16384 else _encode_varint(value)
 
 
+def frame(records: Sequence[bytes]) -> bytes:
+    """The records of one transaction as one outbox payload: each preceded by its length (a varint).
+
+    One outbox row per transaction instead of one per record: the relay splits them again
+    (`unframe`) and publishes one stream entry per record, as consumers expect.
+    """
+    return b"".join([_varint(len(record)) + record for record in records])
+
+
+def unframe(payload: bytes) -> list[bytes]:
+    """The records of an outbox payload written by `frame`."""
+    records = []
+    position, end = 0, len(payload)
+    while position < end:
+        length = shift = 0
+        while True:
+            byte = payload[position]
+            position += 1
+            length |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+        records.append(payload[position:position + length])
+        position += length
+    return records
+
+
 def _field(number: int, data: bytes, present: bool = False) -> bytes:
     """A length-delimited field. Proto3 leaves out an empty singular string, not a set message or a list item."""
     return _varint(number << 3 | 2) + _varint(len(data)) + data if data or present else b""

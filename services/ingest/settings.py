@@ -56,7 +56,9 @@ class IngestSettings(BaseSettings):
     consume_erasures: bool = Field(
         default=True, description="Read customer_erased records from the hand-off stream (consumer group ingest)."
     )
-    relay_batch_size: int = Field(default=2000, ge=1, description="Outbox rows relayed per round.")
+    relay_batch_size: int = Field(
+        default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."
+    )
     background_process: bool = Field(
         default=True, description="Run the outbox relay and the erasure consumer in a child process (another core)."
     )

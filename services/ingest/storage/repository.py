@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from services.ingest import handoff
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
 from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, text_array
@@ -79,8 +80,10 @@ class IngestRepository:
         """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
         copy_rows(self._session, tables.events, EVENT_COLUMNS, rows)
 
-    def add_outbox(self, stream: str, payloads: Sequence[bytes]) -> None:
-        copy_rows(self._session, tables.outbox, ("stream", "payload"), [(stream, p) for p in payloads])
+    def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
+        """The transaction's hand-off records, in order, in one outbox row (see `handoff.frame`)."""
+        if records:
+            copy_rows(self._session, tables.outbox, ("stream", "payload"), [(stream, handoff.frame(records))])
 
     # --- identity graph --------------------------------------------------------------------------------------
 

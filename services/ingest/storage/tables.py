@@ -89,6 +89,7 @@ split_pairs = Table(
     metadata,
     Column("customer_a", String(32), primary_key=True),
     Column("customer_b", String(32), primary_key=True),
+    Index("ix_split_pairs_customer_b", "customer_b"),
 )
 
 # sha256 of "<type>:<value>" of erased people's identifiers: events naming them are refused.

@@ -41,3 +41,13 @@ def test_record_ids_are_stable() -> None:
     assert handoff.event_record_id("pos", "t-1") == "evt:pos:t-1"
     assert handoff.merge_record_id("s", ["b", "a"]) == handoff.merge_record_id("s", ["a", "b"]) == "merge:s:a+b"
     assert handoff.split_record_id("a", "b") == "split:a:b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(st.binary(max_size=20_000), max_size=20))
+def test_framed_records_come_back_unchanged_and_in_order(records) -> None:  # noqa: ANN001
+    assert handoff.unframe(handoff.frame(records)) == records
+
+
+def test_a_frame_is_each_record_after_its_varint_length() -> None:
+    assert handoff.frame([b"ab", b"", b"x" * 300]) == b"\x02ab" + b"\x00" + b"\xac\x02" + b"x" * 300
