@@ -1,9 +1,16 @@
-"""Applying the hand-off from ingest: each record once (inbox), in the same transaction as its effect."""
+"""Applying the hand-off from ingest: each record once (inbox), in the same transaction as its effect.
+
+The stream consumer hands over up to a batch of records at a time (`handle_batch`, one transaction): their
+inbox ids are claimed in one statement, and the customer events between two identity changes are applied
+together, set-based (services/profile/batch.py). Merges, splits, erasures and catalogue changes are applied
+one by one in their place in the sequence, so the result is the one of applying every record in turn.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,32 +19,21 @@ from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
-from declic.kit.identifiers import identifier_hash
-from services.profile.domain.commands import (
-    ApplyEvent,
-    EventContext,
-    RecordEngagement,
-    RecordInterest,
-    RecordOrder,
-    UpdateContact,
-    UpsertProduct,
-)
-from services.profile.domain.consents import DENIED, Consent
-from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
-from services.profile.domain.orders import to_epoch
+from declic.kit.inbox import claim_records
+from declic.kit.telemetry import continued_span, tracing_enabled
+from services.profile.batch import EventBatch, appetence_signals, closes_run, signals_of
+from services.profile.domain.commands import ApplyEvent, EventContext, UpsertProduct
 from services.profile.domain.rules import ProfileRules
 from services.profile.handoff import erase_command, event_command, merge_command, split_command
-from services.profile.storage.customers import CustomerRepository
+from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.merges import MergeRepository
-from services.profile.storage.tables import ERASED, inbox
+from services.profile.storage.tables import inbox
 
 log = logging.getLogger("declic.profile")
 
-# Engagements that withdraw consent on the channel, and those that make the address unusable.
-WITHDRAWING = {"unsubscribed": "unsubscribe link", "complained": "spam complaint"}
-BLOCKING = {"bounced", "complained"}
+IDENTITY_CHANGES = {"customers_merged", "customer_split", "customer_erased"}
 
 
 class ProfileUpdater(HandoffHandler):
@@ -47,8 +43,55 @@ class ProfileUpdater(HandoffHandler):
         super().__init__(uow, inbox, clock)
         self._rules = rules
 
+    def handle_batch(self, payloads: Sequence[bytes]) -> None:
+        """Apply every record in one transaction; records seen before (or twice in the batch) are skipped."""
+        now = self._clock.now()
+        records = [handoff_pb2.HandoffRecord.FromString(payload) for payload in payloads]
+        with ExitStack() as spans:
+            if tracing_enabled():  # each record's span continues the trace it was handed off in
+                for record in records:
+                    spans.enter_context(continued_span(f"handoff.apply {record.WhichOneof('body') or 'unknown'}",
+                                                       record.trace_context,
+                                                       **{"declic.record_id": record.record_id}))
+            with self._uow.begin() as session:
+                fresh = claim_records(session, inbox, [record.record_id for record in records], now)
+                claimed = []
+                for record in records:
+                    if record.record_id in fresh:
+                        fresh.discard(record.record_id)
+                        claimed.append(record)
+                self._apply_records(session, claimed, now)
+                session.commit()
+
+    def _apply_records(self, session: Session, records: Sequence[handoff_pb2.HandoffRecord], now: datetime) -> None:
+        events: list[ApplyEvent] = []
+        for record in records:
+            body = record.WhichOneof("body")
+            if body == "accepted_event":
+                events.append(event_command(record.accepted_event, now))
+            elif body in IDENTITY_CHANGES:
+                self._apply_events(session, events, now)  # everything before it, first
+                events = []
+                self._dispatch(session, record, body, now)
+        self._apply_events(session, events, now)
+
     def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
-        self._apply_event(session, event_command(accepted, now), now)
+        self._apply_events(session, [event_command(accepted, now)], now)
+
+    def _apply_events(self, session: Session, commands: Sequence[ApplyEvent], now: datetime) -> None:
+        """Customer events in runs (set-based); a catalogue change between two runs."""
+        run: list[ApplyEvent] = []
+        for command in commands:
+            if isinstance(command.action, UpsertProduct):
+                EventBatch(session, self._rules, now).apply(run)
+                run = []
+                self._catalogue_product(session, command.action, command.context)
+                continue
+            run.append(command)
+            if closes_run(command):
+                EventBatch(session, self._rules, now).apply(run)
+                run = []
+        EventBatch(session, self._rules, now).apply(run)
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
         command = merge_command(merged)
@@ -63,106 +106,19 @@ class ProfileUpdater(HandoffHandler):
         command = erase_command(erased)  # profile's own erasures come back here too: a no-op then
         ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, now)
 
-    def _apply_event(self, session: Session, command: ApplyEvent, now: datetime) -> None:
-        context, action = command.context, command.action
-        facts = FactRepository(session)
-        if isinstance(action, UpsertProduct):
-            self._catalogue_product(facts, action, context)
-            return
-        if not context.customer_id:
-            return
-        customers = CustomerRepository(session)
-        resolved = customers.resolve(context.customer_id)
-        if resolved is not None and resolved[1] == ERASED:
-            return  # an erased person's late events must not bring anything back
-        hashes = [identifier_hash(id_type, value) for id_type, value in context.identifiers]
-        if resolved is None and ErasureRepository(session).any_suppressed(hashes):
-            log.info("event %s ignored: its identifiers belong to an erased person", context.event_id)
-            return
-        customer_id = resolved[0] if resolved else context.customer_id
-        customers.ensure(customer_id, context.event_time, now)
-        added, conflicts = customers.add_identifiers(customer_id, context.identifiers, context.event_time)
-        if conflicts:
-            log.warning("event %s: identifiers of type %s belong to another customer", context.event_id,
-                        ",".join(conflicts))
-        reachability_changed = added
-        if isinstance(action, UpdateContact):
-            customers.update_contact(customer_id, action, context.event_time, now)
-            for consent in action.consents:
-                customers.record_consent(customer_id, consent, f"event {context.source}/{context.event_id}", now)
-            reachability_changed = True
-        elif isinstance(action, RecordOrder):
-            self._record_order(facts, customer_id, action, context)
-        elif isinstance(action, RecordInterest):
-            self._record_interest(facts, customer_id, action, context)
-        elif isinstance(action, RecordEngagement):
-            self._record_engagement(customers, facts, customer_id, action, context)
-            reachability_changed |= action.kind in WITHDRAWING or action.kind in BLOCKING
-        if reachability_changed:  # only then can contactability or the inferred zone change
-            customers.refresh_derived(customer_id)
-
-    def _record_order(self, facts: FactRepository, customer_id: str, order: RecordOrder,
-                      context: EventContext) -> None:
-        catalogue = facts.add_order(customer_id, order, context.event_time)
-        if catalogue is None:
-            return  # already stored
-        facts.refresh_order_stats(customer_id)
-        if order.kind == "purchase":
-            signals = []
-            for line in order.lines:
-                signals.extend(self._signals(line.category, catalogue.get(line.product_id)))
-            self._add_interest(facts, customer_id, signals, self._rules.appetence.purchase_weight, context)
-
-    def _catalogue_product(self, facts: FactRepository, product: UpsertProduct, context: EventContext) -> None:
+    def _catalogue_product(self, session: Session, product: UpsertProduct, context: EventContext) -> None:
         """Store the product, and give purchases made before it was known the signals they missed."""
+        facts = FactRepository(session)
         stored = facts.products_by_id([product.product_id]).get(product.product_id)
         lines = facts.upsert_product(product, context.event_time)
-        known = facts.products_by_id([product.product_id])[product.product_id]
         if stored is not None or not lines:
             return
-        for customer_id, ordered_ts, had_category in lines:
-            signals = self._signals("", known)
-            if had_category:  # its category signal was given when the order was applied
-                signals = [signal for signal in signals if signal[0] != "category"]
-            if signals:
-                facts.add_interest(customer_id, signals, self._rules.appetence.purchase_weight, ordered_ts,
-                                   self._rules.appetence.half_life_days)
-
-    def _record_interest(self, facts: FactRepository, customer_id: str, interest: RecordInterest,
-                         context: EventContext) -> None:
-        product = facts.products_by_id([interest.product_id]).get(interest.product_id)
-        weight = self._rules.appetence.cart_weight if interest.kind == "cart" else self._rules.appetence.view_weight
-        self._add_interest(facts, customer_id, self._signals(interest.category, product), weight, context)
-
-    def _add_interest(self, facts: FactRepository, customer_id: str, signals: list[tuple[str, str]], weight: float,
-                      context: EventContext) -> None:
-        if signals:
-            facts.add_interest(customer_id, signals, weight, to_epoch(context.event_time),
-                               self._rules.appetence.half_life_days)
-
-    def _signals(self, category: str, product: object | None) -> list[tuple[str, str]]:
-        """(dimension, value) pairs a product or category feeds: its category and configured attributes."""
+        known = facts.products_by_id([product.product_id])[product.product_id]
+        rules = self._rules.appetence
         signals = []
-        category = category or (product.category if product is not None else "")  # type: ignore[attr-defined]
-        if category:
-            signals.append(("category", category))
-        if product is not None:
-            attributes = json.loads(product.attributes)  # type: ignore[attr-defined]
-            signals.extend((key, attributes[key]) for key in self._rules.appetence.attributes if attributes.get(key))
-        return signals
-
-    def _record_engagement(self, customers: CustomerRepository, facts: FactRepository, customer_id: str,
-                           engagement: RecordEngagement, context: EventContext) -> None:
-        facts.add_engagement(customer_id, engagement.channel, engagement.kind, context.event_time)
-        if engagement.kind in WITHDRAWING:
-            withdrawal = Consent(engagement.channel, DENIED, "", WITHDRAWING[engagement.kind], context.event_time)
-            customers.record_consent(customer_id, withdrawal, f"{engagement.kind} message {engagement.message_id}",
-                                     context.event_time)
-        if engagement.kind in BLOCKING:
-            address_type = CHANNEL_ADDRESS_TYPE.get(engagement.channel)
-            named = [value for id_type, value in context.identifiers if id_type == address_type]
-            # The event names the address that failed; without one, every address of the channel is suspect.
-            addresses = named or [value for id_type, value in customers.identifiers_of(customer_id)
-                                  if id_type == address_type]
-            for address in addresses:
-                customers.block(customer_id, engagement.channel, address, engagement.kind, context.event_time)
+        for customer_id, ordered_ts, had_category in lines:
+            found = signals_of("", known, rules.attributes)
+            if had_category:  # its category signal was given when the order was applied
+                found = [signal for signal in found if signal[0] != "category"]
+            signals.extend(appetence_signals(customer_id, found, rules.purchase_weight, ordered_ts))
+        BulkRepository(session).add_signals(signals, rules.half_life_days)

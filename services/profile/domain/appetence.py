@@ -8,9 +8,12 @@ so the arrival order does not change the result.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 DAY_SECONDS = 86_400
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,18 @@ def add_signal(score: float, anchor_ts: int, weight: float, signal_ts: int, half
     if signal_ts > anchor_ts:
         return decay(score, anchor_ts, signal_ts, half_life_days) + weight, signal_ts
     return score + decay(weight, signal_ts, anchor_ts, half_life_days), anchor_ts
+
+
+def fold_signals(stored: Mapping[Key, tuple[float, int]], signals: Iterable[tuple[Key, float, int]],
+                 half_life_days: float) -> dict[Key, tuple[float, int]]:
+    """The (score, anchor) of every key that receives a signal — (key, weight, signal_ts) — after adding the
+    signals in the given order to the `stored` sums; a key without a stored sum starts with its first signal."""
+    result: dict[Key, tuple[float, int]] = {}
+    for key, weight, signal_ts in signals:
+        current = result.get(key) or stored.get(key)
+        result[key] = (weight, signal_ts) if current is None else add_signal(*current, weight, signal_ts,
+                                                                             half_life_days)
+    return result
 
 
 def combine(a: tuple[float, int], b: tuple[float, int], half_life_days: float) -> tuple[float, int]:

@@ -9,6 +9,7 @@ because it was merged with a subscribed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,6 +39,18 @@ def supersedes(candidate: Consent, current: Consent | None) -> bool:
     if candidate.given_at != current.given_at:
         return candidate.given_at > current.given_at
     return candidate.state == DENIED and current.state == GRANTED
+
+
+def fold_consents(in_force: Mapping[tuple[str, str], Consent],
+                  received: Iterable[tuple[str, Consent]]) -> dict[tuple[str, str], Consent]:
+    """Consents received in order — (customer id, consent) — against those `in_force`, keyed by (customer
+    id, channel): the keys whose consent in force changes, with the consent that ends up in force."""
+    changed: dict[tuple[str, str], Consent] = {}
+    for customer_id, consent in received:
+        key = (customer_id, consent.channel)
+        if supersedes(consent, changed.get(key) or in_force.get(key)):
+            changed[key] = consent
+    return changed
 
 
 def merge_consents(survivor: Consent | None, merged: Consent | None, merged_id: str) -> Consent | None:

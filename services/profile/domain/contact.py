@@ -7,7 +7,7 @@ fields in an update mean "not provided", never "erase".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,6 +50,19 @@ def apply_contact_update(
             attributes[key] = value
             times[time_key] = stamp
     return ContactChanges(fields, attributes, times)
+
+
+def fold_contact_updates(
+    current_attributes: Mapping[str, str],
+    field_times: Mapping[str, str],
+    updates: Iterable[tuple[UpdateContact, datetime]],
+) -> ContactChanges:
+    """Several updates — (update, event time) — applied in the given order, as one change."""
+    changes = ContactChanges({}, dict(current_attributes), dict(field_times))
+    for update, event_time in updates:
+        step = apply_contact_update(changes.attributes, changes.field_times, update, event_time)
+        changes = ContactChanges({**changes.fields, **step.fields}, step.attributes, step.field_times)
+    return changes
 
 
 def birth_month_day(birth_date: str) -> tuple[int, int] | None:

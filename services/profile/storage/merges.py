@@ -20,8 +20,8 @@ from services.profile.domain.consents import merge_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.rules import ProfileRules
+from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.customers import CustomerRepository
-from services.profile.storage.facts import FactRepository
 from services.profile.storage.tables import (
     ACTIVE,
     MERGED,
@@ -69,8 +69,9 @@ class MergeRepository:
             if current == survivor or status != ACTIVE:
                 continue
             self._move_everything(current, survivor, now)
-        FactRepository(self._session).refresh_order_stats(survivor)
-        self._customers.refresh_derived(survivor)
+        bulk = BulkRepository(self._session)
+        bulk.refresh_order_stats([survivor])
+        bulk.refresh_derived([survivor])
 
     def _move_everything(self, merged: str, survivor: str, now: datetime) -> None:
         session = self._session
@@ -168,5 +169,4 @@ class MergeRepository:
                 channel_blocks.c.customer_id == origin, channel_blocks.c.address == value,
                 channel_blocks.c.channel.in_(channels),
             ).values(customer_id=new_id))
-        self._customers.refresh_derived(origin)
-        self._customers.refresh_derived(new_id)
+        BulkRepository(self._session).refresh_derived([origin, new_id])
