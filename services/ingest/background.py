@@ -70,6 +70,9 @@ class ChildProcessWorkers:
 
 
 def _child(settings: Settings, ingest_settings: IngestSettings, stop: Any, wake: Any, parent: int) -> None:
+    from services.ingest.main import tune_garbage_collector
+
+    tune_garbage_collector()
     configure_logging("ingest-background", settings.log_level)
     engine = make_engine(settings, "ingest", pool_size=2)
     redis = make_redis(settings)

@@ -36,6 +36,9 @@ class Outcome:
     """For a repeat inside the batch: the index of its first copy."""
 
 
+_PENDING = Outcome("")
+
+
 def new_customer_id() -> str:
     return uuid.uuid4().hex
 
@@ -57,60 +60,68 @@ class BatchWriter:
     policy: IdentityPolicy
     stream: str
     new_id: Callable[[], str] = new_customer_id
-    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
     """By position in the concatenation of the submissions' events."""
     _records: list[bytes] = field(default_factory=list)
-    _calls: dict[int, Submission] = field(default_factory=dict)
-    """The submission of each event, by position."""
+    _calls: list[int] = field(default_factory=list)
+    """The submission of each event (its index in `_submissions`), by position."""
     _submissions: list[Submission] = field(default_factory=list)
 
     def apply(self, submissions: list[Submission]) -> list[list[Outcome]]:
         """Apply the submissions; returns, for each, an outcome per event in order (rejected ones included)."""
         events: list[ValidatedEvent] = []
         self._submissions = submissions
-        for submission in submissions:
+        for call, submission in enumerate(submissions):
             for event in submission.events:
                 event.position = len(events)
-                self._calls[event.position] = submission
                 events.append(event)
+            self._calls.extend([call] * len(submission.events))
+        self.outcomes = [_PENDING] * len(events)
         self._apply(events)
-        outcomes = iter(self.outcomes[position] for position in range(len(events)))
+        outcomes = iter(self.outcomes)
         return [[next(outcomes) for _ in submission.events] for submission in submissions]
 
     def _apply(self, events: list[ValidatedEvent]) -> None:
         fresh = self._deduplicate([e for e in events if e.ok])
-        owners = self.repository.owners(sorted({i for e in fresh if e.kind not in CATALOGUE_KINDS
-                                                for i in e.identifiers}))
+        owners = self.repository.owners(list({i for e in fresh if e.kind not in CATALOGUE_KINDS
+                                              for i in e.identifiers}))
         fresh = self._refuse_erased(fresh, owners)
         graph = self._identity_graph(fresh, owners)
         known_products = self._known_products(fresh)
-        encoders = {id(s): handoff.AcceptedEventEncoder(s.received_at, s.trace_context) for s in self._submissions}
+        submissions, calls, outcomes, records = self._submissions, self._calls, self.outcomes, self._records
+        encoders = [handoff.AcceptedEventEncoder(s.received_at, s.trace_context).encode for s in submissions]
+        resolve = graph.resolve
         event_rows, merge_audit, refusals = [], [], []
         for event in fresh:
-            call = self._calls[event.position]
-            outcome = Outcome(ACCEPTED, warnings=list(event.warnings))
+            call = calls[event.position]
+            received_at = submissions[call].received_at
+            warnings = list(event.warnings)
+            customer_id, new_customer = "", False
             if event.kind not in CATALOGUE_KINDS:
-                resolution = graph.resolve(event.identifiers, call.received_at)
-                self._merged(resolution, event, call, merge_audit)
-                refusals.extend(_refusal_rows(resolution, event, call.received_at))
-                outcome.customer_id, outcome.new_customer = resolution.customer_id, resolution.new_customer
-                outcome.warnings.extend(resolution.warnings)
-            outcome.warnings.extend(f"unknown_product:{p}" for p in event.product_ids if p not in known_products)
-            self.outcomes[event.position] = outcome
+                resolution = resolve(event.identifiers, received_at)
+                if resolution.merges:
+                    self._merged(resolution, event, submissions[call], merge_audit)
+                if resolution.refusals:
+                    refusals.extend(_refusal_rows(resolution, event, received_at))
+                customer_id, new_customer = resolution.customer_id, resolution.new_customer
+                warnings.extend(resolution.warnings)
+            for product_id in event.product_ids:
+                if product_id not in known_products:
+                    warnings.append(f"unknown_product:{product_id}")
+            outcomes[event.position] = Outcome(ACCEPTED, customer_id, new_customer, [], warnings)
             source, event_id = event.key
-            event_rows.append((source, event_id, outcome.customer_id or None, event.kind, event.event_time,
-                               call.received_at, event.payload))
-            self._records.append(encoders[id(call)].encode(source, event_id, event.payload, outcome.customer_id,
-                                                           outcome.new_customer, outcome.warnings))
+            event_rows.append((source, event_id, customer_id or None, event.kind, event.event_time, received_at,
+                               event.payload))
+            records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
         for event in events:
             if not event.ok:
-                self.outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
+                outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
         self.repository.add_events(event_rows)
         self.repository.add_merge_audit(merge_audit)
         self.repository.add_refusals(refusals)
         self.repository.upsert_products(_product_rows(fresh))
-        self.repository.add_outbox(self.stream, self._records)
+        self.repository.add_outbox(self.stream, records)
         self._finish_duplicates()
 
     def _deduplicate(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
@@ -189,22 +200,27 @@ class BatchWriter:
 
     def _finish_duplicates(self) -> None:
         """Repeats inside the batch get the customer of their first copy."""
-        for outcome in self.outcomes.values():
+        for outcome in self.outcomes:
             if outcome.duplicate_of is not None:
                 outcome.customer_id = self.outcomes[outcome.duplicate_of].customer_id
 
     def stats(self) -> Counter[tuple[str, str, str]]:
         """Counts by (source, status, reason); a rejected event counts once under each distinct reason."""
-        counts: Counter[tuple[str, str, str]] = Counter()
+        outcomes = self.outcomes
+        counts: Counter[tuple[str, str, str]] = Counter(
+            (event.key[0], outcomes[event.position].status) for call in self._submissions for event in call.events
+        )
+        by_reason: Counter[tuple[str, str, str]] = Counter()
+        for (source, status), count in counts.items():
+            if status != REJECTED:
+                by_reason[(source if source and len(source) <= 64 else "(invalid)", status, "")] += count
         for event in (event for call in self._submissions for event in call.events):
-            outcome = self.outcomes[event.position]
-            source = event.event.source if event.event.source and len(event.event.source) <= 64 else "(invalid)"
+            outcome = outcomes[event.position]
             if outcome.status == REJECTED:
+                source = event.key[0] if event.key[0] and len(event.key[0]) <= 64 else "(invalid)"
                 for reason in sorted({stats_reason(path, why) for path, why in outcome.errors}):
-                    counts[(source, REJECTED, reason)] += 1
-            else:
-                counts[(source, outcome.status, "")] += 1
-        return counts
+                    by_reason[(source, REJECTED, reason)] += 1
+        return by_reason
 
 
 def _refusal_rows(resolution: Resolution, event: ValidatedEvent, now: datetime) -> list[dict]:

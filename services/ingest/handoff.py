@@ -95,13 +95,22 @@ class AcceptedEventEncoder:
 
     def encode(self, source: str, event_id: str, event: bytes, customer_id: str, new_customer: bool,
                warnings: Sequence[str]) -> bytes:
-        body = [_field(1, event, present=True), _field(2, customer_id.encode()), self._received_at]
+        # Field by field, as protobuf writes them (tags: 0x0a = field 1 bytes, 0x12 = 2, 0x20 = 4 varint,
+        # 0x2a = 5, 0x52 = 10); one record per accepted event, so spelled out rather than built with _field.
+        varint = _varint
+        accepted = b"\x0a" + varint(len(event)) + event
+        if customer_id:
+            customer = customer_id.encode()
+            accepted += b"\x12" + varint(len(customer)) + customer
+        accepted += self._received_at
         if new_customer:
-            body.append(b"\x20\x01")  # field 4, varint, true
-        body.extend(_field(5, warning.encode(), present=True) for warning in warnings)
-        accepted = b"".join(body)
-        record_id = event_record_id(source, event_id).encode()
-        return _field(1, record_id) + self._recorded_at + _field(10, accepted, present=True)
+            accepted += b"\x20\x01"  # field 4, varint, true
+        for warning in warnings:
+            remark = warning.encode()
+            accepted += b"\x2a" + varint(len(remark)) + remark
+        record_id = f"evt:{source}:{event_id}".encode()
+        return b"\x0a" + varint(len(record_id)) + record_id + self._recorded_at + b"\x52" + varint(len(accepted)) \
+            + accepted
 
 
 def customers_merged(survivor_id: str, merged_ids: Sequence[str], cause_event_id: str, now: datetime,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
@@ -50,5 +52,17 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
     )
 
 
+def tune_garbage_collector() -> None:
+    """Collect cycles after 50,000 net allocations instead of 700.
+
+    Each batch allocates tens of thousands of short-lived, acyclic objects (freed by reference counting),
+    so the default threshold ran a collection every few events, and the older generations, which hold the
+    normalisation caches, were scanned again and again: a fifth of the process's CPU. Cycles are still
+    collected, just in larger rounds.
+    """
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main() -> None:
+    tune_garbage_collector()
     run_service(NAME, bootstrap)

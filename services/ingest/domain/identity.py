@@ -40,6 +40,7 @@ WEAK_TYPES = frozenset({"device_id", "anonymous_id"})
 PRIORITY = ("crm_id", "loyalty_card", "email", "phone", "device_id", "anonymous_id")
 """Which identifier decides when a customer must be chosen among several: the first type listed."""
 _RANK = {name: rank for rank, name in enumerate(PRIORITY)}
+_MEMO_LIMIT = 500_000
 
 
 def priority_key(identifier: Identifier) -> tuple[int, str]:
@@ -59,10 +60,18 @@ class IdentityPolicy:
     def __post_init__(self) -> None:
         combined = "|".join(f"(?:{translate(pattern)})" for pattern in self.blocklist) or "(?!)"
         object.__setattr__(self, "_blocked", re.compile(combined))
+        object.__setattr__(self, "_answers", {})  # identifiers come back again and again
 
     def is_blocked(self, identifier: Identifier) -> bool:
         """True when `identifier` matches a blocklist pattern (placeholders, test values)."""
-        return self._blocked.match(f"{identifier[0]}:{identifier[1]}") is not None  # type: ignore[attr-defined]
+        answers: dict[Identifier, bool] = self._answers  # type: ignore[attr-defined]
+        blocked = answers.get(identifier)
+        if blocked is None:
+            blocked = self._blocked.match(f"{identifier[0]}:{identifier[1]}") is not None  # type: ignore[attr-defined]
+            if len(answers) >= _MEMO_LIMIT:
+                answers.clear()
+            answers[identifier] = blocked
+        return blocked
 
     def limit(self, identifier_type: str) -> int | None:
         return self.type_limits.get(identifier_type)
@@ -176,10 +185,13 @@ class IdentityGraph:
         event's group, each unknown one is attached to it, unless a guard rail refuses; the first one
         is always taken, so the event belongs to whoever its strongest identifier designates.
         """
+        known = self._known_holder(identifiers)
+        if known is not None:
+            # The common case: a customer we already know, nothing new to learn.
+            return Resolution(known)
         usable, warnings = self._usable(identifiers)
         holders = {self.owner(i) for i in usable}
         if None not in holders and len(holders) == 1:
-            # The common case: a customer we already know, nothing new to learn.
             return Resolution(holders.pop() or "", warnings=warnings)
         plan = _Plan(has_strong=any(kind in STRONG_TYPES for kind, _ in usable))
         for identifier in sorted(usable, key=priority_key):
@@ -206,6 +218,23 @@ class IdentityGraph:
                                for r in plan.refusals]
         resolution.warnings = warnings + plan.warnings
         return resolution
+
+    def _known_holder(self, identifiers: Iterable[Identifier]) -> str | None:
+        """The customer holding every one of `identifiers` when they are all held by one and none is
+        blocklisted; else None (the full resolution decides)."""
+        owners, parent, blocked = self.owners, self._parent, self.policy.is_blocked
+        found = None
+        for identifier in identifiers:
+            holder = owners.get(identifier)
+            if holder is None or blocked(identifier):
+                return None
+            if holder in parent:
+                holder = self.find(holder)
+            if found is None:
+                found = holder
+            elif holder != found:
+                return None
+        return found
 
     def _usable(self, identifiers: Iterable[Identifier]) -> tuple[list[Identifier], list[str]]:
         usable: list[Identifier] = []

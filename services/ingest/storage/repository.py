@@ -35,13 +35,24 @@ class IngestRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._postgres = is_postgres(session)
+        self._driver: Any = None
+
+    @property
+    def _connection(self) -> Any:
+        """PostgreSQL: the psycopg connection under the session (same transaction), fetched once."""
+        if self._driver is None:
+            self._driver = raw_connection(self._session)
+        return self._driver
+
+    def _copy(self, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        copy_rows(self._session, table, columns, rows, self._connection if self._postgres else None)
 
     def _insert(self, table):  # type: ignore[no-untyped-def]
         return pg_insert(table) if self._postgres else sqlite_insert(table)
 
     def _raw(self, sql: str, *arrays: Iterable[object]) -> list[tuple[Any, ...]]:
         """PostgreSQL: run `sql` (prepared) with each of `arrays` as one ARRAY parameter; return the rows."""
-        with raw_connection(self._session).cursor() as cursor:
+        with self._connection.cursor() as cursor:
             cursor.execute(sql, [text_array(array) for array in arrays], prepare=True)
             return cursor.fetchall() if cursor.description else []
 
@@ -78,12 +89,12 @@ class IngestRepository:
 
     def add_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
-        copy_rows(self._session, tables.events, EVENT_COLUMNS, rows)
+        self._copy(tables.events, EVENT_COLUMNS, rows)
 
     def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
         """The transaction's hand-off records, in order, in one outbox row (see `handoff.frame`)."""
         if records:
-            copy_rows(self._session, tables.outbox, ("stream", "payload"), [(stream, handoff.frame(records))])
+            self._copy(tables.outbox, ("stream", "payload"), [(stream, handoff.frame(records))])
 
     # --- identity graph --------------------------------------------------------------------------------------
 
@@ -134,7 +145,7 @@ class IngestRepository:
 
     def add_customers(self, rows: Sequence[tuple[str, datetime, str | None, dict[str, int]]]) -> None:
         """Insert new customers: (customer_id, created_at, merged_into, identifier counts by type)."""
-        copy_rows(self._session, tables.customers, ("customer_id", "created_at", "merged_into", *COUNT_COLUMNS),
+        self._copy(tables.customers, ("customer_id", "created_at", "merged_into", *COUNT_COLUMNS),
                   [(c, at, merged, *(counts.get(kind, 0) for kind in PRIORITY)) for c, at, merged, counts in rows])
 
     def change_counts(self, changes: dict[str, dict[str, int]]) -> None:
@@ -156,7 +167,7 @@ class IngestRepository:
 
     def add_identifiers(self, rows: Sequence[tuple[str, str, str, datetime]]) -> None:
         """Insert (type, value, customer_id, created_at); an identifier already held fails the statement."""
-        copy_rows(self._session, tables.identifiers, ("type", "value", "customer_id", "created_at"), rows)
+        self._copy(tables.identifiers, ("type", "value", "customer_id", "created_at"), rows)
 
     def merge(self, survivors: dict[str, str]) -> None:
         """Apply merges {merged customer: final survivor}: move identifiers, point the merged (and whatever
@@ -181,7 +192,7 @@ class IngestRepository:
     def add_merge_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             columns = list(rows[0])
-            copy_rows(self._session, tables.merges, columns, [tuple(row[c] for c in columns) for row in rows])
+            self._copy(tables.merges, columns, [tuple(row[c] for c in columns) for row in rows])
 
     def add_refusals(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -232,12 +243,21 @@ class IngestRepository:
     def add_stats(self, counts: dict[tuple[str, str, str], int], shard: int = 0) -> None:
         if not counts:
             return
+        rows = [(source, status, reason, shard, count) for (source, status, reason), count in sorted(counts.items())]
+        if self._postgres:  # hand-written: SQLAlchemy would build and compile the upsert again for every batch
+            with self._connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO ingest_stats (source, status, reason, shard, count)"
+                    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])"
+                    " ON CONFLICT (source, status, reason, shard)"
+                    " DO UPDATE SET count = ingest_stats.count + excluded.count",
+                    [list(column) for column in zip(*rows, strict=True)], prepare=True)
+            return
         table = tables.stats
         statement = self._insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=["source", "status", "reason", "shard"],
             set_={"count": table.c.count + statement.excluded["count"]},
         )
-        rows = [{"source": source, "status": status, "reason": reason, "shard": shard, "count": count}
-                for (source, status, reason), count in sorted(counts.items())]
-        self._session.execute(statement, rows)
+        columns = ("source", "status", "reason", "shard", "count")
+        self._session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
