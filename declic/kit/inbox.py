@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from declic.kit.database import UtcDateTime, insert_for
@@ -40,6 +42,14 @@ def claim_records(session: Session, table: Table, record_ids: Sequence[str], pro
     wanted = list(dict.fromkeys(record_ids))
     if not wanted:
         return set()
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids as one array: the statement's text is the same for every batch (parsed and prepared once).
+        ids = func.unnest(bindparam("record_ids", wanted, type_=ARRAY(String())))
+        statement = pg_insert(table).from_select(
+            ["record_id", "processed_at"], select(ids, bindparam("processed_at", processed_at, type_=UtcDateTime())))
+        rows = session.execute(statement.on_conflict_do_nothing(index_elements=["record_id"])
+                               .returning(table.c.record_id))
+        return set(rows.scalars())
     statement = (
         insert_for(session, table)
         .on_conflict_do_nothing(index_elements=["record_id"])
