@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, tuple_, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from declic.kit.database import insert_for
 from services.profile.domain.appetence import fold_signals
 from services.profile.domain.commands import PURCHASE
 from services.profile.domain.computed import infer_timezone
 from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
+from services.profile.storage.sets import BatchInsert, among, keys_among, update_by_key
 from services.profile.storage.tables import (
     ACTIVE,
     appetences,
@@ -51,7 +51,7 @@ class BulkRepository:
             if not frontier:
                 break
             query = select(customers.c.customer_id, customers.c.status, customers.c.survivor_id).where(
-                customers.c.customer_id.in_(sorted(frontier)))
+                among(self._session, customers.c.customer_id, frontier))
             found = {row.customer_id: (row.status, row.survivor_id) for row in self._session.execute(query)}
             rows.update(found)
             frontier = {survivor for _, survivor in found.values() if survivor is not None} - rows.keys()
@@ -75,7 +75,7 @@ class BulkRepository:
         if not hashes:
             return set()
         column = suppressions.c.identifier_hash
-        return set(self._session.execute(select(column).where(column.in_(sorted(hashes)))).scalars())
+        return set(self._session.execute(select(column).where(among(self._session, column, hashes))).scalars())
 
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(type, value) → the customer holding that identifier, for those held."""
@@ -83,20 +83,20 @@ class BulkRepository:
             return {}
         columns = identifiers.c
         query = select(columns.id_type, columns.value, columns.customer_id).where(
-            tuple_(columns.id_type, columns.value).in_(sorted(keys)))
+            keys_among(self._session, [columns.id_type, columns.value], keys))
         return {(row.id_type, row.value): row.customer_id for row in self._session.execute(query)}
 
     def rows(self, customer_ids: Collection[str]) -> dict[str, Any]:
         if not customer_ids:
             return {}
-        query = select(customers).where(customers.c.customer_id.in_(sorted(customer_ids)))
+        query = select(customers).where(among(self._session, customers.c.customer_id, customer_ids))
         return {row.customer_id: row for row in self._session.execute(query)}
 
     def consents(self, customer_ids: Collection[str]) -> dict[tuple[str, str], Consent]:
         """(customer id, channel) → the consent in force."""
         if not customer_ids:
             return {}
-        query = select(consents).where(consents.c.customer_id.in_(sorted(customer_ids)))
+        query = select(consents).where(among(self._session, consents.c.customer_id, customer_ids))
         return {(row.customer_id, row.channel): Consent(row.channel, row.state, row.legal_basis, row.source,
                                                         row.given_at) for row in self._session.execute(query)}
 
@@ -106,7 +106,7 @@ class BulkRepository:
             return {}
         columns = appetences.c
         query = select(columns.customer_id, columns.dimension, columns.value, columns.score, columns.anchor_ts).where(
-            tuple_(columns.customer_id, columns.dimension, columns.value).in_(sorted(keys)))
+            keys_among(self._session, [columns.customer_id, columns.dimension, columns.value], keys))
         return {(row.customer_id, row.dimension, row.value): (row.score, row.anchor_ts)
                 for row in self._session.execute(query)}
 
@@ -116,99 +116,60 @@ class BulkRepository:
         also locks their rows until commit on PostgreSQL — even when the WHERE leaves a row unchanged, the usual
         case, which spares rewriting rows of a large table. Rows are taken in id order, so two consumers
         locking overlapping sets wait for each other instead of deadlocking."""
-        if not first_seen:
-            return
-        statement = insert_for(self._session, customers)
-        seen_earlier = statement.excluded.first_seen_at
-        statement = statement.on_conflict_do_update(
-            index_elements=["customer_id"], set_={"first_seen_at": seen_earlier},
-            where=or_(customers.c.first_seen_at.is_(None), seen_earlier < customers.c.first_seen_at),
-        )
-        self._session.execute(statement, [dict(customer_id=customer_id, status=ACTIVE, first_seen_at=seen_at,
-                                               updated_at=now) for customer_id, seen_at in sorted(first_seen.items())])
+        ENSURE.execute(self._session, [dict(customer_id=customer_id, status=ACTIVE, first_seen_at=seen_at,
+                                            updated_at=now) for customer_id, seen_at in sorted(first_seen.items())])
 
     def add_identifiers(self, rows: Sequence[tuple[str, str, str, datetime]]) -> None:
         """(type, value, customer id, first seen) rows; an identifier already held stays with its holder."""
-        self._insert_ignoring(identifiers, ["id_type", "value"], [
+        ADD_IDENTIFIERS.execute(self._session, [
             dict(id_type=id_type, value=value, customer_id=customer_id, first_seen_at=seen_at)
             for id_type, value, customer_id, seen_at in rows])
 
     def add_orders(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
         """Store orders once (by order id and kind); returns the (order id, kind) of those that were new."""
-        if not rows:
-            return set()
-        statement = (insert_for(self._session, orders).on_conflict_do_nothing(index_elements=["order_id", "kind"])
-                     .returning(orders.c.order_id, orders.c.kind))
-        return {(row.order_id, row.kind) for row in self._session.execute(statement, list(rows))}
+        result = ADD_ORDERS.execute(self._session, rows)
+        return set() if result is None else {(row.order_id, row.kind) for row in result}
 
     def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(order_lines.insert(), list(rows))
+        ADD_LINES.execute(self._session, rows)
 
     def add_engagement(self, counts: Mapping[tuple[str, str, str], tuple[int, datetime]]) -> None:
         """(customer id, channel, kind) → (how many more, latest time)."""
-        if not counts:
-            return
-        table = engagement_counts
-        statement = insert_for(self._session, table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["customer_id", "channel", "kind"],
-            set_={"count": table.c.count + statement.excluded.count,
-                  "last_at": case((statement.excluded.last_at > table.c.last_at, statement.excluded.last_at),
-                                  else_=table.c.last_at)},
-        )
-        self._session.execute(statement, [dict(customer_id=customer_id, channel=channel, kind=kind, count=count,
-                                               last_at=last_at)
-                                          for (customer_id, channel, kind), (count, last_at) in sorted(counts.items())])
+        ADD_ENGAGEMENT.execute(self._session, [
+            dict(customer_id=customer_id, channel=channel, kind=kind, count=count, last_at=last_at)
+            for (customer_id, channel, kind), (count, last_at) in sorted(counts.items())])
 
     def add_signals(self, signals: Sequence[Signal], half_life_days: float) -> None:
         """Add appetence signals, in the given order, to the stored decayed sums (domain.appetence)."""
         if signals:
-            stored = self.appetences({key for key, _, _ in signals})
-            self._put_appetences(fold_signals(stored, signals, half_life_days))
-
-    def _put_appetences(self, sums: Mapping[AppetenceKey, tuple[float, int]]) -> None:
-        statement = insert_for(self._session, appetences)
-        statement = statement.on_conflict_do_update(
-            index_elements=["customer_id", "dimension", "value"],
-            set_={"score": statement.excluded.score, "anchor_ts": statement.excluded.anchor_ts})
-        self._session.execute(statement, [dict(customer_id=customer_id, dimension=dimension, value=value, score=score,
-                                               anchor_ts=anchor)
-                                          for (customer_id, dimension, value), (score, anchor) in sorted(sums.items())])
+            sums = fold_signals(self.appetences({key for key, _, _ in signals}), signals, half_life_days)
+            PUT_APPETENCES.execute(self._session, [
+                dict(customer_id=customer_id, dimension=dimension, value=value, score=score, anchor_ts=anchor)
+                for (customer_id, dimension, value), (score, anchor) in sorted(sums.items())])
 
     def add_consent_history(self, rows: Sequence[tuple[str, Consent, str, datetime]]) -> None:
         """(customer id, consent, origin, recorded at) rows: the proof of every consent received."""
-        if rows:
-            self._session.execute(consent_history.insert(), [dict(
-                customer_id=customer_id, channel=consent.channel, state=consent.state,
-                legal_basis=consent.legal_basis, source=consent.source[:200], given_at=consent.given_at,
-                recorded_at=recorded_at, origin=origin[:200]) for customer_id, consent, origin, recorded_at in rows])
+        ADD_CONSENT_HISTORY.execute(self._session, [dict(
+            customer_id=customer_id, channel=consent.channel, state=consent.state, legal_basis=consent.legal_basis,
+            source=consent.source[:200], given_at=consent.given_at, recorded_at=recorded_at, origin=origin[:200])
+            for customer_id, consent, origin, recorded_at in rows])
 
     def put_consents(self, in_force: Mapping[tuple[str, str], Consent]) -> None:
         """(customer id, channel) → the consent now in force."""
-        if not in_force:
-            return
-        statement = insert_for(self._session, consents)
-        statement = statement.on_conflict_do_update(index_elements=["customer_id", "channel"], set_={
-            name: getattr(statement.excluded, name) for name in ("state", "legal_basis", "source", "given_at")})
-        self._session.execute(statement, [dict(customer_id=customer_id, channel=channel, state=consent.state,
-                                               legal_basis=consent.legal_basis, source=consent.source[:200],
-                                               given_at=consent.given_at)
-                                          for (customer_id, channel), consent in sorted(in_force.items())])
+        PUT_CONSENTS.execute(self._session, [dict(
+            customer_id=customer_id, channel=channel, state=consent.state, legal_basis=consent.legal_basis,
+            source=consent.source[:200], given_at=consent.given_at)
+            for (customer_id, channel), consent in sorted(in_force.items())])
 
     def add_blocks(self, rows: Sequence[tuple[str, str, str, str, datetime]]) -> None:
         """(customer id, channel, address, reason, at) rows; an address already blocked keeps its reason."""
-        self._insert_ignoring(channel_blocks, ["customer_id", "channel", "address"], [
+        ADD_BLOCKS.execute(self._session, [
             dict(customer_id=customer_id, channel=channel, address=address, reason=reason, blocked_at=at)
             for customer_id, channel, address, reason, at in rows])
 
     def update_customers(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
-        """customer id → new column values; every change must name the same columns (one executemany)."""
-        if not changes:
-            return
-        statement = update(customers).where(customers.c.customer_id == bindparam("changed_customer_id"))
-        self._session.execute(statement, [dict(values, changed_customer_id=customer_id)
-                                          for customer_id, values in sorted(changes.items())])
+        """customer id → new column values; every change must name the same columns."""
+        update_by_key(self._session, customers, "customer_id", changes)
 
     # --- derived figures -----------------------------------------------------------------------
     def refresh_order_stats(self, customer_ids: Collection[str]) -> None:
@@ -230,7 +191,7 @@ class BulkRepository:
                 func.coalesce(func.max(orders.c.currency), "").label("currency"),
             )
             .select_from(customers.outerjoin(orders, orders.c.customer_id == customers.c.customer_id))
-            .where(customers.c.customer_id.in_(sorted(customer_ids)))
+            .where(among(self._session, customers.c.customer_id, customer_ids))
             .group_by(customers.c.customer_id)
             .subquery()
         )
@@ -249,19 +210,20 @@ class BulkRepository:
         per-channel contactable flags and the zone inferred from the phone number."""
         if not customer_ids:
             return
-        wanted = sorted(customer_ids)
         attributes = {row.customer_id: json.loads(row.attributes) for row in self._session.execute(
-            select(customers.c.customer_id, customers.c.attributes).where(customers.c.customer_id.in_(wanted)))}
+            select(customers.c.customer_id, customers.c.attributes).where(
+                among(self._session, customers.c.customer_id, customer_ids)))}
         found: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for row in self._session.execute(select(identifiers.c.customer_id, identifiers.c.id_type, identifiers.c.value)
-                                         .where(identifiers.c.customer_id.in_(wanted))
+                                         .where(among(self._session, identifiers.c.customer_id, customer_ids))
                                          .order_by(identifiers.c.id_type, identifiers.c.value)):
             found[row.customer_id].append((row.id_type, row.value))
         in_force: dict[str, dict[str, Consent]] = defaultdict(dict)
-        for (customer_id, channel), consent in self.consents(wanted).items():
+        for (customer_id, channel), consent in self.consents(customer_ids).items():
             in_force[customer_id][channel] = consent
         blocks: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
-        for row in self._session.execute(select(channel_blocks).where(channel_blocks.c.customer_id.in_(wanted))):
+        for row in self._session.execute(select(channel_blocks).where(
+                among(self._session, channel_blocks.c.customer_id, customer_ids))):
             blocks[row.customer_id][(row.channel, row.address)] = row.reason
         changes = {}
         for customer_id in attributes:
@@ -272,6 +234,42 @@ class BulkRepository:
                                            for channel, state in result.items()})
         self.update_customers(changes)
 
-    def _insert_ignoring(self, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._session.execute(insert_for(self._session, table).on_conflict_do_nothing(index_elements=keys), rows)
+
+def _ensure_conflict(insert: Any) -> Any:
+    seen_earlier = insert.excluded.first_seen_at
+    return insert.on_conflict_do_update(index_elements=["customer_id"], set_={"first_seen_at": seen_earlier},
+                                        where=or_(customers.c.first_seen_at.is_(None),
+                                                  seen_earlier < customers.c.first_seen_at))
+
+
+def _engagement_conflict(insert: Any) -> Any:
+    table, new = engagement_counts.c, insert.excluded
+    return insert.on_conflict_do_update(index_elements=["customer_id", "channel", "kind"], set_={
+        "count": table.count + new.count,
+        "last_at": case((new.last_at > table.last_at, new.last_at), else_=table.last_at)})
+
+
+def _replacing(keys: list[str], names: Sequence[str]) -> Callable[[Any], Any]:
+    return lambda insert: insert.on_conflict_do_update(index_elements=keys, set_={
+        name: getattr(insert.excluded, name) for name in names})
+
+
+def _ignoring(keys: list[str]) -> Callable[[Any], Any]:
+    return lambda insert: insert.on_conflict_do_nothing(index_elements=keys)
+
+
+ENSURE = BatchInsert(customers, ["customer_id", "status", "first_seen_at", "updated_at"], _ensure_conflict)
+ADD_IDENTIFIERS = BatchInsert(identifiers, ["id_type", "value", "customer_id", "first_seen_at"],
+                              _ignoring(["id_type", "value"]))
+ADD_ORDERS = BatchInsert(orders, [c.name for c in orders.columns], lambda insert: insert.on_conflict_do_nothing(
+    index_elements=["order_id", "kind"]).returning(orders.c.order_id, orders.c.kind))
+ADD_LINES = BatchInsert(order_lines, [c.name for c in order_lines.columns])
+ADD_ENGAGEMENT = BatchInsert(engagement_counts, ["customer_id", "channel", "kind", "count", "last_at"],
+                             _engagement_conflict)
+PUT_APPETENCES = BatchInsert(appetences, ["customer_id", "dimension", "value", "score", "anchor_ts"],
+                             _replacing(["customer_id", "dimension", "value"], ["score", "anchor_ts"]))
+ADD_CONSENT_HISTORY = BatchInsert(consent_history, [c.name for c in consent_history.columns if c.name != "id"])
+PUT_CONSENTS = BatchInsert(consents, ["customer_id", "channel", "state", "legal_basis", "source", "given_at"],
+                           _replacing(["customer_id", "channel"], ["state", "legal_basis", "source", "given_at"]))
+ADD_BLOCKS = BatchInsert(channel_blocks, ["customer_id", "channel", "address", "reason", "blocked_at"],
+                         _ignoring(["customer_id", "channel", "address"]))
