@@ -17,7 +17,7 @@ from services.profile.domain.commands import PURCHASE
 from services.profile.domain.computed import infer_timezone
 from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
-from services.profile.storage.sets import BatchInsert, among, keys_among, update_by_key
+from services.profile.storage.sets import BatchInsert, BatchLookup, update_by_key
 from services.profile.storage.tables import (
     ACTIVE,
     appetences,
@@ -50,9 +50,8 @@ class BulkRepository:
         for _ in range(MAX_MERGE_CHAIN + 1):
             if not frontier:
                 break
-            query = select(customers.c.customer_id, customers.c.status, customers.c.survivor_id).where(
-                among(self._session, customers.c.customer_id, frontier))
-            found = {row.customer_id: (row.status, row.survivor_id) for row in self._session.execute(query)}
+            found = {row.customer_id: (row.status, row.survivor_id)
+                     for row in STATUS_OF.execute(self._session, frontier)}
             rows.update(found)
             frontier = {survivor for _, survivor in found.values() if survivor is not None} - rows.keys()
         resolved = {}
@@ -74,41 +73,33 @@ class BulkRepository:
         """Those of `hashes` that belong to an erased person."""
         if not hashes:
             return set()
-        column = suppressions.c.identifier_hash
-        return set(self._session.execute(select(column).where(among(self._session, column, hashes))).scalars())
+        return set(SUPPRESSED.execute(self._session, hashes).scalars())
 
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(type, value) → the customer holding that identifier, for those held."""
         if not keys:
             return {}
-        columns = identifiers.c
-        query = select(columns.id_type, columns.value, columns.customer_id).where(
-            keys_among(self._session, [columns.id_type, columns.value], keys))
-        return {(row.id_type, row.value): row.customer_id for row in self._session.execute(query)}
+        return {(row.id_type, row.value): row.customer_id for row in OWNERS.execute(self._session, keys)}
 
     def rows(self, customer_ids: Collection[str]) -> dict[str, Any]:
         if not customer_ids:
             return {}
-        query = select(customers).where(among(self._session, customers.c.customer_id, customer_ids))
-        return {row.customer_id: row for row in self._session.execute(query)}
+        return {row.customer_id: row for row in CUSTOMER_ROWS.execute(self._session, customer_ids)}
 
     def consents(self, customer_ids: Collection[str]) -> dict[tuple[str, str], Consent]:
         """(customer id, channel) → the consent in force."""
         if not customer_ids:
             return {}
-        query = select(consents).where(among(self._session, consents.c.customer_id, customer_ids))
         return {(row.customer_id, row.channel): Consent(row.channel, row.state, row.legal_basis, row.source,
-                                                        row.given_at) for row in self._session.execute(query)}
+                                                        row.given_at)
+                for row in CONSENTS_OF.execute(self._session, customer_ids)}
 
     def appetences(self, keys: Collection[AppetenceKey]) -> dict[AppetenceKey, tuple[float, int]]:
         """(customer id, dimension, value) → (score, anchor_ts), for those stored."""
         if not keys:
             return {}
-        columns = appetences.c
-        query = select(columns.customer_id, columns.dimension, columns.value, columns.score, columns.anchor_ts).where(
-            keys_among(self._session, [columns.customer_id, columns.dimension, columns.value], keys))
         return {(row.customer_id, row.dimension, row.value): (row.score, row.anchor_ts)
-                for row in self._session.execute(query)}
+                for row in APPETENCES_OF.execute(self._session, keys)}
 
     # --- writing -------------------------------------------------------------------------------
     def ensure(self, first_seen: Mapping[str, datetime], now: datetime) -> None:
@@ -177,53 +168,23 @@ class BulkRepository:
         UPDATE … FROM (aggregate)."""
         if not customer_ids:
             return
-        is_purchase = orders.c.kind == PURCHASE
-        stats = (
-            select(
-                customers.c.customer_id,
-                func.count(orders.c.order_id).filter(is_purchase).label("order_count"),
-                func.min(orders.c.ordered_ts).filter(is_purchase).label("first_ts"),
-                func.max(orders.c.ordered_ts).filter(is_purchase).label("last_ts"),
-                func.coalesce(func.sum(case((is_purchase, orders.c.amount_cents), else_=-orders.c.amount_cents)), 0)
-                .label("monetary"),
-                func.count(orders.c.order_id).filter(and_(is_purchase, orders.c.discount_cents > 0))
-                .label("discounted"),
-                func.coalesce(func.max(orders.c.currency), "").label("currency"),
-            )
-            .select_from(customers.outerjoin(orders, orders.c.customer_id == customers.c.customer_id))
-            .where(among(self._session, customers.c.customer_id, customer_ids))
-            .group_by(customers.c.customer_id)
-            .subquery()
-        )
-        # Mean time between consecutive purchases, in whole seconds (see domain.orders.OrderStats).
-        interval = case((stats.c.order_count >= 2,
-                         (stats.c.last_ts - stats.c.first_ts) // (stats.c.order_count - 1)), else_=None)
-        self._session.execute(
-            update(customers).where(customers.c.customer_id == stats.c.customer_id).values(
-                order_count=stats.c.order_count, first_order_ts=stats.c.first_ts, last_order_ts=stats.c.last_ts,
-                avg_interval_seconds=interval, monetary_cents=stats.c.monetary,
-                discounted_order_count=stats.c.discounted, currency=stats.c.currency)
-        )
+        REFRESH_ORDER_STATS.execute(self._session, customer_ids)
 
     def refresh_derived(self, customer_ids: Collection[str]) -> None:
         """Recompute what segment queries filter on and is derived from identifiers, consents and blocks: the
         per-channel contactable flags and the zone inferred from the phone number."""
         if not customer_ids:
             return
-        attributes = {row.customer_id: json.loads(row.attributes) for row in self._session.execute(
-            select(customers.c.customer_id, customers.c.attributes).where(
-                among(self._session, customers.c.customer_id, customer_ids)))}
+        attributes = {row.customer_id: json.loads(row.attributes)
+                      for row in ATTRIBUTES_OF.execute(self._session, customer_ids)}
         found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for row in self._session.execute(select(identifiers.c.customer_id, identifiers.c.id_type, identifiers.c.value)
-                                         .where(among(self._session, identifiers.c.customer_id, customer_ids))
-                                         .order_by(identifiers.c.id_type, identifiers.c.value)):
+        for row in IDENTIFIERS_OF.execute(self._session, customer_ids):
             found[row.customer_id].append((row.id_type, row.value))
         in_force: dict[str, dict[str, Consent]] = defaultdict(dict)
         for (customer_id, channel), consent in self.consents(customer_ids).items():
             in_force[customer_id][channel] = consent
         blocks: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
-        for row in self._session.execute(select(channel_blocks).where(
-                among(self._session, channel_blocks.c.customer_id, customer_ids))):
+        for row in BLOCKS_OF.execute(self._session, customer_ids):
             blocks[row.customer_id][(row.channel, row.address)] = row.reason
         changes = {}
         for customer_id in attributes:
@@ -273,3 +234,49 @@ PUT_CONSENTS = BatchInsert(consents, ["customer_id", "channel", "state", "legal_
                            _replacing(["customer_id", "channel"], ["state", "legal_basis", "source", "given_at"]))
 ADD_BLOCKS = BatchInsert(channel_blocks, ["customer_id", "channel", "address", "reason", "blocked_at"],
                          _ignoring(["customer_id", "channel", "address"]))
+
+
+def _order_stats(where: Any) -> Any:
+    """UPDATE … FROM (the aggregate of the customers' orders): lifetime figures, order-independent."""
+    is_purchase = orders.c.kind == PURCHASE
+    stats = (
+        select(
+            customers.c.customer_id,
+            func.count(orders.c.order_id).filter(is_purchase).label("order_count"),
+            func.min(orders.c.ordered_ts).filter(is_purchase).label("first_ts"),
+            func.max(orders.c.ordered_ts).filter(is_purchase).label("last_ts"),
+            func.coalesce(func.sum(case((is_purchase, orders.c.amount_cents), else_=-orders.c.amount_cents)), 0)
+            .label("monetary"),
+            func.count(orders.c.order_id).filter(and_(is_purchase, orders.c.discount_cents > 0)).label("discounted"),
+            func.coalesce(func.max(orders.c.currency), "").label("currency"),
+        )
+        .select_from(customers.outerjoin(orders, orders.c.customer_id == customers.c.customer_id))
+        .where(where)
+        .group_by(customers.c.customer_id)
+        .subquery()
+    )
+    # Mean time between consecutive purchases, in whole seconds (see domain.orders.OrderStats).
+    interval = case((stats.c.order_count >= 2, (stats.c.last_ts - stats.c.first_ts) // (stats.c.order_count - 1)),
+                    else_=None)
+    return update(customers).where(customers.c.customer_id == stats.c.customer_id).values(
+        order_count=stats.c.order_count, first_order_ts=stats.c.first_ts, last_order_ts=stats.c.last_ts,
+        avg_interval_seconds=interval, monetary_cents=stats.c.monetary, discounted_order_count=stats.c.discounted,
+        currency=stats.c.currency)
+
+
+STATUS_OF = BatchLookup([customers.c.customer_id], select(customers.c.customer_id, customers.c.status,
+                                                          customers.c.survivor_id).where)
+SUPPRESSED = BatchLookup([suppressions.c.identifier_hash], select(suppressions.c.identifier_hash).where)
+OWNERS = BatchLookup([identifiers.c.id_type, identifiers.c.value],
+                     select(identifiers.c.id_type, identifiers.c.value, identifiers.c.customer_id).where)
+CUSTOMER_ROWS = BatchLookup([customers.c.customer_id], select(customers).where)
+ATTRIBUTES_OF = BatchLookup([customers.c.customer_id], select(customers.c.customer_id, customers.c.attributes).where)
+CONSENTS_OF = BatchLookup([consents.c.customer_id], select(consents).where)
+IDENTIFIERS_OF = BatchLookup([identifiers.c.customer_id], lambda where: select(
+    identifiers.c.customer_id, identifiers.c.id_type, identifiers.c.value).where(where).order_by(
+    identifiers.c.id_type, identifiers.c.value))
+BLOCKS_OF = BatchLookup([channel_blocks.c.customer_id], select(channel_blocks).where)
+APPETENCES_OF = BatchLookup([appetences.c.customer_id, appetences.c.dimension, appetences.c.value], select(
+    appetences.c.customer_id, appetences.c.dimension, appetences.c.value, appetences.c.score,
+    appetences.c.anchor_ts).where)
+REFRESH_ORDER_STATS = BatchLookup([customers.c.customer_id], _order_stats)

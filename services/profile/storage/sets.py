@@ -31,11 +31,9 @@ def _array_of(type_: TypeEngine[Any]) -> ARRAY:
     return ARRAY(String() if isinstance(type_, String) else type_)
 
 
-def _unnest(columns: Sequence[Column[Any]], values: Sequence[Sequence[Any]] | None = None) -> Any:
-    """unnest(:batch_<name>, …) AS batch(<names>): the batch as a table (PostgreSQL). With `values`, the arrays
-    are given now; otherwise they are parameters of the execution."""
-    arrays = [bindparam(f"batch_{col.name}", values[k] if values is not None else None, type_=_array_of(col.type))
-              for k, col in enumerate(columns)]
+def _unnest(columns: Sequence[Column[Any]]) -> Any:
+    """unnest(:batch_<name>, …) AS batch(<names>): the batch, given at execution, as a table (PostgreSQL)."""
+    arrays = [bindparam(f"batch_{col.name}", type_=_array_of(col.type)) for col in columns]
     return func.unnest(*arrays).table_valued(*(column(col.name, col.type) for col in columns),
                                              name="batch").render_derived()
 
@@ -44,22 +42,27 @@ def _arrays(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str
     return {f"batch_{name}": [row[name] for row in rows] for name in names}
 
 
-def among(session: Session, col: Column[Any], values: Collection[Any]) -> ColumnElement[bool]:
-    """`col` is one of `values`."""
-    wanted = sorted(values)
-    if on_postgres(session):
-        return col == any_(bindparam(f"any_{col.name}", wanted, type_=_array_of(col.type)))
-    return col.in_(wanted)
+class BatchLookup:
+    """A statement (made by `build` from a WHERE clause) over the rows whose `keys` columns equal one of a batch
+    of keys, given at execution, for both dialects."""
 
+    def __init__(self, keys: Sequence[Column[Any]], build: Callable[[ColumnElement[bool]], Any]) -> None:
+        self._names = [f"batch_{col.name}" for col in keys]
+        if len(keys) == 1:
+            self._postgres = build(keys[0] == any_(bindparam(self._names[0], type_=_array_of(keys[0].type))))
+            self._sqlite = build(keys[0].in_(bindparam("keys", expanding=True)))
+        else:
+            self._postgres = build(tuple_(*keys).in_(select(*_unnest(keys).c)))
+            self._sqlite = build(tuple_(*keys).in_(bindparam("keys", expanding=True)))
 
-def keys_among(session: Session, columns: Sequence[Column[Any]],
-               keys: Collection[tuple[Any, ...]]) -> ColumnElement[bool]:
-    """(columns…) is one of `keys`."""
-    wanted = sorted(keys)
-    if on_postgres(session):
-        batch = _unnest(columns, [[key[k] for key in wanted] for k in range(len(columns))])
-        return tuple_(*columns).in_(select(*batch.c))
-    return tuple_(*columns).in_(wanted)
+    def execute(self, session: Session, keys: Collection[Any]) -> Result[Any]:
+        """`keys`: plain values for one key column, tuples for several."""
+        wanted = sorted(keys)
+        if not on_postgres(session):
+            return session.execute(self._sqlite, {"keys": wanted})
+        if len(self._names) == 1:
+            return session.execute(self._postgres, {self._names[0]: wanted})
+        return session.execute(self._postgres, {name: [key[k] for key in wanted] for k, name in enumerate(self._names)})
 
 
 class BatchInsert:
