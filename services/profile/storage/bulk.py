@@ -38,6 +38,9 @@ Signal = tuple[AppetenceKey, float, int]  # key, weight, at (epoch seconds)
 
 
 class BulkRepository:
+    """Rows written in key order, so that two consumers writing overlapping batches wait for each other
+    instead of deadlocking."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
 
@@ -114,11 +117,11 @@ class BulkRepository:
         """(type, value, customer id, first seen) rows; an identifier already held stays with its holder."""
         ADD_IDENTIFIERS.execute(self._session, [
             dict(id_type=id_type, value=value, customer_id=customer_id, first_seen_at=seen_at)
-            for id_type, value, customer_id, seen_at in rows])
+            for id_type, value, customer_id, seen_at in sorted(rows)])
 
     def add_orders(self, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
         """Store orders once (by order id and kind); returns the (order id, kind) of those that were new."""
-        result = ADD_ORDERS.execute(self._session, rows)
+        result = ADD_ORDERS.execute(self._session, sorted(rows, key=lambda row: (row["order_id"], row["kind"])))
         return set() if result is None else {(row.order_id, row.kind) for row in result}
 
     def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -153,10 +156,14 @@ class BulkRepository:
             for (customer_id, channel), consent in sorted(in_force.items())])
 
     def add_blocks(self, rows: Sequence[tuple[str, str, str, str, datetime]]) -> None:
-        """(customer id, channel, address, reason, at) rows; an address already blocked keeps its reason."""
+        """(customer id, channel, address, reason, at) rows; an address already blocked keeps its reason (and
+        the first of the batch's rows for an address is the one kept)."""
+        first: dict[tuple[str, str, str], tuple[str, str, str, str, datetime]] = {}
+        for row in rows:
+            first.setdefault(row[:3], row)
         ADD_BLOCKS.execute(self._session, [
             dict(customer_id=customer_id, channel=channel, address=address, reason=reason, blocked_at=at)
-            for customer_id, channel, address, reason, at in rows])
+            for customer_id, channel, address, reason, at in sorted(first.values())])
 
     def update_customers(self, changes: Mapping[str, Mapping[str, Any]]) -> None:
         """customer id → new column values; every change must name the same columns."""

@@ -48,7 +48,7 @@ customers = Table(
     Column("field_times", Text, nullable=False, default="{}"),  # JSON: field → ISO time of the event that set it
     Column("first_seen_at", UtcDateTime()),
     Column("updated_at", UtcDateTime(), nullable=False),
-    # Derived from `orders` (see storage.facts.refresh_order_stats).
+    # Derived from `orders` (see storage.bulk, refresh_order_stats).
     Column("order_count", Integer, nullable=False, default=0),
     Column("first_order_ts", BigInteger),
     Column("last_order_ts", BigInteger),
@@ -56,7 +56,7 @@ customers = Table(
     Column("monetary_cents", BigInteger, nullable=False, default=0),
     Column("discounted_order_count", Integer, nullable=False, default=0),
     Column("currency", String(3), nullable=False, default=""),
-    # Derived from identifiers + consents + channel_blocks (see storage.customers.refresh_derived).
+    # Derived from identifiers + consents + channel_blocks (see storage.bulk, refresh_derived).
     Column("email_contactable", Boolean, nullable=False, default=False),
     Column("sms_contactable", Boolean, nullable=False, default=False),
     Column("push_contactable", Boolean, nullable=False, default=False),
