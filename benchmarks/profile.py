@@ -1,5 +1,6 @@
 """Profile benchmark: lookups and segment queries over 1,000,000 profiles in PostgreSQL, and the cost
-of applying one hand-off event — each figure beside its floor measured in the same run.
+of applying hand-off events (one at a time, in batches, through the stream; on PostgreSQL and on the
+embedded SQLite default) — each figure beside its floor measured in the same run.
 
 The profiles are generated directly in PostgreSQL with set-based SQL (generate_series) in a
 dedicated schema (`bench_profile`), and reused by later runs when the size matches.
@@ -12,6 +13,7 @@ import argparse
 import gc
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -282,15 +284,26 @@ def update_events(n: int, count: int) -> list:
     return made
 
 
+BATCH = 100  # records the stream consumer reads, and applies in one transaction, at a time
+
+
+def applied_in_process(updater: ProfileUpdater, n: int, count: int, label: str) -> list[list]:
+    """Rows: the mix applied one transaction per event, then in batches of BATCH (as the stream consumer does)."""
+    samples = timed(updater, [record.SerializeToString() for record in update_events(n, count)])
+    payloads = [record.SerializeToString() for record in update_events(n, count)]
+    batches = timed(updater.handle_batch, [payloads[start:start + BATCH] for start in range(0, count, BATCH)])
+    batch_p50, batch_p99 = percentiles(batches)
+    return [[f"{label}: in-process, one transaction per event", count, *percentiles(samples), count / sum(samples)],
+            [f"{label}: in-process, batches of {BATCH} (p50 {batch_p50:.0f} ms, p99 {batch_p99:.0f} ms a batch)",
+             count, None, None, count / sum(batches)]]
+
+
 def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list[list]:
     """Rows: (what, events, per event p50 ms, p99 ms, events/s)."""
     engine = make_engine(settings, "profile")
     updater = ProfileUpdater(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
-    batch = update_events(n, count)
-    samples = timed(updater, [record.SerializeToString() for record in batch])
+    rows = applied_in_process(updater, n, count, "PostgreSQL")
     engine.dispose()
-    p50, p99 = percentiles(samples)
-    rows = [["applied in-process (one transaction per event)", count, p50, p99, count / sum(samples)]]
     stream = stream_key(settings.stream_prefix, "handoff")
     through_stream = update_events(n, count)
     started = time.perf_counter()
@@ -303,8 +316,27 @@ def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list
             break
         time.sleep(0.01)
     elapsed = time.perf_counter() - started
-    rows.append(["published on the hand-off stream → consumed by the server", count, None, None, count / elapsed])
+    rows.append(["PostgreSQL: published on the hand-off stream → consumed by the server", count, None, None,
+                 count / elapsed])
     client.delete(stream)
+    return rows
+
+
+def sqlite_updates(n: int, count: int) -> list[list]:
+    """The same mix on the embedded default (a SQLite file) over `n` profiles created through the updater."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-profile-sqlite-"))
+    settings = load_settings(database_url=f"sqlite:///{folder}/{{service}}.db")
+    engine = make_engine(settings, "profile")
+    migrate(engine, "profile", settings)
+    updater = ProfileUpdater(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
+    signed_up = AS_OF - timedelta(days=800)
+    people = [records.identify(f"b{i:07d}", signed_up, [records.ident("email", f"user{i}@example.com")],
+                               first_name=f"First{i}").SerializeToString() for i in range(n)]
+    for start in range(0, n, BATCH):
+        updater.handle_batch(people[start:start + BATCH])
+    rows = applied_in_process(updater, n, count, f"SQLite, {n:,} profiles")
+    engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
@@ -313,6 +345,8 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=3000)
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--sqlite-profiles", type=int, default=10_000,
+                        help="profiles created in the SQLite file the update cost is also measured on")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the profiles even if present")
     parser.add_argument("--database-url", default=os.environ.get("DECLIC_DATABASE_URL")
                         or "postgresql://postgres@127.0.0.1:5432/test")
@@ -342,6 +376,8 @@ def main() -> None:
             segment_rows = segments(stub, settings)
         with console.status("incremental updates…"):
             update_rows = updates(settings, args.profiles, args.events, client)
+        with console.status("incremental updates on SQLite…"):
+            update_rows += sqlite_updates(args.sqlite_profiles, args.events)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -366,7 +402,7 @@ def report(args: argparse.Namespace, lookup_rows: list, segment_rows: list, upda
         table.add_row(name, f"{ids:,}", f"{over_grpc:.3f}", f"{bare:.3f}")
     console.print(table)
     console.print("bare SQL: the same compiled statement run with psycopg, all rows fetched; target < 2 s")
-    table = Table(title="Incremental update cost per hand-off event (identify / order / view / open mix)")
+    table = Table(title="Incremental update cost (hand-off events: identify / order / view / open mix)")
     for column in ("path", "events", "p50 ms", "p99 ms", "events/s"):
         table.add_column(column, justify="right" if column != "path" else "left")
     for name, count, p50, p99, rate in update_rows:
