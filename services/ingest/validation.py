@@ -8,11 +8,14 @@ client sees next to each reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from declic.common.v1 import event_pb2, identity_pb2
+from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from services.ingest.domain import rules
+from services.ingest.domain.currencies import ISO_4217
 from services.ingest.domain.identity import Identifier
 from services.ingest.domain.rules import RuleViolation
 
@@ -73,37 +76,45 @@ class EventValidator:
 
     def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
         """Validate and normalise `event` (modified in place). Field paths are relative to the event."""
-        result = ValidatedEvent(index, event, (event.source, event.event_id), kind=event.WhichOneof("payload") or "")
+        kind = event.WhichOneof("payload") or ""
+        result = ValidatedEvent(index, event, (event.source, event.event_id), kind)
         check = _Checker(result.errors)
         self._envelope(event, result, check, received_at)
         if len(event.context) > MAX_CONTEXT_ENTRIES:
             check.fail("context", f"must have at most {MAX_CONTEXT_ENTRIES} entries")
         self._identifiers(event, result, check)
-        if not result.kind:
+        if not kind:
             check.fail("payload", "one of identify, page_view, product_view, cart_change, order, "
                        "product_upsert, message_engagement is required")
         else:
-            self._payload_checks[result.kind](getattr(event, result.kind), result, check)
-        if result.ok:
+            payload = getattr(event, kind)
+            # Most payloads are good: a quick look settles them; any doubt runs every rule for the reasons.
+            quick = _QUICK_CHECKS.get(kind)
+            if quick is None or not quick(payload, result):
+                self._payload_checks[kind](payload, result, check)
+        if not result.errors:
             result.payload = event.SerializeToString()
         return result
 
     def _envelope(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker,
                   received_at: datetime) -> None:
-        source_error = self._sources.get(event.source)
+        source = result.key[0]
+        source_error = self._sources.get(source)
         if source_error is None:
-            source_error = _reason(rules.check_source, event.source)
+            source_error = _reason(rules.check_source, source)
             if len(self._sources) < CACHE_LIMIT:
-                self._sources[event.source] = source_error
+                self._sources[source] = source_error
         if source_error:
             check.fail("source", source_error)
-        event_id = event.event_id
+        event_id = result.key[1]
         if not (0 < len(event_id) <= rules.MAX_ID_LENGTH and event_id.isascii() and event_id.isprintable()
                 and " " not in event_id):
             check.apply("event_id", rules.check_event_id, event_id)
         if event.HasField("event_time"):
             timestamp = event.event_time
             result.event_time = EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
+            if result.event_time <= received_at + self._max_future:
+                return
         check.apply("event_time", rules.check_event_time, result.event_time, received_at, self._max_future)
 
     def _identifiers(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker) -> None:
@@ -249,3 +260,91 @@ class _Checker:
             money.currency_code = currency
             return str(currency)
         return ""
+
+
+# --- quick checks: True when a payload certainly passes every rule (and needs no normalisation other than
+# the order kind's default); False sends it through the full checks above, which name what is wrong.
+
+def _good_id(value: str) -> bool:
+    """What rules.check_required_id accepts unchanged."""
+    return 0 < len(value) <= rules.MAX_ID_LENGTH and value.isprintable() and not value.isspace() \
+        and value == value.strip()
+
+
+def _good_amount(money: money_pb2.Money, currency: str) -> bool:
+    """A non-negative amount within range, in `currency` (a valid, upper-case ISO 4217 code)."""
+    return money.currency_code == currency and 0 <= money.units <= rules.MAX_UNITS \
+        and 0 <= money.nanos < rules.NANOS_PER_UNIT
+
+
+def _quick_page_view(page_view: event_pb2.PageView, result: ValidatedEvent) -> bool:
+    url = page_view.url
+    return url.startswith(("http://", "https://")) and len(url) <= 4096
+
+
+def _quick_product_view(view: event_pb2.ProductView, result: ValidatedEvent) -> bool:
+    return _good_id(view.product_id)
+
+
+def _quick_cart_change(cart: event_pb2.CartChange, result: ValidatedEvent) -> bool:
+    if not _good_id(cart.cart_id) or cart.action == event_pb2.CART_ACTION_UNSPECIFIED:
+        return False
+    if cart.HasField("unit_price"):
+        price = cart.unit_price
+        if price.currency_code not in ISO_4217 or not _good_amount(price, price.currency_code):
+            return False
+    if cart.action == event_pb2.CART_ACTION_CLEAR:
+        return True
+    product_id = cart.product_id
+    if not (_good_id(product_id) and 0 < cart.quantity <= rules.MAX_QUANTITY):
+        return False
+    result.product_ids.append(product_id)
+    return True
+
+
+def _quick_order(order: event_pb2.Order, result: ValidatedEvent) -> bool:
+    lines = order.lines
+    if not lines or not _good_id(order.order_id):
+        return False
+    if order.kind == event_pb2.ORDER_KIND_RETURN and order.original_order_id \
+            and not _good_id(order.original_order_id):
+        return False
+    currency = lines[0].unit_price.currency_code
+    if currency not in ISO_4217:
+        return False
+    product_ids = []
+    for line in lines:
+        if not (_good_id(line.product_id) and 0 < line.quantity <= rules.MAX_QUANTITY
+                and line.HasField("unit_price") and _good_amount(line.unit_price, currency)):
+            return False
+        if line.HasField("discount") and not _good_amount(line.discount, currency):
+            return False
+        product_ids.append(line.product_id)
+    if (order.HasField("discount") and not _good_amount(order.discount, currency)) \
+            or (order.HasField("total") and not _good_amount(order.total, currency)):
+        return False
+    if order.kind == event_pb2.ORDER_KIND_UNSPECIFIED:
+        order.kind = event_pb2.ORDER_KIND_PURCHASE  # documented default
+    result.product_ids.extend(product_ids)
+    return True
+
+
+def _quick_message_engagement(engagement: event_pb2.MessageEngagement, result: ValidatedEvent) -> bool:
+    return _good_id(engagement.message_id) and engagement.channel != identity_pb2.CHANNEL_UNSPECIFIED \
+        and engagement.kind != event_pb2.ENGAGEMENT_KIND_UNSPECIFIED
+
+
+def _quick_identify(identify: event_pb2.Identify, result: ValidatedEvent) -> bool:
+    # Only the plain case: anything with a date, locale, zone, consents or attributes gets every rule.
+    return not (identify.birth_date or identify.locale or identify.timezone or identify.consents
+                or identify.attributes)
+
+
+_QUICK_CHECKS: dict[str, Callable[[Any, ValidatedEvent], bool]] = {
+    "page_view": _quick_page_view,
+    "product_view": _quick_product_view,
+    "cart_change": _quick_cart_change,
+    "order": _quick_order,
+    "message_engagement": _quick_message_engagement,
+    "identify": _quick_identify,
+}
