@@ -36,6 +36,7 @@ from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, fol
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
+from services.profile.signals import appetence_signals, signals_of
 from services.profile.storage.bulk import BulkRepository, Signal
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.facts import FactRepository
@@ -56,24 +57,6 @@ def closes_run(command: ApplyEvent) -> bool:
         return False
     address_type = CHANNEL_ADDRESS_TYPE.get(action.channel)
     return not any(id_type == address_type for id_type, _ in command.context.identifiers)
-
-
-def signals_of(category: str, product: Any | None, attribute_names: Sequence[str]) -> list[tuple[str, str]]:
-    """(dimension, value) pairs a product or category feeds: its category and configured attributes."""
-    signals = []
-    category = category or (product.category if product is not None else "")
-    if category:
-        signals.append(("category", category))
-    if product is not None:
-        attributes = json.loads(product.attributes)
-        signals.extend((key, attributes[key]) for key in attribute_names if attributes.get(key))
-    return signals
-
-
-def appetence_signals(customer_id: str, found: Sequence[tuple[str, str]], weight: float, at_ts: int) -> list[Signal]:
-    """One signal per distinct (dimension, value), as stored (values cut to the column's width)."""
-    return [((customer_id, dimension, value), weight, at_ts)
-            for dimension, value in dict.fromkeys((dimension, value[:200]) for dimension, value in found)]
 
 
 @dataclass(frozen=True)

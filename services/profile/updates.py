@@ -21,10 +21,11 @@ from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
 from declic.kit.inbox import claim_records
 from declic.kit.telemetry import continued_span, tracing_enabled
-from services.profile.batch import EventBatch, appetence_signals, closes_run, signals_of
+from services.profile.batch import EventBatch, closes_run
 from services.profile.domain.commands import ApplyEvent, EventContext, UpsertProduct
 from services.profile.domain.rules import ProfileRules
 from services.profile.handoff import erase_command, event_command, merge_command, split_command
+from services.profile.signals import appetence_signals, signals_of
 from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
