@@ -3,6 +3,7 @@ and in SQL (segment queries; see storage.segments.lifecycle_case)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import Enum
 
@@ -17,6 +18,17 @@ class LifecycleStage(Enum):
     LOYAL = "loyal"
     AT_RISK = "at_risk"
     LAPSED = "lapsed"
+
+
+def least_cents_reaching(units: float) -> int:
+    """The smallest whole number of cents whose value in units (cents / 100, as `lifecycle_stage` computes
+    it) is at least `units`: the integer threshold SQL compares stored cents with, for the same verdict."""
+    cents = math.ceil(units * 100)
+    while (cents - 1) / 100 >= units:
+        cents -= 1
+    while cents / 100 < units:
+        cents += 1
+    return cents
 
 
 def lifecycle_stage(stats: OrderStats, as_of: datetime, rules: LifecycleRules) -> tuple[LifecycleStage, str]:

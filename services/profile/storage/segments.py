@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, se
 from sqlalchemy.orm import Session
 
 from services.profile.domain.commands import PURCHASE
-from services.profile.domain.lifecycle import LifecycleStage
+from services.profile.domain.lifecycle import LifecycleStage, least_cents_reaching
 from services.profile.domain.orders import DAY_SECONDS, to_epoch
 from services.profile.domain.rules import LifecycleRules
 from services.profile.domain.segments import (
@@ -75,7 +75,7 @@ def lifecycle_case(as_of_ts: int, rules: LifecycleRules) -> ColumnElement:
         (and_(c.avg_interval_seconds.is_not(None), since_last > rules.at_risk_min_days * DAY_SECONDS,
               since_last > c.avg_interval_seconds * rules.at_risk_interval_factor), LifecycleStage.AT_RISK.value),
         (and_(c.order_count >= rules.loyal_min_orders,
-              c.monetary_cents >= round(rules.loyal_min_value_units * 100)), LifecycleStage.LOYAL.value),
+              c.monetary_cents >= least_cents_reaching(rules.loyal_min_value_units)), LifecycleStage.LOYAL.value),
         (literal(as_of_ts) - c.first_order_ts <= rules.new_customer_days * DAY_SECONDS,
          LifecycleStage.NEW_CUSTOMER.value),
         else_=LifecycleStage.ACTIVE.value,

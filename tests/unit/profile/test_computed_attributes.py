@@ -14,7 +14,7 @@ from services.profile.domain.commands import UpdateContact
 from services.profile.domain.computed import effective_timezone, infer_timezone, preferred_channel
 from services.profile.domain.contact import apply_contact_update, birth_month_day
 from services.profile.domain.contactability import Contactability
-from services.profile.domain.lifecycle import LifecycleStage, lifecycle_stage
+from services.profile.domain.lifecycle import LifecycleStage, least_cents_reaching, lifecycle_stage
 from services.profile.domain.orders import DAY_SECONDS, OrderStats, to_epoch
 from services.profile.domain.rfm import compute_rfm
 from services.profile.domain.rules import LifecycleRules, RfmRules
@@ -163,3 +163,9 @@ def test_timezone_and_preferred_channel_explain_themselves() -> None:
     reachable = [Contactability("email", True, "a@x.io", ""), Contactability("sms", False, "", "no consent")]
     assert preferred_channel({"sms": {"clicked": 9}}, reachable)[0] == "email"  # sms not contactable
     assert preferred_channel({}, [])[0] == ""
+
+
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False))
+def test_the_loyalty_threshold_in_cents_gives_the_verdict_of_the_python_rule(units) -> None:
+    cents = least_cents_reaching(units)
+    assert cents / 100 >= units and (cents - 1) / 100 < units
