@@ -318,7 +318,6 @@ def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list
     elapsed = time.perf_counter() - started
     rows.append(["PostgreSQL: published on the hand-off stream → consumed by the server", count, None, None,
                  count / elapsed])
-    client.delete(stream)
     return rows
 
 
@@ -381,6 +380,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        client.delete(stream_key(settings.stream_prefix, "handoff"))  # once its consumer is gone
         if redis_process is not None:
             redis_process.terminate()
     report(args, lookup_rows, segment_rows, update_rows)
