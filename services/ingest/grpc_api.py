@@ -45,7 +45,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def IngestBatch(self, request: ingest_pb2.IngestBatchRequest, context: grpc.ServicerContext):
         self._check_size("events", len(request.events), request.ByteSize())
         outcomes = self._service.ingest(request.events)
-        return _answer(ingest_pb2.IngestBatchResponse(), [e.event_id for e in request.events], outcomes, "events")
+        return ingest_pb2.IngestBatchResponse.FromString(
+            batch_answer([e.event_id for e in request.events], outcomes, "events"))
 
     def UpsertProducts(self, request: ingest_pb2.UpsertProductsRequest, context: grpc.ServicerContext):
         self._check_size("products", len(request.products), request.ByteSize())
@@ -140,3 +141,48 @@ def _answer(response, ids: list[str], outcomes: list[Outcome], prefix: str):  # 
     response.accepted, response.duplicates = statuses.count(ACCEPTED), statuses.count(DUPLICATE)
     response.rejected = statuses.count(REJECTED)
     return response
+
+
+_STATUS_FIELD = {status: b"\x18" + bytes([number]) for status, number in STATUS.items()}  # field 3, varint
+
+
+def _text(tag: bytes, value: str) -> bytes:
+    data = value.encode()
+    return tag + _length(len(data)) + data
+
+
+def _length(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+_LENGTHS = [_length(n) for n in range(1 << 14)]
+
+
+def batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> bytes:
+    """An IngestBatchResponse, serialized: one EventResult per outcome, then the counts.
+
+    Written field by field, as protobuf would (a unit test holds them equal): building a message per event
+    cost more than the rest of the answer.
+    """
+    lengths = _LENGTHS
+    parts = []
+    counts = {ACCEPTED: 0, DUPLICATE: 0, REJECTED: 0}
+    for index, (event_id, outcome) in enumerate(zip(ids, outcomes, strict=True)):
+        counts[outcome.status] += 1
+        result = (b"\x08" + _length(index) if index else b"") + (_text(b"\x12", event_id) if event_id else b"") \
+            + _STATUS_FIELD[outcome.status] + (_text(b"\x22", outcome.customer_id) if outcome.customer_id else b"")
+        for path, why in outcome.errors:
+            error = _text(b"\x0a", f"{prefix}[{index}].{path}") + (_text(b"\x12", why) if why else b"")
+            result += b"\x2a" + _length(len(error)) + error
+        for warning in outcome.warnings:
+            result += _text(b"\x32", warning)
+        parts.append(b"\x0a" + (lengths[len(result)] if len(result) < 16384 else _length(len(result))) + result)
+    for tag, status in ((b"\x10", ACCEPTED), (b"\x18", DUPLICATE), (b"\x20", REJECTED)):
+        if counts[status]:
+            parts.append(tag + _length(counts[status]))
+    return b"".join(parts)

@@ -71,7 +71,8 @@ class EventValidator:
         # Results of the rules for values met again and again (sources, a customer's identifiers): the
         # same input always gives the same answer, and most events repeat what earlier ones said.
         self._sources: dict[str, str] = {}
-        self._identifiers_seen: dict[tuple[int, str], tuple[str, str, str, str]] = {}
+        self._identifiers_seen: dict[int, dict[str, tuple[Identifier | None, str, str]]] = {}
+        """By identifier type, then raw value: the identifier it stands for, or the field and reason refused."""
         self._payload_checks = {kind: getattr(self, f"_{kind}") for kind in PAYLOAD_KINDS}
 
     def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
@@ -112,39 +113,45 @@ class EventValidator:
             check.apply("event_id", rules.check_event_id, event_id)
         if event.HasField("event_time"):
             timestamp = event.event_time
-            result.event_time = EPOCH + timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
+            result.event_time = EPOCH + timedelta(0, timestamp.seconds, timestamp.nanos // 1000)
             if result.event_time <= received_at + self._max_future:
                 return
         check.apply("event_time", rules.check_event_time, result.event_time, received_at, self._max_future)
 
     def _identifiers(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker) -> None:
-        if not event.identifiers and result.kind and result.kind not in CATALOGUE_KINDS:
+        identifiers = event.identifiers
+        if not identifiers and result.kind and result.kind not in CATALOGUE_KINDS:
             check.fail("identifiers", "at least one identifier is required")
-        for position, identifier in enumerate(event.identifiers):
-            raw = (identifier.type, identifier.value)
-            known = self._identifiers_seen.get(raw)
+        seen = self._identifiers_seen
+        found = result.identifiers
+        for position, identifier in enumerate(identifiers):
+            raw = identifier.value
+            by_value = seen.get(identifier.type)
+            if by_value is None:
+                by_value = seen.setdefault(identifier.type, {})
+            known = by_value.get(raw)
             if known is None:
-                known = self._identifier(*raw)
-                if len(self._identifiers_seen) >= CACHE_LIMIT:
-                    self._identifiers_seen.clear()
-                self._identifiers_seen[raw] = known
-            kind, value, where, reason = known
-            if reason:
+                known = self._identifier(identifier.type, raw)
+                if len(by_value) >= CACHE_LIMIT:
+                    by_value.clear()
+                by_value[raw] = known
+            good, where, reason = known
+            if good is None:
                 check.fail(f"identifiers[{position}].{where}", reason)
                 continue
-            if value != raw[1]:
-                identifier.value = value
-            result.identifiers.append((kind, value))
+            if good[1] != raw:
+                identifier.value = good[1]
+            found.append(good)
 
-    def _identifier(self, identifier_type: int, raw: str) -> tuple[str, str, str, str]:
-        """(type name, normalised value, bad field, reason): the reason is empty when the identifier is good."""
+    def _identifier(self, identifier_type: int, raw: str) -> tuple[Identifier | None, str, str]:
+        """((type name, normalised value), "", "") for a good identifier, else (None, bad field, reason)."""
         kind = IDENTIFIER_TYPE_NAMES.get(identifier_type)
         if kind is None:
-            return "", "", "type", "is required"
+            return None, "type", "is required"
         try:
-            return kind, rules.normalise_identifier(kind, raw, self._region), "", ""
+            return (kind, rules.normalise_identifier(kind, raw, self._region)), "", ""
         except RuleViolation as exc:
-            return kind, "", "value", str(exc)
+            return None, "value", str(exc)
 
     def _identify(self, identify: event_pb2.Identify, result: ValidatedEvent, check: _Checker) -> None:
         if identify.birth_date:

@@ -1,0 +1,26 @@
+"""The hand-written IngestBatchResponse is byte for byte what protobuf writes for the same results."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from declic.ingest.v1 import ingest_pb2
+from services.ingest.batch import ACCEPTED, DUPLICATE, REJECTED, Outcome
+from services.ingest.grpc_api import _answer, batch_answer
+
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+outcomes = st.builds(
+    Outcome, status=st.sampled_from([ACCEPTED, DUPLICATE, REJECTED]), customer_id=text,
+    errors=st.lists(st.tuples(text, text), max_size=3), warnings=st.lists(text, max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers=st.lists(st.tuples(text, outcomes), max_size=200))
+def test_the_hand_written_answer_is_the_protobuf_bytes(answers) -> None:  # noqa: ANN001
+    ids, results = [event_id for event_id, _ in answers], [outcome for _, outcome in answers]
+    expected = _answer(ingest_pb2.IngestBatchResponse(), ids, results, "events")
+    written = batch_answer(ids, results, "events")
+    assert ingest_pb2.IngestBatchResponse.FromString(written) == expected
+    assert written == expected.SerializeToString(deterministic=True)
