@@ -15,7 +15,8 @@ from datetime import datetime
 
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
-from services.ingest.domain.identity import Identifier, IdentityGraph, IdentityPolicy, Resolution
+from services.ingest.domain.identity import CustomerState, Identifier, IdentityGraph, IdentityPolicy, Resolution
+from services.ingest.identity_cache import IdentityCache
 from services.ingest.storage.repository import IngestRepository
 from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent, stats_reason
 
@@ -66,6 +67,19 @@ class BatchWriter:
     _calls: list[int] = field(default_factory=list)
     """The submission of each event (its index in `_submissions`), by position."""
     _submissions: list[Submission] = field(default_factory=list)
+    cache: IdentityCache = field(default_factory=IdentityCache)
+    """What earlier transactions learnt (kept by the caller between transactions; see identity_cache)."""
+    _learnt_owners: dict[Identifier, str | None] = field(default_factory=dict)
+    _learnt_states: list[CustomerState] = field(default_factory=list)
+    _learnt_pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _learnt_products: dict[str, bool] = field(default_factory=dict)
+    _graph: IdentityGraph | None = None
+
+    def remember(self, version: int) -> None:
+        """After the commit (at `version` of the graph): keep what this transaction read and changed."""
+        if self._graph is not None:
+            self.cache.commit(version, self._learnt_owners, self._learnt_states, self._learnt_pairs, self._graph,
+                              self._learnt_products)
 
     def apply(self, submissions: list[Submission]) -> list[list[Outcome]]:
         """Apply the submissions; returns, for each, an outcome per event in order (rejected ones included)."""
@@ -82,11 +96,10 @@ class BatchWriter:
         return [[next(outcomes) for _ in submission.events] for submission in submissions]
 
     def _apply(self, events: list[ValidatedEvent]) -> None:
-        fresh = self._deduplicate([e for e in events if e.ok])
-        owners = self.repository.owners(list({i for e in fresh if e.kind not in CATALOGUE_KINDS
-                                              for i in e.identifiers}))
-        fresh = self._refuse_erased(fresh, owners)
-        graph = self._identity_graph(fresh, owners)
+        fresh = self._deduplicate([e for e in events if not e.errors])
+        owners, unchecked = self._owners({i for e in fresh if e.kind not in CATALOGUE_KINDS for i in e.identifiers})
+        fresh = self._refuse_erased(fresh, owners, unchecked)
+        graph = self._graph = self._identity_graph(fresh, owners)
         known_products = self._known_products(fresh)
         submissions, calls, outcomes, records = self._submissions, self._calls, self.outcomes, self._records
         encoders = [handoff.AcceptedEventEncoder(s.received_at, s.trace_context).encode for s in submissions]
@@ -114,7 +127,7 @@ class BatchWriter:
                                event.payload))
             records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
         for event in events:
-            if not event.ok:
+            if event.errors:
                 outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
         self.repository.add_events(event_rows)
@@ -139,6 +152,23 @@ class BatchWriter:
                 fresh.append(event)
         return fresh
 
+    def _owners(self, wanted: set[Identifier]) -> tuple[dict[Identifier, str], list[Identifier]]:
+        """The current owners of the held identifiers among `wanted`, and the identifiers nobody holds that
+        were not checked against the erased ones yet."""
+        owners: dict[Identifier, str] = {}
+        misses = []
+        cache = self.cache
+        for identifier in wanted:
+            known, owner = cache.owner(identifier)
+            if not known:
+                misses.append(identifier)
+            elif owner is not None:
+                owners[identifier] = owner
+        found = self.repository.owners(misses) if misses else {}
+        owners.update(found)
+        self._learnt_owners.update(found)
+        return owners, [identifier for identifier in misses if identifier not in found]
+
     def _identity_graph(self, events: list[ValidatedEvent], owners: dict[Identifier, str]) -> IdentityGraph:
         """The graph loaded with the owners of the batch's identifiers, and the state of the customers the
         rules will consult: those an event adds identifiers to or may merge (not those merely recognised)."""
@@ -148,20 +178,29 @@ class BatchWriter:
             holders = {owners[i] for i in event.identifiers if i in owners}
             if len(holders) > 1 or len(holders) < len(set(event.identifiers)):
                 consulted |= holders
-        states, pairs = self.repository.customer_states(sorted(consulted)) if consulted else ([], [])
-        graph.load(owners, states, pairs)
+        cached_states, cached_pairs = self.cache.states, self.cache.pairs
+        known = [c for c in consulted if c in cached_states and c in cached_pairs]
+        missing = sorted(consulted.difference(known))
+        states, pairs = self.repository.customer_states(missing) if missing else ([], [])
+        self._learnt_states = states
+        self._learnt_pairs = {c: [p for p in pairs if c in p] for c in missing}
+        graph.load(owners, [cached_states[c] for c in known] + states,
+                   pairs + [p for c in known for p in cached_pairs[c]])
         return graph
 
-    def _refuse_erased(self, events: list[ValidatedEvent], owners: dict[Identifier, str]) -> list[ValidatedEvent]:
-        """Refuse events naming an erased person's identifier (their identifiers are held by nobody any more)."""
-        unheld = {identifier_hash(*i) for e in events for i in e.identifiers if i not in owners}
-        suppressed = self.repository.suppressed_among(sorted(unheld))
+    def _refuse_erased(self, events: list[ValidatedEvent], owners: dict[Identifier, str],
+                       unchecked: list[Identifier]) -> list[ValidatedEvent]:
+        """Refuse events naming an erased person's identifier (their identifiers are held by nobody any more).
+        Only `unchecked` identifiers can be: the others are held, or were found not erased before."""
+        hashes = {identifier: identifier_hash(*identifier) for identifier in unchecked}
+        suppressed = self.repository.suppressed_among(sorted(set(hashes.values())))
+        self._learnt_owners.update((i, None) for i, h in hashes.items() if h not in suppressed)
         if not suppressed:
             return events
         kept = []
         for event in events:
             erased = [position for position, identifier in enumerate(event.identifiers)
-                      if identifier not in owners and identifier_hash(*identifier) in suppressed]
+                      if identifier in hashes and hashes[identifier] in suppressed]
             if erased:
                 errors = [(f"identifiers[{position}].value", ERASED_REASON) for position in erased]
                 self.outcomes[event.position] = Outcome(REJECTED, errors=errors)
@@ -174,7 +213,12 @@ class BatchWriter:
         if not wanted:
             return set()
         in_batch = {e.event.product_upsert.product_id for e in events if e.kind == "product_upsert"}
-        return self.repository.known_products(wanted - in_batch) | in_batch
+        cached = self.cache.products
+        unknown = [p for p in wanted - in_batch if p not in cached]
+        found = self.repository.known_products(unknown) if unknown else set()
+        self._learnt_products = {p: p in found for p in unknown}
+        self._learnt_products.update(dict.fromkeys(in_batch, True))
+        return {p for p in wanted if cached.get(p) or p in found} | in_batch
 
     def _merged(self, resolution: Resolution, event: ValidatedEvent, call: Submission, audit: list[dict]) -> None:
         for merge in resolution.merges:

@@ -23,6 +23,7 @@ from services.ingest.batch import BatchWriter, Outcome, Submission, new_customer
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier, IdentityPolicy
 from services.ingest.group_commit import GroupWriter
+from services.ingest.identity_cache import IdentityCache
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.operator import OperatorRepository
 from services.ingest.storage.repository import IngestRepository
@@ -50,6 +51,7 @@ class IngestService:
         self._default_region = default_region
         self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
         self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
+        self._cache = IdentityCache()  # used by the writer thread only
         self._writer = GroupWriter(self._write, on_written=on_commit)
         self._on_commit = on_commit
 
@@ -74,13 +76,16 @@ class IngestService:
                     repository = IngestRepository(session)
                     # Writers of the identity graph take turns (one per replica, thanks to group commit): merges
                     # need a stable graph, and two replicas naming the same new e-mail must not both create it.
-                    repository.serialize_writers()
-                    writer = BatchWriter(repository, self._policy, self._stream)
+                    version = repository.serialize_writers()
+                    self._cache.begin(version)
+                    writer = BatchWriter(repository, self._policy, self._stream, cache=self._cache)
                     outcomes = writer.apply(submissions)
                     repository.add_stats(writer.stats())
                     session.commit()
+                writer.remember(version)
                 return outcomes
             except Exception as exc:
+                self._cache.clear()  # it may hold changes of the graph that were rolled back
                 if not _is_conflict(exc) or attempt == ATTEMPTS:
                     if _is_conflict(exc):
                         raise Unavailable("too many concurrent writers on the same customers; retry later") from exc

@@ -56,14 +56,21 @@ class IngestRepository:
             cursor.execute(sql, [text_array(array) for array in arrays], prepare=True)
             return cursor.fetchall() if cursor.description else []
 
-    def serialize_writers(self) -> None:
-        """Wait for the batches of other writers that also serialize (PostgreSQL; SQLite always does)."""
+    def serialize_writers(self) -> int:
+        """Wait for the other writers of the identity graph (PostgreSQL: an advisory lock; SQLite serialises
+        every writer), then count this transaction as one: the new value of `identity_version`."""
         if self._postgres:
             # In the same round trip: this transaction's lookups and updates join a few hundred keys to large
             # tables, which only nested loops over the indexes do well. On stale statistics (a table that grew
             # since it was last analysed) the planner picks hash joins over whole-table scans instead.
             self._raw("SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
                       " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
+            [(version,)] = self._raw("UPDATE identity_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            return int(version)
+        table = tables.identity_version
+        return int(self._session.execute(
+            update(table).where(table.c.id == 1).values(version=table.c.version + 1).returning(table.c.version)
+        ).scalar_one())
 
     # --- events ----------------------------------------------------------------------------------------------
 

@@ -124,5 +124,13 @@ stats = Table(
     Column("count", BigInteger, nullable=False),
 )
 
+# One row: bumped by every transaction that changes the identity graph (see IngestRepository.serialize_writers).
+identity_version = Table(
+    "identity_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from declic.common.v1 import event_pb2, identity_pb2
-from declic.ingest.v1 import handoff_pb2, ingest_pb2
+from declic.ingest.v1 import handoff_pb2, ingest_pb2, ingest_pb2_grpc
 from declic.kit.identifiers import identifier_hash
 from declic.kit.protoconv import to_timestamp
 from declic.kit.stream import StreamPublisher
@@ -153,3 +153,20 @@ def test_an_erased_person_is_not_resurrected(ingest, make, redis_client, handoff
     assert [(e.field, e.description) for e in back.errors] == [
         ("event.identifiers[0].value", "belongs to an erased person (right to erasure): not accepted again")]
     assert send(ingest, make("e3", email="someone.else@example.com")).status == ACCEPTED
+
+
+def test_a_replica_sees_the_merges_of_another(start_service, clock, make) -> None:
+    """Each replica keeps what it learnt of the graph between its batches; another replica's change must
+    make it look again (here: it would otherwise still give the merged-away customer)."""
+    first = ingest_pb2_grpc.IngestServiceStub(start_service("ingest", clock=clock)[1])
+    second = ingest_pb2_grpc.IngestServiceStub(start_service("ingest", clock=clock)[1])
+    carol = send(first, make("e1", email="carol@example.com")).customer_id
+    clock.advance(timedelta(seconds=1))
+    ann = send(first, make("e2", email="ann@example.com")).customer_id
+    assert send(first, make("e3", email="ann@example.com")).customer_id == ann  # known to the first replica now
+    proof = send(second, make("e4", email="ann@example.com", loyalty_card="C-1", crm_id="7"))
+    assert proof.customer_id == ann
+    merged = send(second, make("e5", email="carol@example.com", loyalty_card="C-1"))
+    assert merged.customer_id == carol  # the oldest survives
+    assert send(first, make("e6", email="ann@example.com")).customer_id == carol
+    assert send(first, make("e7", crm_id="7")).customer_id == carol
