@@ -175,9 +175,10 @@ class BatchWriter:
         graph = IdentityGraph(self.policy, self.new_id)
         consulted: set[str] = set()
         for event in events:
-            holders = {owners[i] for i in event.identifiers if i in owners}
-            if len(holders) > 1 or len(holders) < len(set(event.identifiers)):
-                consulted |= holders
+            holders = {owners.get(i) for i in event.identifiers}
+            if len(holders) > 1:  # several customers, or identifiers nobody holds yet (None)
+                holders.discard(None)
+                consulted |= holders  # type: ignore[arg-type]
         cached_states, cached_pairs = self.cache.states, self.cache.pairs
         known = [c for c in consulted if c in cached_states and c in cached_pairs]
         missing = sorted(consulted.difference(known))

@@ -95,6 +95,9 @@ def normalise_phone(raw: str, default_region: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _phone(raw: str, default_region: str) -> tuple[str, str]:
+    national = _national_phone(raw, default_region)
+    if national is not None:
+        return national, ""
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
@@ -102,6 +105,42 @@ def _phone(raw: str, default_region: str) -> tuple[str, str]:
     if not phonenumbers.is_valid_number(number):
         return "", f"is not a valid phone number (read with default region {default_region})"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+_NATIONAL_PHONE = re.compile(r"^0[1-9][0-9 .-]*$")  # "0" then digits, spaces, dots, dashes: no "+", no extension
+
+
+@lru_cache(maxsize=256)
+def _plain_dialling_plan(region: str) -> tuple[int, re.Pattern[str]] | None:
+    """(country code, international prefix) of `region` when its national numbers are read as "0" + the
+    significant number (France, Germany, Belgium, the Netherlands, Switzerland ...); None for any other plan."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.country_code is None or metadata.national_prefix != "0" \
+            or metadata.national_prefix_for_parsing != "0" or metadata.national_prefix_transform_rule \
+            or not metadata.international_prefix \
+            or phonenumbers.region_code_for_country_code(metadata.country_code) != region:
+        return None
+    return metadata.country_code, re.compile(metadata.international_prefix)
+
+
+def _national_phone(raw: str, region: str) -> str | None:
+    """The E.164 form of a valid national number of `region` written "06 12 34 56 78" (spaces, dots or dashes):
+    what phonenumbers' parser gives, at a third of its cost (unit tests hold them equal). None when the
+    number is written any other way, or is not valid: the parser then decides, and explains."""
+    plan = _plain_dialling_plan(region)
+    if plan is None or not _NATIONAL_PHONE.match(raw):
+        return None
+    country, international_prefix = plan
+    digits = raw.replace(" ", "").replace(".", "").replace("-", "")
+    if not 3 <= len(digits) <= 18 or international_prefix.match(digits):  # "00…", "019…": a call abroad
+        return None
+    significant = digits[1:]
+    number = phonenumbers.PhoneNumber(country_code=country, national_number=int(significant))
+    # The parser drops the "0" only when what remains has a length numbers of the region can have.
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE \
+            or not phonenumbers.is_valid_number(number):
+        return None
+    return f"+{country}{significant}"
 
 
 def normalise_loyalty_card(raw: str) -> str:
