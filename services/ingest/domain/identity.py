@@ -41,6 +41,7 @@ PRIORITY = ("crm_id", "loyalty_card", "email", "phone", "device_id", "anonymous_
 """Which identifier decides when a customer must be chosen among several: the first type listed."""
 _RANK = {name: rank for rank, name in enumerate(PRIORITY)}
 _MEMO_LIMIT = 500_000
+_STRONG = tuple(sorted(STRONG_TYPES))
 
 
 def priority_key(identifier: Identifier) -> tuple[int, str]:
@@ -88,7 +89,8 @@ class CustomerState:
     @property
     def known(self) -> bool:
         """True when the customer holds a strong identifier (not only anonymous/device ids)."""
-        return any(self.type_counts.get(kind, 0) > 0 for kind in STRONG_TYPES)
+        counts = self.type_counts
+        return any(counts.get(kind, 0) > 0 for kind in _STRONG) if counts else False
 
     def age_key(self) -> tuple[datetime, str]:
         return self.created_at, self.customer_id
@@ -268,10 +270,12 @@ class IdentityGraph:
         for counted, count in state.type_counts.items():
             counts[counted] = counts.get(counted, 0) + count
         if plan.taken():
-            if any(frozenset((holder, member)) in self.split_pairs for member in plan.group):
+            if self.split_pairs and any(frozenset((holder, member)) in self.split_pairs for member in plan.group):
                 plan.refusals.append(Refusal("split_by_operator", (holder,), ""))
                 return
-            over = sorted(counted for counted, count in counts.items() if self._over(counted, count))
+            limits = self.policy.type_limits
+            over = sorted(counted for counted, count in counts.items()
+                          if counted in limits and count > limits[counted])
             if over:
                 plan.refusals.append(Refusal(f"limit:{over[0]}", (holder,), over[0]))
                 return

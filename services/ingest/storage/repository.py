@@ -63,9 +63,13 @@ class IngestRepository:
             # In the same round trip: this transaction's lookups and updates join a few hundred keys to large
             # tables, which only nested loops over the indexes do well. On stale statistics (a table that grew
             # since it was last analysed) the planner picks hash joins over whole-table scans instead.
-            self._raw("SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
-                      " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)")
-            [(version,)] = self._raw("UPDATE identity_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            with self._connection.cursor() as cursor:  # no parameters: both statements in one round trip
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
+                    " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);"
+                    " UPDATE identity_version SET version = version + 1 WHERE id = 1 RETURNING version")
+                cursor.nextset()
+                [(version,)] = cursor.fetchall()
             return int(version)
         table = tables.identity_version
         return int(self._session.execute(
