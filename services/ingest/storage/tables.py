@@ -1,4 +1,5 @@
-"""Ingest's tables (SQLAlchemy Core). The migration in migrations/versions creates the same."""
+"""Ingest's tables (SQLAlchemy Core). The migrations in migrations/versions create the same (on PostgreSQL,
+key columns of events, identifiers and customers compare bytes: COLLATE "C", see 0005)."""
 
 from __future__ import annotations
 
