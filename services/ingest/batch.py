@@ -157,13 +157,12 @@ class BatchWriter:
         were not checked against the erased ones yet."""
         owners: dict[Identifier, str] = {}
         misses = []
-        cache = self.cache
+        cached, current = self.cache.owners, self.cache.current
         for identifier in wanted:
-            known, owner = cache.owner(identifier)
-            if not known:
+            if identifier not in cached:
                 misses.append(identifier)
-            elif owner is not None:
-                owners[identifier] = owner
+            elif (owner := cached[identifier]) is not None:
+                owners[identifier] = current(owner)
         found = self.repository.owners(misses) if misses else {}
         owners.update(found)
         self._learnt_owners.update(found)

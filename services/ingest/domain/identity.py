@@ -225,10 +225,11 @@ class IdentityGraph:
         """The customer holding every one of `identifiers` when they are all held by one and none is
         blocklisted; else None (the full resolution decides)."""
         owners, parent, blocked = self.owners, self._parent, self.policy.is_blocked
+        answers: dict[Identifier, bool] = self.policy._answers  # type: ignore[attr-defined]
         found = None
         for identifier in identifiers:
             holder = owners.get(identifier)
-            if holder is None or blocked(identifier):
+            if holder is None or answers.get(identifier) or (identifier not in answers and blocked(identifier)):
                 return None
             if holder in parent:
                 holder = self.find(holder)
