@@ -74,6 +74,10 @@ class BatchWriter:
     _learnt_pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _learnt_products: dict[str, bool] = field(default_factory=dict)
     _graph: IdentityGraph | None = None
+    _upserts: list[ValidatedEvent] = field(default_factory=list)
+    """The fresh catalogue events."""
+    _repeats: bool = False
+    """Whether an event repeats another of the same transaction."""
 
     def remember(self, version: int) -> None:
         """After the commit (at `version` of the graph): keep what this transaction read and changed."""
@@ -96,7 +100,8 @@ class BatchWriter:
         return [[next(outcomes) for _ in submission.events] for submission in submissions]
 
     def _apply(self, events: list[ValidatedEvent]) -> None:
-        fresh = self._deduplicate([e for e in events if not e.errors])
+        valid = [e for e in events if not e.errors]
+        fresh = self._deduplicate(valid)
         owners, unchecked = self._owners({i for e in fresh if e.kind not in CATALOGUE_KINDS for i in e.identifiers})
         fresh = self._refuse_erased(fresh, owners, unchecked)
         graph = self._graph = self._identity_graph(fresh, owners)
@@ -126,16 +131,18 @@ class BatchWriter:
             event_rows.append((source, event_id, customer_id or None, event.kind, event.event_time, received_at,
                                event.payload))
             records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
-        for event in events:
-            if event.errors:
-                outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
+        if len(valid) < len(events):
+            for event in events:
+                if event.errors:
+                    outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
         self.repository.add_events(event_rows)
         self.repository.add_merge_audit(merge_audit)
         self.repository.add_refusals(refusals)
-        self.repository.upsert_products(_product_rows(fresh))
+        self.repository.upsert_products(_product_rows(self._upserts))
         self.repository.add_outbox(self.stream, records)
-        self._finish_duplicates()
+        if self._repeats:
+            self._finish_duplicates()
 
     def _deduplicate(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
         """Drop events already received (earlier, or earlier in these batches): they are answered duplicate."""
@@ -147,6 +154,7 @@ class BatchWriter:
                 self.outcomes[event.position] = Outcome(DUPLICATE, customer_id=stored[event.key] or "")
             elif event.key in first_seen:
                 self.outcomes[event.position] = Outcome(DUPLICATE, duplicate_of=first_seen[event.key])
+                self._repeats = True
             else:
                 first_seen[event.key] = event.position
                 fresh.append(event)
@@ -209,10 +217,11 @@ class BatchWriter:
         return kept
 
     def _known_products(self, events: list[ValidatedEvent]) -> set[str]:
+        self._upserts = [e for e in events if e.kind == "product_upsert"]
         wanted = {p for e in events for p in e.product_ids}
         if not wanted:
             return set()
-        in_batch = {e.event.product_upsert.product_id for e in events if e.kind == "product_upsert"}
+        in_batch = {e.event.product_upsert.product_id for e in self._upserts}
         cached = self.cache.products
         unknown = [p for p in wanted - in_batch if p not in cached]
         found = self.repository.known_products(unknown) if unknown else set()
