@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 
 from services.ingest.domain.identity import CustomerState, Identifier, IdentityGraph
 
-DEFAULT_LIMIT = 2_000_000
+DEFAULT_LIMIT = 500_000
+"""Entries (owners, customers, products) kept at most, ~150 MB (~300 bytes each); beyond, it starts afresh."""
 
 
 class IdentityCache:
