@@ -151,7 +151,7 @@ def _text(tag: bytes, value: str) -> bytes:
     return tag + _length(len(data)) + data
 
 
-def _length(value: int) -> bytes:
+def _varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -160,7 +160,11 @@ def _length(value: int) -> bytes:
     return bytes(out)
 
 
-_LENGTHS = [_length(n) for n in range(1 << 14)]
+_LENGTHS = [_varint(n) for n in range(1 << 14)]
+
+
+def _length(value: int) -> bytes:
+    return _LENGTHS[value] if value < 16384 else _varint(value)
 
 
 def batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> bytes:
@@ -169,7 +173,6 @@ def batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> bytes:
     Written field by field, as protobuf would (a unit test holds them equal): building a message per event
     cost more than the rest of the answer.
     """
-    lengths = _LENGTHS
     parts = []
     counts = {ACCEPTED: 0, DUPLICATE: 0, REJECTED: 0}
     for index, (event_id, outcome) in enumerate(zip(ids, outcomes, strict=True)):
@@ -181,7 +184,7 @@ def batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> bytes:
             result += b"\x2a" + _length(len(error)) + error
         for warning in outcome.warnings:
             result += _text(b"\x32", warning)
-        parts.append(b"\x0a" + (lengths[len(result)] if len(result) < 16384 else _length(len(result))) + result)
+        parts.append(b"\x0a" + _length(len(result)) + result)
     for tag, status in ((b"\x10", ACCEPTED), (b"\x18", DUPLICATE), (b"\x20", REJECTED)):
         if counts[status]:
             parts.append(tag + _length(counts[status]))

@@ -24,3 +24,11 @@ def test_the_hand_written_answer_is_the_protobuf_bytes(answers) -> None:  # noqa
     written = batch_answer(ids, results, "events")
     assert ingest_pb2.IngestBatchResponse.FromString(written) == expected
     assert written == expected.SerializeToString(deterministic=True)
+
+
+def test_long_fields_have_multi_byte_lengths_as_protobuf_writes_them() -> None:
+    outcomes = [Outcome(ACCEPTED, customer_id="c" * 20_000, warnings=["w" * 70_000]), Outcome(REJECTED, errors=[
+        ("event_id", "x" * 17_000)])]
+    ids = ["e" * 16_384, ""]
+    expected = _answer(ingest_pb2.IngestBatchResponse(), ids, outcomes, "events")
+    assert batch_answer(ids, outcomes, "events") == expected.SerializeToString(deterministic=True)
