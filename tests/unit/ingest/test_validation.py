@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.kit.protoconv import to_timestamp
+from services.ingest.quick_checks import QUICK_CHECKS
 from services.ingest.validation import EventValidator, stats_reason
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -136,3 +139,44 @@ def test_stats_reasons_drop_indices_and_details() -> None:
     assert stats_reason("order.lines[3].quantity", "must be > 0") == "order.lines[].quantity: must be > 0"
     assert stats_reason("identifiers[0].value", "is not a valid e-mail address (The email ...)") == \
         "identifiers[].value: is not a valid e-mail address"
+
+
+ids = st.sampled_from(["p1", "SKU-9", "", "  ", " p2", "x" * 129, "bad\x07id"])
+amounts = st.builds(money_pb2.Money, currency_code=st.sampled_from(["EUR", "eur", "GBP", "XXX", ""]),
+                    units=st.sampled_from([0, 3, -1, 10**12, 10**12 + 1]),
+                    nanos=st.sampled_from([0, 500_000_000, -5, 10**9]))
+payloads = st.one_of(
+    st.builds(lambda o: {"order": o}, st.builds(
+        event_pb2.Order, order_id=ids, kind=st.sampled_from([0, 1, 2]), original_order_id=ids,
+        lines=st.lists(st.builds(event_pb2.OrderLine, product_id=ids, quantity=st.sampled_from([0, 1, 3, 100_001]),
+                                 unit_price=st.one_of(st.none(), amounts), discount=st.one_of(st.none(), amounts)),
+                       max_size=3),
+        discount=st.one_of(st.none(), amounts), total=st.one_of(st.none(), amounts))),
+    st.builds(lambda c: {"cart_change": c}, st.builds(
+        event_pb2.CartChange, cart_id=ids, action=st.sampled_from([0, 1, 2, 3]), product_id=ids,
+        quantity=st.sampled_from([0, 1, 100_001]), unit_price=st.one_of(st.none(), amounts))),
+    st.builds(lambda v: {"product_view": v}, st.builds(event_pb2.ProductView, product_id=ids)),
+    st.builds(lambda v: {"page_view": v}, st.builds(event_pb2.PageView, url=st.sampled_from(
+        ["https://x.fr/a", "http://x", "ftp://x", "", "https://" + "a" * 5000]))),
+    st.builds(lambda m: {"message_engagement": m}, st.builds(
+        event_pb2.MessageEngagement, message_id=ids, channel=st.sampled_from([0, 1]), kind=st.sampled_from([0, 2]))),
+    st.builds(lambda i: {"identify": i}, st.builds(event_pb2.Identify, first_name=st.sampled_from(["", "Ann"]),
+                                                  locale=st.sampled_from(["", "fr_FR", "??"]))),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(payload=payloads)
+def test_quick_checks_change_nothing_but_the_cost(payload: dict) -> None:
+    """Whatever the payload, the result is the one every rule gives: same reasons, products, normalised event."""
+    quick, full = event(**payload), event(**payload)
+    with_quick = validator.validate(0, quick, NOW)
+    saved = dict(QUICK_CHECKS)
+    QUICK_CHECKS.clear()
+    try:
+        every_rule = validator.validate(0, full, NOW)
+    finally:
+        QUICK_CHECKS.update(saved)
+    assert with_quick.errors == every_rule.errors
+    assert with_quick.product_ids == every_rule.product_ids
+    assert quick == full and with_quick.payload == every_rule.payload
