@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import grpc
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from declic.cli.connect import service_stub
 from declic.common.v1 import identity_pb2
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
-from declic.kit.channels import make_channel
-from declic.kit.config import load_settings
 from declic.kit.protoconv import identifier_type_enum, identifier_type_name
 
 console = Console()
@@ -28,18 +24,9 @@ STATUS_NAMES = {ingest_pb2.EVENT_STATUS_ACCEPTED: "accepted", ingest_pb2.EVENT_S
                 ingest_pb2.EVENT_STATUS_REJECTED: "rejected"}
 
 
-@contextmanager
-def _stub(address: str) -> Iterator[ingest_pb2_grpc.IngestServiceStub]:
-    settings = load_settings()
+def _stub(address: str):  # type: ignore[no-untyped-def]
     # DECLIC_CLIENT_TOKEN is presented when the services require tokens (ingest:write to import).
-    channel = make_channel(address or settings.address("ingest"), settings.client_token)
-    try:
-        yield ingest_pb2_grpc.IngestServiceStub(channel)
-    except grpc.RpcError as exc:
-        console.print(f"[red]{exc.code().name}: {exc.details()}[/red]")  # type: ignore[attr-defined]
-        raise typer.Exit(1) from None
-    finally:
-        channel.close()
+    return service_stub(ingest_pb2_grpc.IngestServiceStub, "ingest", address)
 
 
 def import_command(
