@@ -33,7 +33,6 @@ _SPAWN = multiprocessing.get_context("spawn")
 def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, redis: Any, clock: Any,
             wake: Any = None) -> list[Any]:
     """The relay and (unless turned off) the erasure consumer, on the given connections."""
-    handoff_stream = stream_key(settings.stream_prefix, "handoff")
     relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size,
                         unpack=handoff.unframe)
     if wake is not None:
@@ -41,7 +40,8 @@ def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, re
     found: list[Any] = [relay]
     if ingest_settings.consume_erasures:
         handler = ErasureHandler(UnitOfWork(session_factory(engine)), clock)
-        found.append(StreamConsumer(redis, handoff_stream, CONSUMER_GROUP, handler, batch_size=1000, block_ms=200))
+        privacy_stream = stream_key(settings.stream_prefix, "privacy")
+        found.append(StreamConsumer(redis, privacy_stream, CONSUMER_GROUP, handler, batch_size=100, block_ms=500))
     return found
 
 

@@ -1,6 +1,8 @@
-"""Consumes `customer_erased` records from the hand-off stream (consumer group "ingest").
+"""Consumes `customer_erased` records from the privacy stream (consumer group "ingest").
 
-Profile publishes them when a person exercises the right to erasure. Ingest
+Profile publishes them when a person exercises the right to erasure, on the hand-off stream for every
+service and on the privacy stream, which holds nothing else: ingest does not read the hand-off stream
+(its own records, nearly all of it) to find the rare erasure. Ingest
 forgets the person's identifiers and keeps only their hashes, so that an event
 naming them later is refused instead of silently recreating the person.
 """
@@ -25,16 +27,14 @@ class ErasureHandler:
         self._clock = clock
 
     def handle_batch(self, payloads: Sequence[bytes]) -> None:
-        """The records of one read (the stream consumer calls this for several at once). Nearly all are
-        ingest's own accepted events: known by their record id without being parsed, and passed over."""
+        """The records of one read (the stream consumer calls this for several at once)."""
         for payload in payloads:
-            if not _is_accepted_event(payload):
-                self(payload)
+            self(payload)
 
     def __call__(self, payload: bytes) -> None:
         record = handoff_pb2.HandoffRecord.FromString(payload)
         if record.WhichOneof("body") != "customer_erased":
-            return  # our own records: nothing to do
+            return  # nothing else is published there; tolerated
         erased = record.customer_erased
         now = self._clock.now()
         with self._uow.begin() as session:
@@ -44,13 +44,3 @@ class ErasureHandler:
                 repository.erase(erased.customer_id, list(erased.identifier_hashes), now)
             session.commit()
 
-
-def _is_accepted_event(payload: bytes) -> bool:
-    """True for a record whose id is an accepted event's ("evt:…", see handoff.event_record_id): the id is
-    field 1, written first (tag 0x0a, then its length as a varint)."""
-    if payload[:1] != b"\x0a":
-        return False
-    start = 1
-    while start < len(payload) and payload[start] & 0x80:
-        start += 1
-    return payload.startswith(b"evt:", start + 1)

@@ -54,7 +54,7 @@ class IngestSettings(BaseSettings):
         description='Identifiers never used to recognise anyone: "type:value", "*" matches any characters.',
     )
     consume_erasures: bool = Field(
-        default=True, description="Read customer_erased records from the hand-off stream (consumer group ingest)."
+        default=True, description="Read customer_erased records from the privacy stream (consumer group ingest)."
     )
     relay_batch_size: int = Field(
         default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."

@@ -41,7 +41,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
     # do not share the CPU with an idle poll loop.
     relay = OutboxRelay(engine, outbox, redis, idle_wait=2.0)
     service = ProfileService(uow, clock, rules, default_region=settings.default_region, handoff_stream=handoff,
-                             reads=reads, on_outbox_written=relay.wake.set)
+                             privacy_stream=stream_key(settings.stream_prefix, "privacy"), reads=reads,
+                             on_outbox_written=relay.wake.set)
     updater = ProfileUpdater(uow, clock, rules)
     consumer = StreamConsumer(redis, handoff, CONSUMER_GROUP, updater)
     return ServiceApp(

@@ -33,7 +33,7 @@ from services.profile.storage.tables import ERASED
 
 class ProfileService:
     def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules, *, default_region: str,
-                 handoff_stream: str, reads: UnitOfWork | None = None,
+                 handoff_stream: str, privacy_stream: str = "", reads: UnitOfWork | None = None,
                  on_outbox_written: Callable[[], None] = lambda: None) -> None:
         self._uow = uow
         # Lookups read through `reads` (PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips).
@@ -43,6 +43,7 @@ class ProfileService:
         self._rules = rules
         self._default_region = default_region
         self._handoff_stream = handoff_stream
+        self._privacy_stream = privacy_stream
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, customer_id: str, as_of: datetime | None = None) -> ProfileSummary:
@@ -164,7 +165,8 @@ class ProfileService:
         return json.loads(json.dumps(data, default=_json_default))
 
     def erase(self, customer_id: str) -> tuple[str, list[str]]:
-        """Erase the person; keep hashes of their identifiers; tell every service through the hand-off."""
+        """Erase the person; keep hashes of their identifiers; tell every service through the hand-off, and
+        ingest also through the privacy stream (erasures only: ingest need not read every record to find them)."""
         now = self._clock.now()
         with self._uow.begin() as session:
             surviving = self._surviving(session, customer_id)
@@ -174,7 +176,8 @@ class ProfileService:
                 record_id=f"profile-erase-{surviving}", recorded_at=to_timestamp(now),
                 customer_erased=handoff_pb2.CustomerErased(customer_id=surviving, identifier_hashes=hashes),
             )
-            erasure.enqueue(self._handoff_stream, record.SerializeToString())
+            for stream in filter(None, (self._handoff_stream, self._privacy_stream)):
+                erasure.enqueue(stream, record.SerializeToString())
             session.commit()
         self._on_outbox_written()
         return surviving, hashes

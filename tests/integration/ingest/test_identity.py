@@ -11,7 +11,7 @@ from declic.common.v1 import event_pb2, identity_pb2
 from declic.ingest.v1 import handoff_pb2, ingest_pb2, ingest_pb2_grpc
 from declic.kit.identifiers import identifier_hash
 from declic.kit.protoconv import to_timestamp
-from declic.kit.stream import StreamPublisher
+from declic.kit.stream import StreamPublisher, stream_key
 from tests.integration.ingest.conftest import eventually
 
 ACCEPTED, REJECTED = ingest_pb2.EVENT_STATUS_ACCEPTED, ingest_pb2.EVENT_STATUS_REJECTED
@@ -131,14 +131,16 @@ def test_split_refuses_bad_requests(ingest, make) -> None:
         assert caught.value.code() == code
 
 
-def test_an_erased_person_is_not_resurrected(ingest, make, redis_client, handoff, clock) -> None:
+def test_an_erased_person_is_not_resurrected(ingest, make, redis_client, settings, clock) -> None:
     ann = send(ingest, make("e1", email="ann@example.com", phone="0612345678")).customer_id
     erased = handoff_pb2.HandoffRecord(
         record_id=f"erase:{ann}", recorded_at=to_timestamp(clock.now()),
         customer_erased=handoff_pb2.CustomerErased(customer_id=ann, identifier_hashes=[
             identifier_hash("email", "ann@example.com"), identifier_hash("phone", "+33612345678")]),
     )
-    StreamPublisher(redis_client, handoff.key).publish([erased.SerializeToString()])
+    # Profile publishes erasures on the privacy stream too (see the profile tests), which ingest reads.
+    privacy = stream_key(settings.stream_prefix, "privacy")
+    StreamPublisher(redis_client, privacy).publish([erased.SerializeToString()])
 
     def forgotten() -> bool:
         try:

@@ -140,15 +140,17 @@ def test_erasure_leaves_no_personal_data_and_blocks_resurrection(profile, settin
         with pytest.raises(grpc.RpcError) as caught:
             call()
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
-    # The erasure goes to every service through the hand-off stream (profile's own outbox).
-    stream = stream_key(settings.stream_prefix, "handoff")
-
-    def announced() -> bool:
+    # The erasure goes to every service through the hand-off stream (profile's own outbox), and to ingest
+    # through the privacy stream, which holds erasures only.
+    def announced(name: str) -> bool:
+        stream = stream_key(settings.stream_prefix, name)
         records = [handoff_pb2.HandoffRecord.FromString(fields[b"p"]) for _, fields in redis_client.xrange(stream)]
         return any(r.WhichOneof("body") == "customer_erased" and r.customer_erased.customer_id == "c-era"
                    and identifier_hash("email", email) in r.customer_erased.identifier_hashes for r in records)
 
-    wait_until(announced)
+    wait_until(lambda: announced("handoff") and announced("privacy"))
+    privacy = redis_client.xrange(stream_key(settings.stream_prefix, "privacy"))
+    assert len(privacy) == 1
     # Re-ingesting the same identifiers under a new id does not resurrect the person.
     publish([identify("c-again", START, [ident("email", email)], first_name=first)])
     with pytest.raises(grpc.RpcError):

@@ -51,17 +51,3 @@ def test_framed_records_come_back_unchanged_and_in_order(records) -> None:  # no
 
 def test_a_frame_is_each_record_after_its_varint_length() -> None:
     assert handoff.frame([b"ab", b"", b"x" * 300]) == b"\x02ab" + b"\x00" + b"\xac\x02" + b"x" * 300
-
-
-def test_the_erasure_consumer_passes_over_accepted_events_without_parsing_them() -> None:
-    from services.ingest.erasure import _is_accepted_event
-
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    accepted = handoff.AcceptedEventEncoder(now).encode("pos", "e" * 200, b"\x0a\x01x", "c1", False, [])
-    erased = handoff_pb2.HandoffRecord(record_id="profile-erase-c1", customer_erased=handoff_pb2.CustomerErased(
-        customer_id="c1", identifier_hashes=["h"])).SerializeToString()
-    merged = handoff.customers_merged("c1", ["c2"], "e1", now)
-    evt_erasure = handoff_pb2.HandoffRecord(customer_erased=handoff_pb2.CustomerErased(customer_id="evt:")
-                                            ).SerializeToString()
-    assert _is_accepted_event(accepted)
-    assert not any(_is_accepted_event(p) for p in (erased, merged, evt_erasure, b""))
