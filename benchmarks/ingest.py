@@ -130,8 +130,8 @@ def copy_baseline(url: str, rows: Sequence[Sequence[tuple]]) -> float:
 
 
 class CpuMeter:
-    """CPU seconds used, while events are ingested, by each part of the pipeline: the ingest server, its child
-    (outbox relay, erasure consumer), the PostgreSQL backends they are connected to, PostgreSQL's own
+    """CPU seconds used, while events are ingested, by each part of the pipeline: the ingest server, its children
+    (the writer; the outbox relay and erasure consumer), the PostgreSQL backends they are connected to, PostgreSQL's own
     background processes (WAL writer, checkpointer: shared with anything else on the machine), Redis, and this
     client. CPU per event is steady however busy the machine is, unlike events/s."""
 
@@ -155,15 +155,24 @@ class CpuMeter:
                       and any(word in p.info["cmdline"][0] for word in ("writer", "checkpointer", "walwriter"))]
         redis_servers = [p for p in psutil.process_iter(["name", "cmdline"]) if p.info["name"] == "redis-server"
                          and f":{self._redis_port}" in " ".join(p.info["cmdline"] or [])]
+        writer = [p for p in children if _name(p) == "ingest-writer"]
         groups = {
-            "ingest API process": [self._server],
-            "its child (relay, erasure consumer)": children,
+            "ingest gRPC process (validation, answers)": [self._server],
+            "its writer process (identities, records, COPY)": writer,
+            "its relay process (outbox → Redis, erasures)": [p for p in children if p not in writer],
             "PostgreSQL backends of ingest": self._backends([self._server, *children]),
             "PostgreSQL WAL writer, checkpointer (shared)": background,
             "Redis (shared)": redis_servers,
             "benchmark client": [psutil.Process()],
         }
         return {name: sum(_cpu_seconds(p) for p in processes) for name, processes in groups.items()}
+
+
+def _name(process: psutil.Process) -> str:
+    try:
+        return process.name()
+    except psutil.NoSuchProcess:
+        return ""
 
 
 def _cpu_seconds(process: psutil.Process) -> float:

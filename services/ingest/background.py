@@ -8,10 +8,12 @@ restarts it if it dies, and stops it on shutdown; the child also stops when its 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from declic.kit.clock import make_clock
@@ -69,9 +71,16 @@ class ChildProcessWorkers:
                 process.terminate()
 
 
+def name_this_process(name: str) -> None:
+    """Show `name` (15 characters at most) for this process in ps, top and psutil (Linux; elsewhere nothing)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/comm").write_text(name[:15])
+
+
 def _child(settings: Settings, ingest_settings: IngestSettings, stop: Any, wake: Any, parent: int) -> None:
     from services.ingest.main import tune_garbage_collector
 
+    name_this_process("ingest-relay")
     tune_garbage_collector()
     configure_logging("ingest-background", settings.log_level)
     engine = make_engine(settings, "ingest", pool_size=2)

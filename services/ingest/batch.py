@@ -279,8 +279,8 @@ class BatchWriter:
 def _refusal_rows(resolution: Resolution, event: ValidatedEvent, now: datetime) -> list[dict]:
     return [
         {"reason": refusal.reason, "customer_ids": " ".join(refusal.customer_ids),
-         "identifier_type": refusal.identifier_type, "cause_source": event.event.source,
-         "cause_event_id": event.event.event_id, "refused_at": now}
+         "identifier_type": refusal.identifier_type, "cause_source": event.key[0],
+         "cause_event_id": event.key[1], "refused_at": now}
         for refusal in resolution.refusals
     ]
 

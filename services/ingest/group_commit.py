@@ -41,15 +41,21 @@ class GroupWriter:
 
     def submit(self, submission: Submission) -> list[Outcome]:
         """Write `submission` (with whatever else is queued); its outcomes, or the error of its transaction."""
+        return self.submit_async(submission).result()
+
+    def submit_async(self, submission: Submission) -> Future[list[Outcome]]:
+        """Queue `submission`; the future of its outcomes (resolved by the writer thread)."""
         pending = _Pending(submission)
         self._ensure_started()
         self._queue.put(pending)
-        return pending.done.result()
+        return pending.done
 
-    def close(self) -> None:
-        """Stop the writer once what is queued is written."""
+    def close(self, wait: float = 0) -> None:
+        """Stop the writer once what is queued is written (waiting up to `wait` seconds for that)."""
         if self._thread is not None:
             self._queue.put(_STOP)
+            if wait:
+                self._thread.join(wait)
 
     def _ensure_started(self) -> None:
         with self._start_lock:

@@ -16,6 +16,7 @@ from services.ingest import background
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.service import IngestService
 from services.ingest.settings import IngestSettings
+from services.ingest.writer_process import WriterProcess
 
 NAME = "ingest"
 
@@ -24,11 +25,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
               workers: bool = True) -> ServiceApp:
     """Wire ingest. `workers=False` leaves out the outbox relay and the erasure consumer (tests of their absence).
 
-    The relay and the consumer run in a child process (DECLIC_INGEST_BACKGROUND_PROCESS), except when a clock
-    is given (tests: a child process cannot share a manual clock) — then they are threads of this process.
+    The relay and the consumer run in a child process (DECLIC_INGEST_BACKGROUND_PROCESS), and the batch writer
+    in another (DECLIC_INGEST_WRITER_PROCESS), except when a clock is given (tests: a child process cannot share
+    a manual clock) — then they are threads of this process.
     """
     ingest_settings = ingest_settings or IngestSettings()
-    in_child = ingest_settings.background_process and clock is None
+    clock_given = clock is not None
+    in_child = ingest_settings.background_process and not clock_given
     clock = clock or make_clock(settings)
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
@@ -42,8 +45,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
         threads = background.workers(settings, ingest_settings, engine, redis, clock)
         wake = threads[0].wake
         background_workers.extend(threads)
-    service = IngestService(UnitOfWork(session_factory(engine)), clock, stream_key(settings.stream_prefix, "handoff"),
-                            settings.default_region, ingest_settings, on_commit=wake.set)
+    stream = stream_key(settings.stream_prefix, "handoff")
+    writer = None
+    if ingest_settings.writer_process and not clock_given:
+        # The relay's wake-up crosses processes only when the relay is in a child process; else it polls.
+        writer = WriterProcess(settings, ingest_settings, stream, wake if in_child else None)
+    service = IngestService(UnitOfWork(session_factory(engine)), clock, stream, settings.default_region,
+                            ingest_settings, on_commit=wake.set, writer=writer)
     return ServiceApp(
         name=NAME,
         register=lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(service), server),

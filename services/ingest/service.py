@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
@@ -43,16 +44,17 @@ class SplitResult:
 
 class IngestService:
     def __init__(self, uow: UnitOfWork, clock: Clock, stream: str, default_region: str,
-                 settings: IngestSettings, on_commit: Callable[[], None] = lambda: None) -> None:
+                 settings: IngestSettings, on_commit: Callable[[], None] = lambda: None,
+                 writer: Writer | None = None) -> None:
+        """`writer` applies the validated batches: by default a thread of this process (`GroupWriter`), in
+        production a process of its own (`writer_process.WriterProcess`)."""
         self._uow = uow
         self._clock = clock
         self._stream = stream
         self._settings = settings
         self._default_region = default_region
         self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
-        self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
-        self._cache = IdentityCache()  # used by the writer thread only
-        self._writer = GroupWriter(self._write, on_written=on_commit)
+        self._writer = writer or GroupWriter(TransactionWriter(uow, settings, stream).write, on_written=on_commit)
         self._on_commit = on_commit
 
     @property
@@ -67,32 +69,6 @@ class IngestService:
 
     def close(self) -> None:
         self._writer.close()
-
-    def _write(self, submissions: list[Submission]) -> list[list[Outcome]]:
-        """Apply queued submissions in one transaction; replayed from a fresh snapshot after a conflict."""
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with self._uow.begin() as session:
-                    repository = IngestRepository(session)
-                    # Writers of the identity graph take turns (one per replica, thanks to group commit): merges
-                    # need a stable graph, and two replicas naming the same new e-mail must not both create it.
-                    version = repository.serialize_writers()
-                    self._cache.begin(version)
-                    writer = BatchWriter(repository, self._policy, self._stream, cache=self._cache)
-                    outcomes = writer.apply(submissions)
-                    repository.add_stats(writer.stats())
-                    session.commit()
-                writer.remember(version)
-                return outcomes
-            except Exception as exc:
-                self._cache.clear()  # it may hold changes of the graph that were rolled back
-                if not _is_conflict(exc) or attempt == ATTEMPTS:
-                    if _is_conflict(exc):
-                        raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
-                    raise
-                log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        raise AssertionError("unreachable")
 
     def stats(self, source: str) -> list[tuple[str, str, str, int]]:
         with self._uow.begin() as session:
@@ -175,6 +151,49 @@ class IngestService:
     def refusal_counts(self) -> list[tuple[str, int]]:
         with self._uow.begin() as session:
             return OperatorRepository(session).refusal_counts()
+
+
+class Writer(Protocol):
+    def submit(self, submission: Submission) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+class TransactionWriter:
+    """Applies groups of validated batches, each group in one transaction; used by one thread at a time (it
+    keeps what it learnt of the identity graph between transactions)."""
+
+    def __init__(self, uow: UnitOfWork, settings: IngestSettings, stream: str) -> None:
+        self._uow = uow
+        self._stream = stream
+        self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
+        self._cache = IdentityCache()
+
+    def write(self, submissions: list[Submission]) -> list[list[Outcome]]:
+        """Apply queued submissions in one transaction; replayed from a fresh snapshot after a conflict."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self._uow.begin() as session:
+                    repository = IngestRepository(session)
+                    # Writers of the identity graph take turns (one per replica, thanks to group commit): merges
+                    # need a stable graph, and two replicas naming the same new e-mail must not both create it.
+                    version = repository.serialize_writers()
+                    self._cache.begin(version)
+                    writer = BatchWriter(repository, self._policy, self._stream, cache=self._cache)
+                    outcomes = writer.apply(submissions)
+                    repository.add_stats(writer.stats())
+                    session.commit()
+                writer.remember(version)
+                return outcomes
+            except Exception as exc:
+                self._cache.clear()  # it may hold changes of the graph that were rolled back
+                if not _is_conflict(exc) or attempt == ATTEMPTS:
+                    if _is_conflict(exc):
+                        raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
+                    raise
+                log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")
 
 
 def _is_conflict(exc: Exception) -> bool:

@@ -59,6 +59,10 @@ class IngestSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."
     )
+    writer_process: bool = Field(
+        default=True, description="Write the validated batches in a process of their own (another core), not in a "
+        "thread of the gRPC process.",
+    )
     background_process: bool = Field(
         default=True, description="Run the outbox relay and the erasure consumer in a child process (another core)."
     )
