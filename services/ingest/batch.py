@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +39,10 @@ class Outcome:
 
 
 _PENDING = Outcome("")
+
+
+def _no_rows(row: object) -> None:
+    raise AssertionError("no event to store")
 
 
 def new_customer_id() -> str:
@@ -109,34 +114,36 @@ class BatchWriter:
         submissions, calls, outcomes, records = self._submissions, self._calls, self.outcomes, self._records
         encoders = [handoff.AcceptedEventEncoder(s.received_at, s.trace_context).encode for s in submissions]
         resolve = graph.resolve
-        event_rows, merge_audit, refusals = [], [], []
-        for event in fresh:
-            call = calls[event.position]
-            received_at = submissions[call].received_at
-            warnings = list(event.warnings)
-            customer_id, new_customer = "", False
-            if event.kind not in CATALOGUE_KINDS:
-                resolution = resolve(event.identifiers, received_at)
-                if resolution.merges:
-                    self._merged(resolution, event, submissions[call], merge_audit)
-                if resolution.refusals:
-                    refusals.extend(_refusal_rows(resolution, event, received_at))
-                customer_id, new_customer = resolution.customer_id, resolution.new_customer
-                warnings.extend(resolution.warnings)
-            for product_id in event.product_ids:
-                if product_id not in known_products:
-                    warnings.append(f"unknown_product:{product_id}")
-            outcomes[event.position] = Outcome(ACCEPTED, customer_id, new_customer, [], warnings)
-            source, event_id = event.key
-            event_rows.append((source, event_id, customer_id or None, event.kind, event.event_time, received_at,
-                               event.payload))
-            records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
+        merge_audit: list[dict] = []
+        refusals: list[dict] = []
+        # The event rows go to the database while the next events are resolved (one COPY, open during the loop).
+        with self.repository.event_writer() if fresh else nullcontext(_no_rows) as add_event:
+            for event in fresh:
+                call = calls[event.position]
+                received_at = submissions[call].received_at
+                warnings = list(event.warnings)
+                customer_id, new_customer = "", False
+                if event.kind not in CATALOGUE_KINDS:
+                    resolution = resolve(event.identifiers, received_at)
+                    if resolution.merges:
+                        self._merged(resolution, event, submissions[call], merge_audit)
+                    if resolution.refusals:
+                        refusals.extend(_refusal_rows(resolution, event, received_at))
+                    customer_id, new_customer = resolution.customer_id, resolution.new_customer
+                    warnings.extend(resolution.warnings)
+                for product_id in event.product_ids:
+                    if product_id not in known_products:
+                        warnings.append(f"unknown_product:{product_id}")
+                outcomes[event.position] = Outcome(ACCEPTED, customer_id, new_customer, [], warnings)
+                source, event_id = event.key
+                add_event((source, event_id, customer_id or None, event.kind, event.event_time, received_at,
+                           event.payload))
+                records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
         if len(valid) < len(events):
             for event in events:
                 if event.errors:
                     outcomes[event.position] = Outcome(REJECTED, errors=list(event.errors))
         self._persist_identity(graph)
-        self.repository.add_events(event_rows)
         self.repository.add_merge_audit(merge_audit)
         self.repository.add_refusals(refusals)
         self.repository.upsert_products(_product_rows(self._upserts))

@@ -11,7 +11,8 @@ element in Python. Validated values never contain control characters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Table
@@ -55,6 +56,19 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequ
     """
     if not rows:
         return
+    with row_writer(session, table, columns, connection) as write:
+        for row in rows:
+            write(row)
+
+
+@contextmanager
+def row_writer(session: Session, table: Table, columns: Sequence[str],
+               connection: Any = None) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """A function inserting one row (a tuple in `columns` order) into `table` in the session's transaction.
+
+    PostgreSQL: one COPY, open until the block ends, so that the server stores rows while the caller makes
+    the next ones; no other statement may run on the connection meanwhile. SQLite: one INSERT at the end.
+    """
     if connection is None and is_postgres(session):
         connection = raw_connection(session)
     if connection is not None:
@@ -62,8 +76,9 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequ
         statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)'
         with connection.cursor() as cursor, cursor.copy(statement) as copy:
             copy.set_types([_binary_type(table.c[name].type) for name in columns])
-            write = copy.write_row
-            for row in rows:
-                write(row)
+            yield copy.write_row
         return
-    session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+    rows: list[Sequence[Any]] = []
+    yield rows.append
+    if rows:
+        session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])

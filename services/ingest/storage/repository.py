@@ -7,7 +7,8 @@ statements through SQLAlchemy Core.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from services.ingest import handoff
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
-from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, text_array
+from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, row_writer, text_array
 
 EVENT_COLUMNS = ("source", "event_id", "customer_id", "kind", "event_time", "received_at", "payload")
 COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
@@ -101,6 +102,11 @@ class IngestRepository:
     def add_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
         self._copy(tables.events, EVENT_COLUMNS, rows)
+
+    def event_writer(self) -> AbstractContextManager[Callable[[Sequence[Any]], None]]:
+        """`with repository.event_writer() as add: add(row)`: event rows stored while the caller makes the next
+        (PostgreSQL: one COPY; no other statement inside the block). A key already present fails it."""
+        return row_writer(self._session, tables.events, EVENT_COLUMNS, self._connection if self._postgres else None)
 
     def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
         """The transaction's hand-off records, in order, in one outbox row (see `handoff.frame`)."""
