@@ -7,12 +7,13 @@ commit); each keeps its own receive time and trace context, and gets its own out
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from uuid_utils import uuid7
 
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
@@ -46,7 +47,9 @@ def _no_rows(row: object) -> None:
 
 
 def new_customer_id() -> str:
-    return uuid.uuid4().hex
+    """A UUIDv7 (32 hex digits): time-ordered, so new customers' keys are appended at the end of the indexes on
+    customer ids instead of anywhere in them; unique across processes and replicas (74 random bits per ms)."""
+    return uuid7().hex
 
 
 @dataclass
