@@ -25,6 +25,8 @@ import logging
 import multiprocessing
 import pickle
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -39,6 +41,8 @@ log = logging.getLogger("declic.ingest")
 _SPAWN = multiprocessing.get_context("spawn")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _OK, _FAILED = 0, 1
+QUICK_DEATH = 10.0
+"""A writer process that dies within this many seconds of its start is restarted after a growing delay."""
 
 # --- what crosses the pipe ----------------------------------------------------------------------------------
 
@@ -101,7 +105,13 @@ def decode_answer(data: bytes) -> tuple[int, list[Outcome] | BaseException]:
 class WriterProcess:
     """Writes submissions in a child process; same interface as `GroupWriter` (`submit`, `close`)."""
 
-    def __init__(self, settings: Settings, ingest_settings: IngestSettings, stream: str, wake: Any = None) -> None:
+    def __init__(self, settings: Settings, ingest_settings: IngestSettings, stream: str, wake: Any = None,
+                 target: Callable[..., None] | None = None) -> None:
+        """`target`: the child's main function (tests give one that fails)."""
+        self._target = target or _writer_main
+        self.restarts = 0
+        self._quick_deaths = 0
+        self._started_at = 0.0
         self._settings = settings
         self._ingest_settings = ingest_settings
         self._stream = stream
@@ -118,8 +128,9 @@ class WriterProcess:
         """(Re)start the child; called with `_lock` held, or from __init__."""
         requests_in, requests_out = _SPAWN.Pipe(duplex=False)
         answers_in, answers_out = _SPAWN.Pipe(duplex=False)
+        self._started_at = time.monotonic()
         self._process = _SPAWN.Process(
-            target=_writer_main, name="ingest-writer", daemon=True,
+            target=self._target, name="ingest-writer", daemon=True,
             args=(requests_in, answers_out, self._settings, self._ingest_settings, self._stream, self._wake))
         self._process.start()
         requests_in.close()
@@ -159,14 +170,23 @@ class WriterProcess:
         process.join(timeout=10)
         with self._lock:
             waiting, self._pending = self._pending, {}
-            if not self._closed:
-                log.warning("ingest writer process exited (code %s); %d calls answered UNAVAILABLE; restarting it",
-                            process.exitcode, len(waiting))
-                self._requests.close()
-                self._start()
+            self._requests.close()  # calls meanwhile are answered UNAVAILABLE at once
+            closed = self._closed
         for future in waiting.values():
             future.set_exception(Unavailable("the ingest writer restarted before answering; retry (safe: events "
                                              "are de-duplicated)"))
+        if closed:
+            return
+        # A writer that dies again and again (say, at start) is restarted after 0.5, 1, 2 … 30 s, not in a loop.
+        self._quick_deaths = self._quick_deaths + 1 if time.monotonic() - self._started_at < QUICK_DEATH else 0
+        delay = min(0.5 * 2 ** (self._quick_deaths - 1), 30.0) if self._quick_deaths else 0.0
+        log.warning("ingest writer process exited (code %s); %d calls answered UNAVAILABLE; restarting it%s",
+                    process.exitcode, len(waiting), f" in {delay:.1f} s" if delay else "")
+        time.sleep(delay)
+        with self._lock:
+            if not self._closed:
+                self.restarts += 1
+                self._start()
 
     def close(self) -> None:
         """Let the child write what it received, answer, and exit."""

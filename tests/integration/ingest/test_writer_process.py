@@ -109,3 +109,23 @@ def test_a_killed_writer_loses_nothing_and_doubles_nothing(writer) -> None:
             assert [o.status for o in again] == ["duplicate"] * 50
     assert _stored(engine) == 301  # each event stored once
     assert process._process.is_alive()  # noqa: SLF001 - a new writer took over
+
+
+def _die_at_start(*args: object) -> None:
+    """A writer that cannot start (a bad release, the database refusing it ...)."""
+    raise SystemExit(3)
+
+
+def test_a_writer_that_keeps_dying_is_restarted_with_growing_delays_and_calls_get_unavailable(settings) -> None:
+    process = WriterProcess(settings, IngestSettings(), f"{settings.stream_prefix}:handoff", target=_die_at_start)
+    try:
+        started = time.monotonic()
+        while process.restarts < 2 and time.monotonic() - started < 60:
+            with pytest.raises(Unavailable):
+                process.submit(_submission("d", 1))
+            time.sleep(0.05)
+        # Two restarts, after waiting 0.5 s then 1 s (on top of each start): not a tight loop.
+        assert process.restarts == 2
+        assert time.monotonic() - started >= 1.5
+    finally:
+        process.close()
