@@ -23,14 +23,26 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
-from benchmarks.ingest import Server, database_url, drop_schemas, free_port, machine, redis_url, send_batches
+from benchmarks.ingest import (
+    Server,
+    database_url,
+    drop_schemas,
+    free_port,
+    machine,
+    percentile,
+    redis_url,
+    send_batches,
+    single_event_latencies,
+)
 from declic.ingest.v1 import ingest_pb2
 
 console = Console()
 
 
-def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: int) -> list[list[float]]:
-    """Events/s of each configuration in each round."""
+def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: int
+        ) -> tuple[list[list[float]], list[list[float]]]:
+    """Events/s of each configuration in each round, and the ack latencies of single events (seconds), sent to
+    one configuration then the other, 200 per round."""
     url, rurl = database_url(), redis_url()
     servers, prefixes = [], []
     try:
@@ -49,12 +61,17 @@ def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: in
                     for r in range(rounds)]
         for server in servers:  # connections opened, caches of the process warm
             send_batches(server.channel, requests[0][0][:2], 1)
+        singles = [[ingest_pb2.IngestEventRequest(event=e).SerializeToString()
+                    for e in mix.batches(200 * rounds, 200 * rounds, prefix=f"single{c}")[0]]
+                   for c in range(len(configs))]
         rates: list[list[float]] = [[] for _ in configs]
+        latencies: list[list[float]] = [[] for _ in configs]
         for r in range(rounds):
             for c in (range(len(configs)) if r % 2 == 0 else reversed(range(len(configs)))):
                 seconds, accepted = send_batches(servers[c].channel, requests[r][c], concurrency)
                 rates[c].append(accepted / seconds)
-        return rates
+                latencies[c] += single_event_latencies(servers[c].channel, singles[c][200 * r:200 * (r + 1)])
+        return rates, latencies
     finally:
         for server in servers:
             server.stop()
@@ -73,7 +90,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     configs = [json.loads(args.a), json.loads(args.b)]
-    rates = run(configs, args.rounds, args.events, args.concurrency)
+    rates, latencies = run(configs, args.rounds, args.events, args.concurrency)
     table = Table(title=f"Ingest A/B, {args.rounds} alternated rounds of {args.events:,} events, batches of 500, "
                         f"{args.concurrency} in flight")
     for column in ("round", "A ev/s", "B ev/s", "B / A"):
@@ -82,6 +99,9 @@ def main() -> None:
         table.add_row(str(r), f"{a:,.0f}", f"{b:,.0f}", f"{b / a:.2f}")
     table.add_row("median", f"{statistics.median(rates[0]):,.0f}", f"{statistics.median(rates[1]):,.0f}",
                   f"{statistics.median(b / a for a, b in zip(*rates, strict=True)):.2f}")
+    for name, values in zip("AB", latencies, strict=True):
+        table.add_row(f"{name}: single event ack p50 / p99", "", "",
+                      f"{percentile(values, 0.5) * 1000:.1f} / {percentile(values, 0.99) * 1000:.1f} ms")
     console.print(f"A = {args.a}\nB = {args.b}")
     console.print(table)
     console.print(f"machine: {machine()}")
