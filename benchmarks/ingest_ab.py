@@ -7,6 +7,8 @@ per round is what to read.
 
     python -m benchmarks.ingest_ab '{"DECLIC_INGEST_WRITER_PROCESS": "false"}' '{}' --rounds 6 --events 40000
 
+(those are the defaults: in `make bench`, the writer as a thread against the writer as a process).
+
 Each configuration is a JSON object of environment variables for its server (on top of the benchmark's).
 PostgreSQL and Redis as in benchmarks.ingest.
 """
@@ -18,6 +20,7 @@ import json
 import statistics
 import uuid
 
+import psycopg
 import redis
 from rich.console import Console
 from rich.table import Table
@@ -83,13 +86,20 @@ def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest_ab")
-    parser.add_argument("a", help="configuration A: JSON object of DECLIC_* variables")
-    parser.add_argument("b", help="configuration B")
+    parser.add_argument("a", nargs="?", default='{"DECLIC_INGEST_WRITER_PROCESS": "false"}',
+                        help="configuration A: JSON object of DECLIC_* variables (default: the writer as a thread)")
+    parser.add_argument("b", nargs="?", default="{}", help="configuration B (default: the defaults)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--events", type=int, default=40_000, help="events per configuration and round")
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     configs = [json.loads(args.a), json.loads(args.b)]
+    try:
+        psycopg.connect(database_url(), connect_timeout=3).close()
+        redis.Redis.from_url(redis_url()).ping()
+    except Exception as exc:  # noqa: BLE001
+        console.print(f"[yellow]ingest A/B skipped: PostgreSQL or Redis unreachable ({exc})[/]")
+        return
     rates, latencies = run(configs, args.rounds, args.events, args.concurrency)
     table = Table(title=f"Ingest A/B, {args.rounds} alternated rounds of {args.events:,} events, batches of 500, "
                         f"{args.concurrency} in flight")
