@@ -23,6 +23,7 @@ from declic.kit.logs import configure_logging
 from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
 from declic.kit.stream import StreamConsumer, stream_key
+from declic.kit.wake import PipeWake
 from services.ingest import handoff
 from services.ingest.erasure import CONSUMER_GROUP, ErasureHandler
 from services.ingest.settings import IngestSettings
@@ -53,7 +54,9 @@ class ChildProcessWorkers:
     def __init__(self, settings: Settings, ingest_settings: IngestSettings) -> None:
         self._settings = settings
         self._ingest_settings = ingest_settings
-        self.wake = _SPAWN.Event()
+        # Set by the writer process after each commit and by this process after a split; a pipe, not a
+        # multiprocessing.Event, whose lock a writer killed while setting it would leave taken (kit.wake).
+        self.wake = PipeWake()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -65,7 +68,8 @@ class ChildProcessWorkers:
                 pass
             if not stop.is_set():
                 log.warning("ingest background process exited (code %s); restarting it", process.exitcode)
-            child_stop.set()
+            if process.is_alive():  # (a child killed inside child_stop.wait() may have left its lock taken)
+                child_stop.set()
             process.join(timeout=10)
             if process.is_alive():
                 process.terminate()

@@ -210,12 +210,11 @@ def _writer_main(requests: Any, answers: Any, settings: Settings, ingest_setting
     from declic.kit.logs import configure_logging
     from services.ingest.background import name_this_process
     from services.ingest.group_commit import GroupWriter
-    from services.ingest.main import share_the_interpreter_lock, tune_garbage_collector
+    from services.ingest.main import tune_garbage_collector
     from services.ingest.service import TransactionWriter
 
     name_this_process("ingest-writer")
     tune_garbage_collector()
-    share_the_interpreter_lock()
     configure_logging("ingest-writer", settings.log_level)
     engine = make_engine(settings, "ingest", pool_size=2)
     transactions = TransactionWriter(UnitOfWork(session_factory(engine)), ingest_settings, stream)
