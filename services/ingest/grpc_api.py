@@ -9,6 +9,7 @@ from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.protoconv import identifier_type_enum, identifier_type_name, to_datetime, to_timestamp
 from services.ingest.batch import ACCEPTED, DUPLICATE, REJECTED, Outcome
+from services.ingest.handoff import varint as _length
 from services.ingest.service import IngestService
 
 STATUS = {
@@ -149,22 +150,6 @@ _STATUS_FIELD = {status: b"\x18" + bytes([number]) for status, number in STATUS.
 def _text(tag: bytes, value: str) -> bytes:
     data = value.encode()
     return tag + _length(len(data)) + data
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-_LENGTHS = [_varint(n) for n in range(1 << 14)]
-
-
-def _length(value: int) -> bytes:
-    return _LENGTHS[value] if value < 16384 else _varint(value)
 
 
 def batch_answer(ids: list[str], outcomes: list[Outcome], prefix: str) -> bytes:

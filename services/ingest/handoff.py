@@ -45,7 +45,8 @@ def _encode_varint(value: int) -> bytes:
 _SMALL_VARINTS = [_encode_varint(n) for n in range(1 << 14)]  # every length and tag we write below 16 KiB
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """`value` as a protobuf varint (lengths and tags below 16 KiB from a table)."""
     return _SMALL_VARINTS[value] if value < 16384 else _encode_varint(value)
 
 
@@ -55,7 +56,7 @@ def frame(records: Sequence[bytes]) -> bytes:
     One outbox row per transaction instead of one per record: the relay splits them again
     (`unframe`) and publishes one stream entry per record, as consumers expect.
     """
-    return b"".join([_varint(len(record)) + record for record in records])
+    return b"".join([varint(len(record)) + record for record in records])
 
 
 def unframe(payload: bytes) -> list[bytes]:
@@ -78,7 +79,7 @@ def unframe(payload: bytes) -> list[bytes]:
 
 def _field(number: int, data: bytes, present: bool = False) -> bytes:
     """A length-delimited field. Proto3 leaves out an empty singular string, not a set message or a list item."""
-    return _varint(number << 3 | 2) + _varint(len(data)) + data if data or present else b""
+    return varint(number << 3 | 2) + varint(len(data)) + data if data or present else b""
 
 
 class AcceptedEventEncoder:
@@ -97,7 +98,6 @@ class AcceptedEventEncoder:
                warnings: Sequence[str]) -> bytes:
         # Field by field, as protobuf writes them (tags: 0x0a = field 1 bytes, 0x12 = 2, 0x20 = 4 varint,
         # 0x2a = 5, 0x52 = 10); one record per accepted event, so spelled out rather than built with _field.
-        varint = _varint
         accepted = b"\x0a" + varint(len(event)) + event
         if customer_id:
             customer = customer_id.encode()

@@ -99,10 +99,6 @@ class IngestRepository:
             found.update(((row.source, row.event_id), row.customer_id) for row in self._session.execute(query))
         return found
 
-    def add_events(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert event rows (EVENT_COLUMNS order); a key already present fails the statement."""
-        self._copy(tables.events, EVENT_COLUMNS, rows)
-
     def event_writer(self) -> AbstractContextManager[Callable[[Sequence[Any]], None]]:
         """`with repository.event_writer() as add: add(row)`: event rows stored while the caller makes the next
         (PostgreSQL: one COPY; no other statement inside the block). A key already present fails it."""
