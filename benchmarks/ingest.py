@@ -67,9 +67,10 @@ def free_port() -> int:
 class Server:
     """A server process: `python -m services.ingest`, or this module's no-op server."""
 
-    def __init__(self, args: Sequence[str], env: dict[str, str], port: int) -> None:
+    def __init__(self, args: Sequence[str], env: dict[str, str], port: int, checkout: Path = ROOT) -> None:
+        """`checkout`: the source tree to run (another checkout of the project: its code is imported first)."""
         self.port = port
-        self.process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=ROOT)
+        self.process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=checkout)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
             ("grpc.max_send_message_length", 8 << 20), ("grpc.max_receive_message_length", 8 << 20)])
         health = health_pb2_grpc.HealthStub(self.channel)

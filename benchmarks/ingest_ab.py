@@ -8,6 +8,8 @@ per round is what to read.
     python -m benchmarks.ingest_ab '{"DECLIC_INGEST_WRITER_PROCESS": "false"}' '{}' --rounds 6 --events 40000
 
 (those are the defaults: in `make bench`, the writer as a thread against the writer as a process).
+Two versions of the code: `--checkout-a DIR` runs configuration A from another checkout, e.g.
+`git worktree add /tmp/base main` then `python -m benchmarks.ingest_ab '{}' '{}' --checkout-a /tmp/base`.
 
 Each configuration is a JSON object of environment variables for its server (on top of the benchmark's).
 PostgreSQL and Redis as in benchmarks.ingest.
@@ -19,6 +21,7 @@ import argparse
 import json
 import statistics
 import uuid
+from pathlib import Path
 
 import psycopg
 import redis
@@ -27,6 +30,7 @@ from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
 from benchmarks.ingest import (
+    ROOT,
     Server,
     database_url,
     drop_schemas,
@@ -42,21 +46,21 @@ from declic.ingest.v1 import ingest_pb2
 console = Console()
 
 
-def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: int
+def run(configs: list[dict[str, str]], rounds: int, events: int, concurrency: int, checkouts: list[Path]
         ) -> tuple[list[list[float]], list[list[float]]]:
     """Events/s of each configuration in each round, and the ack latencies of single events (seconds), sent to
     one configuration then the other, 200 per round."""
     url, rurl = database_url(), redis_url()
     servers, prefixes = [], []
     try:
-        for extra in configs:
+        for extra, checkout in zip(configs, checkouts, strict=True):
             prefix = f"bench_ab_{uuid.uuid4().hex[:8]}_"
             prefixes.append(prefix)
             port = free_port()
             env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
                    "DECLIC_STREAM_PREFIX": prefix, "DECLIC_INGEST_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING",
                    **extra}
-            servers.append(Server(["-m", "services.ingest"], env, port))
+            servers.append(Server(["-m", "services.ingest"], env, port, checkout))
         mix = EventMix(seed=7, run=uuid.uuid4().hex[:8], customers=max(events * rounds // 8, 100))
         console.print(f"generating {2 * rounds * events:,} events ...")
         requests = [[[ingest_pb2.IngestBatchRequest(events=batch).SerializeToString()
@@ -92,6 +96,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--events", type=int, default=40_000, help="events per configuration and round")
     parser.add_argument("--concurrency", type=int, default=4)
+    for name in "ab":
+        parser.add_argument(f"--checkout-{name}", type=Path, default=ROOT,
+                            help=f"the source tree configuration {name.upper()} runs (default: this one)")
     args = parser.parse_args()
     configs = [json.loads(args.a), json.loads(args.b)]
     try:
@@ -100,7 +107,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001
         console.print(f"[yellow]ingest A/B skipped: PostgreSQL or Redis unreachable ({exc})[/]")
         return
-    rates, latencies = run(configs, args.rounds, args.events, args.concurrency)
+    rates, latencies = run(configs, args.rounds, args.events, args.concurrency, [args.checkout_a, args.checkout_b])
     table = Table(title=f"Ingest A/B, {args.rounds} alternated rounds of {args.events:,} events, batches of 500, "
                         f"{args.concurrency} in flight")
     for column in ("round", "A ev/s", "B ev/s", "B / A"):
@@ -112,7 +119,7 @@ def main() -> None:
     for name, values in zip("AB", latencies, strict=True):
         table.add_row(f"{name}: single event ack p50 / p99", "", "",
                       f"{percentile(values, 0.5) * 1000:.1f} / {percentile(values, 0.99) * 1000:.1f} ms")
-    console.print(f"A = {args.a}\nB = {args.b}")
+    console.print(f"A = {args.a} in {args.checkout_a}\nB = {args.b} in {args.checkout_b}")
     console.print(table)
     console.print(f"machine: {machine()}")
 

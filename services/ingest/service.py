@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from declic.common.v1 import event_pb2
 from declic.kit.clock import Clock
-from declic.kit.database import UnitOfWork
+from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from declic.kit.protoconv import to_timestamp
 from declic.kit.telemetry import current_context
@@ -187,11 +187,17 @@ class TransactionWriter:
                 return outcomes
             except Exception as exc:
                 self._cache.clear()  # it may hold changes of the graph that were rolled back
-                if not _is_conflict(exc) or attempt == ATTEMPTS:
+                broken = is_broken_connection(exc)
+                if not (broken or _is_conflict(exc)) or attempt == ATTEMPTS:
                     if _is_conflict(exc):
                         raise Unavailable("too many concurrent writers on the same customers; retry later") from exc
+                    if broken:
+                        raise Unavailable("the database is unreachable; retry later") from exc
                     raise
-                log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
+                if broken:  # a restarted server, a killed connection: replayed on a new one (events are deduplicated)
+                    log.warning("database connection broke during a batch (%s); replaying it", exc)
+                else:
+                    log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
 

@@ -216,7 +216,9 @@ def _writer_main(requests: Any, answers: Any, settings: Settings, ingest_setting
     name_this_process("ingest-writer")
     tune_garbage_collector()
     configure_logging("ingest-writer", settings.log_level)
-    engine = make_engine(settings, "ingest", pool_size=2)
+    # Transactions follow each other on the same connection: no check of it before each (a round trip); one
+    # found broken is replayed on a new one (TransactionWriter).
+    engine = make_engine(settings, "ingest", pool_size=2, pre_ping=False)
     transactions = TransactionWriter(UnitOfWork(session_factory(engine)), ingest_settings, stream)
     writer = GroupWriter(transactions.write, on_written=wake.set if wake is not None else lambda: None)
     send_lock = threading.Lock()

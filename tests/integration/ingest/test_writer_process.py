@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from declic.common.v1 import event_pb2, identity_pb2
 from declic.kit.clock import SystemClock
@@ -129,3 +129,24 @@ def test_a_writer_that_keeps_dying_is_restarted_with_growing_delays_and_calls_ge
         assert time.monotonic() - started >= 1.5
     finally:
         process.close()
+
+
+def test_a_broken_database_connection_is_replaced_and_the_batch_replayed(writer, settings: Settings) -> None:
+    """The writer does not check its connection before each transaction (a round trip each): one the server
+    dropped (restart, failover, an operator's pg_terminate_backend) fails the next transaction, which is
+    replayed on a new connection: the caller sees its events accepted, stored once."""
+    if not settings.is_postgres:
+        pytest.skip("PostgreSQL connections (the embedded SQLite has none to break)")
+    psutil = pytest.importorskip("psutil")
+    process, engine = writer
+    assert [o.status for o in process.submit(_submission("before-", 10))] == ["accepted"] * 10
+    child = psutil.Process(process._process.pid)  # noqa: SLF001
+    ports = [c.laddr.port for c in child.net_connections(kind="tcp") if c.raddr and c.raddr.port == engine.url.port]
+    assert ports, "the writer holds a connection to PostgreSQL"
+    with engine.connect() as conn:
+        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE client_port = ANY(:ports)"), {"ports": ports}).scalar_one()
+    assert killed == len(ports)
+    assert [o.status for o in process.submit(_submission("after-", 10))] == ["accepted"] * 10
+    assert [o.status for o in process.submit(_submission("after-", 10))] == ["duplicate"] * 10
+    assert _stored(engine) == 20
