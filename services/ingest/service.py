@@ -168,9 +168,11 @@ class TransactionWriter:
         self._stream = stream
         self._policy = IdentityPolicy(dict(settings.type_limits), tuple(settings.blocklist))
         self._cache = IdentityCache()
+        self.duplicates = DuplicateWatch()
 
     def write(self, submissions: list[Submission]) -> list[list[Outcome]]:
         """Apply queued submissions in one transaction; replayed from a fresh snapshot after a conflict."""
+        look_up = True
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow.begin() as session:
@@ -180,13 +182,21 @@ class TransactionWriter:
                     version = repository.serialize_writers()
                     self._cache.begin(version)
                     writer = BatchWriter(repository, self._policy, self._stream, cache=self._cache)
+                    look_up = writer.look_up_duplicates = not (repository.postgres and self.duplicates.optimistic())
                     outcomes = writer.apply(submissions)
                     repository.add_stats(writer.stats())
                     session.commit()
                 writer.remember(version)
+                if look_up:
+                    self.duplicates.looked_up(found=writer.duplicates_found())
                 return outcomes
             except Exception as exc:
-                self._cache.clear()  # it may hold changes of the graph that were rolled back
+                if not look_up and _violated_constraint(exc) == EVENTS_KEY:
+                    # An event received before, sent again: replayed at once, with the look-up. The cache holds
+                    # nothing of the rolled-back transaction (only committed changes enter it): kept.
+                    self.duplicates.missed()
+                    continue
+                self._cache.clear()  # another writer's changes, or a broken connection: start afresh
                 broken = is_broken_connection(exc)
                 if not (broken or _is_conflict(exc)) or attempt == ATTEMPTS:
                     if _is_conflict(exc):
@@ -200,6 +210,45 @@ class TransactionWriter:
                     log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise AssertionError("unreachable")
+
+
+EVENTS_KEY = "events_pkey"
+
+
+class DuplicateWatch:
+    """Whether the next transaction should look its events up among those received before (a statement,
+    and an index probe per event, on the path of every batch) or take them all as new.
+
+    Taking them as new costs nothing while clients send nothing twice, the usual case, and a replayed
+    transaction when one does (the events' key refuses the repeat). So: look up while repeats are seen;
+    after `calm` transactions in a row whose look-up found none, stop looking up; start looking up again
+    for the next `calm` transactions at the first repeat. A new writer starts by looking up (clients
+    resend what was not acknowledged before a restart)."""
+
+    def __init__(self, calm: int = 50) -> None:
+        self.calm = calm
+        self._countdown = calm
+        self.replays = 0
+        """Transactions replayed because an event repeated one received before (a measure of the waste)."""
+
+    def optimistic(self) -> bool:
+        return self._countdown <= 0
+
+    def looked_up(self, found: bool) -> None:
+        self._countdown = self.calm if found else self._countdown - 1
+
+    def missed(self) -> None:
+        self.replays += 1
+        self._countdown = self.calm
+
+
+def _violated_constraint(exc: BaseException) -> str | None:
+    """The constraint a unique violation names (COPY errors come from psycopg, others wrapped by SQLAlchemy)."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    if getattr(driver_error, "sqlstate", None) != "23505":
+        return None
+    diag = getattr(driver_error, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def _is_conflict(exc: Exception) -> bool:

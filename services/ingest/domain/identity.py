@@ -151,7 +151,9 @@ class IdentityGraph:
         """Add a snapshot: current owners of identifiers, their customers, and operator splits."""
         self.owners.update(owners)
         for customer in customers:
-            self.customers[customer.customer_id] = customer
+            # A copy: the graph changes its counts, and the caller's (a cache's) must survive a rollback.
+            self.customers[customer.customer_id] = CustomerState(customer.customer_id, customer.created_at,
+                                                                 dict(customer.type_counts))
             self._loaded_counts[customer.customer_id] = dict(customer.type_counts)
         self.split_pairs.update(frozenset(pair) for pair in split_pairs)
 

@@ -39,6 +39,10 @@ class IngestRepository:
         self._driver: Any = None
 
     @property
+    def postgres(self) -> bool:
+        return self._postgres
+
+    @property
     def _connection(self) -> Any:
         """PostgreSQL: the psycopg connection under the session (same transaction), fetched once."""
         if self._driver is None:
