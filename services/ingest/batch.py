@@ -275,7 +275,7 @@ class BatchWriter:
     def stats(self) -> Counter[tuple[str, str, str]]:
         """Counts by (source, status, reason); a rejected event counts once under each distinct reason."""
         outcomes = self.outcomes
-        counts: Counter[tuple[str, str, str]] = Counter(
+        counts: Counter[tuple[str, str]] = Counter(
             (event.key[0], outcomes[event.position].status) for call in self._submissions for event in call.events
         )
         by_reason: Counter[tuple[str, str, str]] = Counter()

@@ -57,18 +57,21 @@ class IdentityPolicy:
     """Most values of a type one customer may hold (types not listed: unlimited)."""
     blocklist: tuple[str, ...] = ()
     """Patterns "type:value" ("*" matches anything) of identifiers that never identify anyone."""
+    _blocked: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _answers: dict[Identifier, bool] = field(init=False, repr=False, compare=False)
+    """Whether each identifier met is blocked: identifiers come back again and again."""
 
     def __post_init__(self) -> None:
         combined = "|".join(f"(?:{translate(pattern)})" for pattern in self.blocklist) or "(?!)"
         object.__setattr__(self, "_blocked", re.compile(combined))
-        object.__setattr__(self, "_answers", {})  # identifiers come back again and again
+        object.__setattr__(self, "_answers", {})
 
     def is_blocked(self, identifier: Identifier) -> bool:
         """True when `identifier` matches a blocklist pattern (placeholders, test values)."""
-        answers: dict[Identifier, bool] = self._answers  # type: ignore[attr-defined]
+        answers = self._answers
         blocked = answers.get(identifier)
         if blocked is None:
-            blocked = self._blocked.match(f"{identifier[0]}:{identifier[1]}") is not None  # type: ignore[attr-defined]
+            blocked = self._blocked.match(f"{identifier[0]}:{identifier[1]}") is not None
             if len(answers) >= _MEMO_LIMIT:
                 answers.clear()
             answers[identifier] = blocked
@@ -227,7 +230,7 @@ class IdentityGraph:
         """The customer holding every one of `identifiers` when they are all held by one and none is
         blocklisted; else None (the full resolution decides)."""
         owners, parent, blocked = self.owners, self._parent, self.policy.is_blocked
-        answers: dict[Identifier, bool] = self.policy._answers  # type: ignore[attr-defined]
+        answers = self.policy._answers
         found = None
         for identifier in identifiers:
             holder = owners.get(identifier)
