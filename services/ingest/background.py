@@ -86,6 +86,9 @@ def _child(settings: Settings, ingest_settings: IngestSettings, stop: Any, wake:
 
     name_this_process("ingest-relay")
     tune_garbage_collector()
+    if ingest_settings.relay_niceness:
+        # Behind the calls being answered: the relay is not on their path, and catches up in idle time.
+        os.nice(ingest_settings.relay_niceness)
     configure_logging("ingest-background", settings.log_level)
     engine = make_engine(settings, "ingest", pool_size=2)
     redis = make_redis(settings)

@@ -59,6 +59,10 @@ class IngestSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."
     )
+    relay_niceness: int = Field(
+        default=10, ge=0, le=19, description="How much lower the CPU priority of the relay process is (Unix "
+        "niceness, 0: the same as the gRPC and writer processes): it yields to validation and writing, which "
+        "answer the calls, and publishes in the CPU they leave.")
     writer_process: bool = Field(
         default=True, description="Write the validated batches in a process of their own (another core), not in a "
         "thread of the gRPC process.",

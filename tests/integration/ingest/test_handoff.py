@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import Column, MetaData, String, Table
 
 from declic.ingest.v1 import handoff_pb2, ingest_pb2, ingest_pb2_grpc
@@ -92,3 +93,7 @@ def test_the_relay_runs_in_a_child_process_by_default(start_service, make, hando
     ingest_some(ingest_pb2_grpc.IngestServiceStub(channel), make, 20)
     records = handoff.wait_for(20, timeout=30)
     assert sorted(r.record_id for r in records) == sorted(f"evt:webshop:e{n}" for n in range(20))
+    # The relay yields the CPU to the processes answering calls (DECLIC_INGEST_RELAY_NICENESS, default 10).
+    psutil = pytest.importorskip("psutil")
+    relays = [p for p in psutil.Process().children(recursive=True) if p.name() == "ingest-relay"]
+    assert relays and all(p.nice() == psutil.Process().nice() + 10 for p in relays)
