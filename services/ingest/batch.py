@@ -42,7 +42,7 @@ class Outcome:
 _PENDING = Outcome("")
 
 
-def _no_rows(*row: object) -> None:
+def _no_rows(row: object) -> None:
     raise AssertionError("no event to store")
 
 
@@ -141,8 +141,10 @@ class BatchWriter:
                     if product_id not in known_products:
                         warnings.append(f"unknown_product:{product_id}")
                 outcomes[event.position] = Outcome(ACCEPTED, customer_id, new_customer, [], warnings)
-                add_event(event, customer_id, received_at)
-                records.append(encoders[call](*event.key, event.payload, customer_id, new_customer, warnings))
+                source, event_id = event.key
+                add_event((source, event_id, customer_id or None, event.kind, event.event_time, received_at,
+                           event.payload))
+                records.append(encoders[call](source, event_id, event.payload, customer_id, new_customer, warnings))
         if len(valid) < len(events):
             for event in events:
                 if event.errors:

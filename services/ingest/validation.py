@@ -49,9 +49,6 @@ class ValidatedEvent:
     """The normalised event, serialized (set once valid)."""
     position: int = 0
     """Its place among all the events written together (set by the batch writer)."""
-    row: tuple[bytes, bytes] | None = None
-    """Its row of the events table in PostgreSQL's binary COPY format but for the customer, when encoded ahead
-    (by the gRPC process, for the writer process: `storage.repository.event_row`)."""
 
     @property
     def ok(self) -> bool:

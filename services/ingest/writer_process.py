@@ -8,9 +8,8 @@ the writer process groups what arrives (group commit, as in-process: `GroupWrite
 call's outcomes.
 
 What crosses the pipe is what the writer needs, as plain tuples (pickled): the key, kind, identifiers,
-event time, product ids, warnings and serialized payload of each valid event, with its row of the events table already
-in PostgreSQL's binary COPY format but for the customer (encoding it here keeps that work off the writer,
-the busier of the two), and for a refused one only its reasons. Outcomes come back the same way.
+event time, product ids, warnings and serialized payload of each valid event, and for a refused one only
+its reasons. Outcomes come back the same way.
 
 Failures: if the writer process dies, the calls waiting on it are answered UNAVAILABLE (nothing of theirs
 was acknowledged, and a retry is safe: events are de-duplicated) and a new writer process starts.
@@ -36,7 +35,6 @@ from declic.kit.config import Settings
 from declic.kit.errors import DeclicError, Unavailable
 from services.ingest.batch import Outcome, Submission
 from services.ingest.settings import IngestSettings
-from services.ingest.storage.repository import event_row
 from services.ingest.validation import ValidatedEvent
 
 log = logging.getLogger("declic.ingest")
@@ -50,14 +48,12 @@ QUICK_DEATH = 10.0
 
 
 def encode_submission(call_id: int, submission: Submission) -> bytes:
-    received_at = submission.received_at
     events = [
-        (e.index, e.key, e.kind, e.identifiers, e.event_time, e.product_ids, e.warnings, e.payload,
-         event_row(e, received_at))
-        if not e.errors else (e.index, e.key, e.errors)
+        (e.index, e.key, e.kind, e.identifiers, e.event_time, e.product_ids, e.warnings, e.payload) if not e.errors
+        else (e.index, e.key, e.errors)
         for e in submission.events
     ]
-    return pickle.dumps((call_id, received_at, submission.trace_context, events), _PROTOCOL)
+    return pickle.dumps((call_id, submission.received_at, submission.trace_context, events), _PROTOCOL)
 
 
 _NO_EVENT = event_pb2.Event()
@@ -71,11 +67,11 @@ def decode_submission(data: bytes) -> tuple[int, Submission]:
             index, key, errors = wire
             events.append(ValidatedEvent(index, _NO_EVENT, key, errors=errors))
             continue
-        index, key, kind, identifiers, event_time, product_ids, warnings, payload, row = wire
+        index, key, kind, identifiers, event_time, product_ids, warnings, payload = wire
         # The writer reads the message itself only for catalogue changes (rare): parsed again for those.
         event = event_pb2.Event.FromString(payload) if kind == "product_upsert" else _NO_EVENT
         events.append(ValidatedEvent(index, event, key, kind, identifiers, event_time, product_ids, [], warnings,
-                                     payload, row=row))
+                                     payload))
     return call_id, Submission(events, received_at, trace_context)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Table
@@ -23,25 +22,6 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 SEPARATOR = "\x1f"
 ARRAY = "string_to_array(%s, E'\\x1f')"
 """SQL for one array parameter built by `text_array`."""
-
-
-# PostgreSQL's binary COPY format, for rows encoded ahead (see `encoded_row_writer`).
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
-COPY_TRAILER = b"\xff\xff"
-COPY_NULL = b"\xff\xff\xff\xff"
-_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def copy_field(data: bytes) -> bytes:
-    """A text or bytea field of a binary COPY tuple: its length (int32) and bytes."""
-    return len(data).to_bytes(4, "big") + data
-
-
-def copy_timestamp(moment: datetime) -> bytes:
-    """A timestamptz field: microseconds since 2000-01-01 UTC (int64)."""
-    delta = moment - _POSTGRES_EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return b"\x00\x00\x00\x08" + micros.to_bytes(8, "big", signed=True)
 
 
 def text_array(values: Iterable[object]) -> str:
@@ -79,28 +59,6 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequ
     with row_writer(session, table, columns, connection) as write:
         for row in rows:
             write(row)
-
-
-@contextmanager
-def encoded_row_writer(connection: Any, table: Table, columns: Sequence[str], flush_every: int = 64
-                       ) -> Iterator[Callable[[bytes], None]]:
-    """PostgreSQL: a function adding one tuple already in the binary COPY format (field count, then each
-    field) to one COPY into `table`, open until the block ends; sent every `flush_every` tuples, so that the
-    server stores rows while the caller makes the next ones. No other statement may run on the connection
-    meanwhile. Encoding ahead (`copy_field`, `copy_timestamp`) lets another process do most of the work."""
-    statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)'
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        pending = [COPY_SIGNATURE]
-
-        def add(row: bytes) -> None:
-            pending.append(row)
-            if len(pending) >= flush_every:
-                copy.write(b"".join(pending))
-                pending.clear()
-
-        yield add
-        pending.append(COPY_TRAILER)
-        copy.write(b"".join(pending))
 
 
 @contextmanager

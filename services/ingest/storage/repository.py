@@ -7,8 +7,8 @@ statements through SQLAlchemy Core.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -20,32 +20,9 @@ from sqlalchemy.orm import Session
 from services.ingest import handoff
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
-from services.ingest.storage.bulk import (
-    ARRAY,
-    COPY_NULL,
-    copy_field,
-    copy_rows,
-    copy_timestamp,
-    encoded_row_writer,
-    is_postgres,
-    raw_connection,
-    row_writer,
-    text_array,
-)
-from services.ingest.validation import ValidatedEvent
+from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, row_writer, text_array
 
 EVENT_COLUMNS = ("source", "event_id", "customer_id", "kind", "event_time", "received_at", "payload")
-
-
-def event_row(event: ValidatedEvent, received_at: datetime) -> tuple[bytes, bytes]:
-    """A valid event's row of the events table in PostgreSQL's binary COPY format (EVENT_COLUMNS), but for its
-    customer: the fields before it and the fields after. The customer, known only once identities are
-    resolved, goes in between."""
-    source, event_id = event.key
-    assert event.event_time is not None  # a valid event has one
-    return (b"\x00\x07" + copy_field(source.encode()) + copy_field(event_id.encode()),
-            copy_field(event.kind.encode()) + copy_timestamp(event.event_time) + copy_timestamp(received_at)
-            + copy_field(event.payload))
 COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
 _CHUNK = 2000  # bound the number of bind parameters per SQLite statement (at most 32,766)
 
@@ -126,23 +103,10 @@ class IngestRepository:
             found.update(((row.source, row.event_id), row.customer_id) for row in self._session.execute(query))
         return found
 
-    @contextmanager
-    def event_writer(self) -> Iterator[Callable[[ValidatedEvent, str, datetime], None]]:
-        """`with repository.event_writer() as add: add(event, customer_id, received_at)`: event rows stored
-        while the caller works out the next (PostgreSQL: one COPY; no other statement inside the block). A key
-        already present fails it."""
-        if not self._postgres:
-            with row_writer(self._session, tables.events, EVENT_COLUMNS) as add_row:
-                yield lambda event, customer_id, received_at: add_row((
-                    *event.key, customer_id or None, event.kind, event.event_time, received_at, event.payload))
-            return
-        with encoded_row_writer(self._connection, tables.events, EVENT_COLUMNS) as add_encoded:
-
-            def add(event: ValidatedEvent, customer_id: str, received_at: datetime) -> None:
-                head, tail = event.row or event_row(event, received_at)
-                add_encoded(head + (copy_field(customer_id.encode()) if customer_id else COPY_NULL) + tail)
-
-            yield add
+    def event_writer(self) -> AbstractContextManager[Callable[[Sequence[Any]], None]]:
+        """`with repository.event_writer() as add: add(row)`: event rows stored while the caller makes the next
+        (PostgreSQL: one COPY; no other statement inside the block). A key already present fails it."""
+        return row_writer(self._session, tables.events, EVENT_COLUMNS, self._connection if self._postgres else None)
 
     def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
         """The transaction's hand-off records, in order, in one outbox row (see `handoff.frame`)."""

@@ -3,7 +3,6 @@ whole (the writer process itself: tests/integration/ingest/test_writer_process.p
 
 from __future__ import annotations
 
-import struct
 from datetime import UTC, datetime, timedelta
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
@@ -11,8 +10,6 @@ from declic.kit.errors import InvalidArgument, Unavailable
 from declic.kit.protoconv import to_timestamp
 from services.ingest import writer_process as wire
 from services.ingest.batch import Outcome, Submission
-from services.ingest.storage.bulk import copy_field
-from services.ingest.storage.repository import event_row
 from services.ingest.validation import EventValidator
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -44,30 +41,9 @@ def test_the_writer_gets_every_field_it_reads() -> None:
     for before, after in zip(validated, received.events, strict=True):
         read = refused if before.errors else fields
         assert {f: getattr(after, f) for f in read} == {f: getattr(before, f) for f in read}
-        if not before.errors:  # its row, event time included, encoded by the sender
-            assert after.row == event_row(before, NOW)
     assert [bool(e.errors) for e in received.events] == [False, True, False]
     # The catalogue change is the one message the writer reads itself.
     assert received.events[2].event.product_upsert.name == "Tea"
-
-
-def test_an_event_row_is_in_postgresqls_binary_copy_format() -> None:
-    validator = EventValidator("FR", timedelta(minutes=5))
-    event = validator.validate(0, _events()[0], NOW)
-    head, tail = event_row(event, NOW)
-    row = head + copy_field(b"c1") + tail
-    assert struct.unpack_from(">h", row)[0] == 7  # fields
-    fields, position = [], 2
-    for _ in range(7):
-        (length,) = struct.unpack_from(">i", row, position)
-        fields.append(row[position + 4:position + 4 + length])
-        position += 4 + length
-    assert position == len(row)
-    assert fields[:4] == [b"web", b"o1", b"c1", b"order"]
-    micros = [struct.unpack(">q", field)[0] for field in fields[4:6]]  # since 2000-01-01 UTC
-    epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    assert [epoch + timedelta(microseconds=m) for m in micros] == [NOW - timedelta(minutes=5), NOW]
-    assert fields[6] == event.payload
 
 
 def test_answers_come_back_whole() -> None:
