@@ -173,7 +173,8 @@ class TransactionWriter:
     def write(self, submissions: list[Submission]) -> list[list[Outcome]]:
         """Apply queued submissions in one transaction; replayed from a fresh snapshot after a conflict."""
         look_up = True
-        for attempt in range(1, ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 with self._uow.begin() as session:
                     repository = IngestRepository(session)
@@ -192,8 +193,9 @@ class TransactionWriter:
                 return outcomes
             except Exception as exc:
                 if not look_up and _violated_constraint(exc) == EVENTS_KEY:
-                    # An event received before, sent again: replayed at once, with the look-up. The cache holds
-                    # nothing of the rolled-back transaction (only committed changes enter it): kept.
+                    # An event received before, sent again: replayed at once, with the look-up (from now on the
+                    # writer looks up: once per call at most, not counted as an attempt). The cache holds nothing
+                    # of the rolled-back transaction (only committed changes enter it): kept.
                     self.duplicates.missed()
                     continue
                 self._cache.clear()  # another writer's changes, or a broken connection: start afresh
@@ -209,7 +211,7 @@ class TransactionWriter:
                 else:
                     log.info("batch conflicted with another writer (%s); retrying", type(exc).__name__)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
 
 
 EVENTS_KEY = "events_pkey"
