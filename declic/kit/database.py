@@ -95,13 +95,20 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
 
 
 def is_broken_connection(exc: BaseException) -> bool:
-    """Whether `exc` says the database connection broke (server restarted, connection killed): nothing of the
-    transaction was committed, and a new connection can replay it."""
+    """Whether `exc` says the database connection broke (server restarted or shut down, connection terminated
+    or lost): nothing of the transaction was committed, and a new connection can replay it. A statement the
+    server refused (a timeout, a constraint) is not that."""
     import psycopg
 
+    error: BaseException | None = exc
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(exc.orig, psycopg.OperationalError)
-    return isinstance(exc, psycopg.OperationalError)
+        if exc.connection_invalidated:
+            return True
+        error = exc.orig
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate  # None: lost on the client's side; 08…: connection exception; 57P0…: shut down, terminated
+    return state is None or state.startswith("08") or state in {"57P01", "57P02", "57P03"}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
