@@ -25,7 +25,7 @@ from rich.progress import track
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
-from benchmarks.ingest import database_url, machine
+from benchmarks.ingest import database_url, drop_schemas, machine
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from services.ingest import writer_process as wire
@@ -79,8 +79,7 @@ def run(events: int, group: int) -> tuple[float, float, float, int]:
                 (postgres_cpu() - database) / written * 1e6, written)
     finally:
         engine.dispose()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{prefix}ingest" CASCADE')
+        drop_schemas(url, prefix)
 
 
 def main() -> None:

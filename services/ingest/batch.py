@@ -89,6 +89,8 @@ class BatchWriter:
     look_up_duplicates: bool = True
     """False: take every event as new without asking the database (one statement less); an event received
     before then fails the transaction on the events' key, and the caller replays it with look-ups."""
+    found_received: bool = False
+    """Whether the look-up found events of these batches received before."""
 
     def remember(self, version: int) -> None:
         """After the commit (at `version` of the graph): keep what this transaction read and changed."""
@@ -157,13 +159,10 @@ class BatchWriter:
         if self._repeats:
             self._finish_duplicates()
 
-    def duplicates_found(self) -> bool:
-        """Whether events of these batches were found received before (by the look-up)."""
-        return any(outcome.status == DUPLICATE and outcome.duplicate_of is None for outcome in self.outcomes)
-
     def _deduplicate(self, events: list[ValidatedEvent]) -> list[ValidatedEvent]:
         """Drop events already received (earlier, or earlier in these batches): they are answered duplicate."""
         stored = self.repository.known_events([e.key for e in events]) if self.look_up_duplicates else {}
+        self.found_received = bool(stored)
         first_seen: dict[tuple[str, str], int] = {}
         fresh = []
         for event in events:

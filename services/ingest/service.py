@@ -189,7 +189,7 @@ class TransactionWriter:
                     session.commit()
                 writer.remember(version)
                 if look_up:
-                    self.duplicates.looked_up(found=writer.duplicates_found())
+                    self.duplicates.looked_up(found=writer.found_received)
                 return outcomes
             except Exception as exc:
                 if not look_up and _violated_constraint(exc) == EVENTS_KEY:
@@ -244,21 +244,22 @@ class DuplicateWatch:
         self._countdown = self.calm
 
 
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The database driver's error: wrapped by SQLAlchemy, or straight from psycopg for the COPY statements."""
+    return exc.orig if isinstance(exc, DBAPIError) else exc
+
+
 def _violated_constraint(exc: BaseException) -> str | None:
-    """The constraint a unique violation names (COPY errors come from psycopg, others wrapped by SQLAlchemy)."""
-    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    """The constraint a unique violation names."""
+    driver_error = _driver_error(exc)
     if getattr(driver_error, "sqlstate", None) != "23505":
         return None
-    diag = getattr(driver_error, "diag", None)
-    return getattr(diag, "constraint_name", None)
+    return getattr(getattr(driver_error, "diag", None), "constraint_name", None)
 
 
 def _is_conflict(exc: Exception) -> bool:
-    """Unique violation, deadlock or serialization failure: another writer won; the batch can be replayed.
-
-    Errors come wrapped by SQLAlchemy, or straight from psycopg for the COPY statements.
-    """
-    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    """Unique violation, deadlock or serialization failure: another writer won; the batch can be replayed."""
+    driver_error = _driver_error(exc)
     if getattr(driver_error, "sqlstate", None) in {"23505", "40P01", "40001"}:
         return True
     return isinstance(exc, DBAPIError) and "UNIQUE constraint failed" in str(driver_error)
