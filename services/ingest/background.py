@@ -90,7 +90,9 @@ def _child(settings: Settings, ingest_settings: IngestSettings, stop: Any, wake:
         # Behind the calls being answered: the relay is not on their path, and catches up in idle time.
         os.nice(ingest_settings.relay_niceness)
     configure_logging("ingest-background", settings.log_level)
-    engine = make_engine(settings, "ingest", pool_size=2)
+    # No check of the connection before each round (a round trip, a sixth of the relay's CPU): a round that
+    # fails on a broken connection is retried by the relay on a new one.
+    engine = make_engine(settings, "ingest", pool_size=2, pre_ping=False)
     redis = make_redis(settings)
     halt = threading.Event()
     threads = [threading.Thread(target=worker.run, args=(halt,), daemon=True)
