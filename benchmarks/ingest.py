@@ -40,6 +40,7 @@ from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from declic.kit.stream import entry_records, read_records
 
 console = Console()
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +152,7 @@ def copy_written_baseline(url: str, prefix: str, written: dict[str, tuple[list[s
     PostgreSQL's binary format (as ingest writes). No validation, no lookup, no rule: the cost of the writes."""
     from declic.kit.config import load_settings
     from declic.kit.database import make_engine, migrate
-    from services.ingest.handoff import frame
+    from declic.kit.framing import frame
 
     settings = load_settings(database_url=url, db_schema_prefix=prefix)
     engine = make_engine(settings, "ingest")
@@ -240,12 +241,18 @@ def _cpu_seconds(process: psutil.Process) -> float:
 
 
 def wait_handed_off(client: redis.Redis, stream: str, count: int, timeout: float = 600) -> float:
-    """Seconds until `count` records are on the hand-off stream."""
+    """Seconds until `count` records are on the hand-off stream (an entry holds one record or a transaction's)."""
     started = time.perf_counter()
-    while client.xlen(stream) < count:
-        if time.perf_counter() - started > timeout:
-            raise RuntimeError(f"only {client.xlen(stream)} of {count} records handed off")
-        time.sleep(0.01)
+    seen, after = 0, "-"
+    while seen < count:
+        entries = client.xrange(stream, min=after, count=100)
+        for entry_id, fields in entries:
+            seen += len(entry_records(fields))
+            after = f"({entry_id.decode()}"  # exclusive: after this entry
+        if not entries:
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"only {seen} of {count} records handed off")
+            time.sleep(0.01)
     return time.perf_counter() - started
 
 
@@ -344,7 +351,7 @@ def run(args: argparse.Namespace) -> None:
                         f"{time.perf_counter() - started:.1f} s"))
         figures.append(("ingest / raw COPY of the event rows", f"{rate / copy_rate:.2f} ×", "target ≥ 0.25 ×"))
         written = written_rows(url, f"{prefix}ingest")
-        records = [fields[b"p"] for _, fields in client.xrange(stream)]
+        records = read_records(client, stream)
         seconds = copy_written_baseline(url, f"{prefix}floor_", written, records, len(requests))
         written_rate = args.events / seconds
         counts = ", ".join(f"{len(rows):,} {table}" for table, (_, rows) in written.items())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import redis
 from sqlalchemy import (
@@ -58,16 +58,16 @@ class OutboxRelay:
         *,
         batch_size: int = 1000,
         idle_wait: float = 0.05,
-        unpack: Callable[[bytes], Sequence[bytes]] | None = None,
+        framed: bool = False,
     ) -> None:
-        """`unpack`, when given, turns one row's payload into the records it holds (one stream entry each):
-        a service writing many records per transaction can store them in one row."""
+        """`framed`: each row's payload holds many records (`kit.framing.frame`), appended as one stream entry
+        (consumers split it again): a service writing many records per transaction stores them in one row."""
         self._engine = engine
         self._table = table
         self._client = client
         self._batch_size = batch_size
         self._idle_wait = idle_wait
-        self._unpack = unpack
+        self._framed = framed
         self.wake = threading.Event()
 
     def relay_once(self) -> int:
@@ -82,12 +82,10 @@ class OutboxRelay:
                 return 0
             by_stream: dict[str, list[bytes]] = {}
             for row in rows:
-                if self._unpack is None:
-                    by_stream.setdefault(row.stream, []).append(bytes(row.payload))
-                else:
-                    by_stream.setdefault(row.stream, []).extend(self._unpack(bytes(row.payload)))
+                by_stream.setdefault(row.stream, []).append(bytes(row.payload))
             for stream, payloads in by_stream.items():
-                StreamPublisher(self._client, stream).publish(payloads)
+                publisher = StreamPublisher(self._client, stream)
+                (publisher.publish_frames if self._framed else publisher.publish)(payloads)
             ids = [row.id for row in rows]
             if self._engine.dialect.name == "postgresql":
                 # One array parameter: an IN list of thousands of parameters costs more to build than to run.

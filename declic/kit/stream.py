@@ -15,13 +15,19 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import redis
 
+from declic.kit.framing import unframe
+
 log = logging.getLogger("declic.stream")
 
 PAYLOAD_FIELD = b"p"
+"""An entry holding one record."""
+FRAME_FIELD = b"f"
+"""An entry holding many records, framed (`kit.framing`): a transaction's records, appended in one go."""
 
 
 def stream_key(prefix: str, name: str) -> str:
@@ -29,8 +35,23 @@ def stream_key(prefix: str, name: str) -> str:
     return f"{prefix}:{name}"
 
 
+def entry_records(fields: dict[bytes, bytes]) -> list[bytes]:
+    """The records an entry holds, in order: one, many (framed), or none (a deleted or foreign entry)."""
+    if PAYLOAD_FIELD in fields:
+        return [fields[PAYLOAD_FIELD]]
+    if FRAME_FIELD in fields:
+        return unframe(fields[FRAME_FIELD])
+    return []
+
+
+def read_records(client: redis.Redis, stream: str) -> list[bytes]:
+    """Every record on `stream`, in order, whatever entries hold them (for tools and tests)."""
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]], client.xrange(stream))
+    return [record for _, fields in entries for record in entry_records(fields)]
+
+
 # One command appends many entries: a pipeline of XADDs costs ~10 µs per entry in redis-py alone.
-_XADD_ALL = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'p', ARGV[i]) end return #ARGV"
+_XADD_ALL = "for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', ARGV[1], ARGV[i]) end return #ARGV - 1"
 _PUBLISH_CHUNK = 1000
 
 
@@ -43,13 +64,33 @@ class StreamPublisher:
         self._xadd_all = client.register_script(_XADD_ALL)
 
     def publish(self, payloads: Sequence[bytes]) -> None:
-        """Append all payloads, in order, in few round trips; raises on a Redis failure (nothing is lost: retry)."""
-        for start in range(0, len(payloads), _PUBLISH_CHUNK):
-            self._xadd_all(keys=[self.stream], args=list(payloads[start:start + _PUBLISH_CHUNK]))
+        """Append all payloads, one entry each, in order, in few round trips; raises on a Redis failure
+        (nothing is lost: retry)."""
+        self._append(PAYLOAD_FIELD, payloads)
+
+    def publish_frames(self, frames: Sequence[bytes]) -> None:
+        """Append framed payloads (`kit.framing.frame`), one entry each holding all its records, in order."""
+        self._append(FRAME_FIELD, frames)
+
+    def _append(self, field: bytes, values: Sequence[bytes]) -> None:
+        for start in range(0, len(values), _PUBLISH_CHUNK):
+            self._xadd_all(keys=[self.stream], args=[field, *values[start:start + _PUBLISH_CHUNK]])
+
+
+@dataclass(slots=True)
+class _Record:
+    entry_id: bytes
+    key: bytes
+    """The record's name in failure counts and the dead-letter stream: the entry id, with "#<n>" in a frame."""
+    payload: bytes
 
 
 class StreamConsumer:
-    """Reads a stream as one member of a consumer group and hands each record to `handle`."""
+    """Reads a stream as one member of a consumer group and hands each record to `handle`.
+
+    An entry holds one record or a frame of many (`FRAME_FIELD`); either way the handler sees records one by
+    one (or a list of them with `handle_batch`), in order. An entry is acknowledged once all its records are
+    handled or dead-lettered; until then it is delivered again (records of it already handled are skipped)."""
 
     def __init__(
         self,
@@ -64,6 +105,7 @@ class StreamConsumer:
         claim_idle_ms: int = 10_000,
         max_deliveries: int = 10,
     ) -> None:
+        """`batch_size`: entries read at a time, and records handed to `handle_batch` at a time."""
         self._client = client
         self.stream = stream
         self.group = group
@@ -76,6 +118,8 @@ class StreamConsumer:
         self._claim_idle_ms = claim_idle_ms
         self._max_deliveries = max_deliveries
         self._failures: dict[bytes, int] = {}
+        self._handled: dict[bytes, set[bytes]] = {}
+        """Of entries not acknowledged yet (a record of theirs failed): the records already handled."""
         self._last_claim = 0.0
 
     def ensure_group(self) -> None:
@@ -101,7 +145,8 @@ class StreamConsumer:
                 backoff = min(backoff * 2, 5.0)
 
     def poll_once(self) -> int:
-        """Process one batch (pending retries first, then new records); return how many succeeded."""
+        """Process one batch of entries (pending retries first, then new ones); return how many records were
+        handled."""
         now = time.monotonic()
         if now - self._last_claim > self._claim_idle_ms / 1000:
             self._last_claim = now
@@ -109,51 +154,90 @@ class StreamConsumer:
         entries = self._read("0", block=False)  # our own pending: retries and post-restart leftovers
         if not entries:
             entries = self._read(">", block=True)
-        if self._apply_whole_batch(entries):
-            return len(entries)
-        done = 0
-        failed = False
-        handled: list[bytes] = []  # acknowledged together at the end: one round trip per batch, not per record
-        for record_id, fields in entries:
-            payload = fields.get(PAYLOAD_FIELD)
-            if payload is None:  # deleted or foreign entry: nothing to do
-                handled.append(record_id)
-                continue
-            try:
-                self._handle(payload)
-            except Exception:  # noqa: BLE001 - one bad record must not stop the others
-                failed = True
-                attempts = self._failures.get(record_id, 0) + 1
-                self._failures[record_id] = attempts
-                log.exception("record %s failed (attempt %d)", record_id.decode(), attempts)
-                if attempts >= self._max_deliveries:
-                    self._dead_letter(record_id, payload)
-                continue
-            handled.append(record_id)
-            self._failures.pop(record_id, None)
-            done += 1
-        if handled:
-            self._client.xack(self.stream, self.group, *handled)
-        if failed:
-            time.sleep(min(0.05 * 2 ** min(max(self._failures.values(), default=1), 6), 3.0))
-        return done
+        records, remaining = self._unpack(entries)
+        self._acknowledge([entry_id for entry_id, count in remaining.items() if count == 0])
+        handled, failed = 0, False
+        for start in range(0, len(records), self._batch_size):
+            chunk = records[start:start + self._batch_size]
+            finished, dead = self._apply_whole_batch(chunk) or self._apply_one_by_one(chunk)
+            complete = []
+            for record in finished:
+                remaining[record.entry_id] -= 1
+                if remaining[record.entry_id] == 0:
+                    complete.append(record.entry_id)
+                else:
+                    self._handled.setdefault(record.entry_id, set()).add(record.key)
+            self._acknowledge(complete)
+            handled += len(finished) - dead
+            failed = failed or dead > 0 or len(finished) < len(chunk)
+        if failed:  # let a failing dependency recover before the retry
+            worst = max(self._failures.values(), default=1)
+            time.sleep(min(0.05 * 2 ** min(worst, 6), 3.0))
+        return handled
 
-    def _apply_whole_batch(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> bool:
-        """With a handler that has `handle_batch`, apply the batch at once (one transaction);
-        False when it failed, and the records are then retried one by one to isolate the bad one."""
+    def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[_Record], dict[bytes, int]]:
+        """The records of `entries` still to handle, in order, and how many each entry has left."""
+        remaining: dict[bytes, int] = {}
+        records: list[_Record] = []
+        for entry_id, fields in entries:
+            try:
+                payloads = entry_records(fields or {})
+            except ValueError as exc:  # not records: set aside as it is, at once (no retry can mend it)
+                dead_letters = f"{self.stream}:dead:{self.group}"
+                self._client.xadd(dead_letters, {FRAME_FIELD: fields[FRAME_FIELD], b"source_id": entry_id})
+                log.error("entry %s holds a damaged frame (%s); moved to %s", entry_id.decode(), exc, dead_letters)
+                payloads = []
+            single = PAYLOAD_FIELD in (fields or {})
+            done = self._handled.get(entry_id, set())
+            todo = [_Record(entry_id, entry_id if single else b"%s#%d" % (entry_id, n), payload)
+                    for n, payload in enumerate(payloads)]
+            todo = [record for record in todo if record.key not in done]
+            remaining[entry_id] = len(todo)
+            records.extend(todo)
+        return records, remaining
+
+    def _apply_whole_batch(self, records: list[_Record]) -> tuple[list[_Record], int] | None:
+        """With a handler that has `handle_batch`, apply the records at once (one transaction); None when it
+        failed, and the records are then applied one by one to isolate the bad one."""
         handle_batch = getattr(self._handle, "handle_batch", None)
-        if handle_batch is None or len(entries) < 2:
-            return False
-        payloads = [fields[PAYLOAD_FIELD] for _, fields in entries if PAYLOAD_FIELD in fields]
+        if handle_batch is None or len(records) < 2:
+            return None
         try:
-            handle_batch(payloads)
+            handle_batch([record.payload for record in records])
         except Exception:  # noqa: BLE001 - fall back to one record at a time
-            log.warning("batch of %d records failed; applying them one by one", len(entries), exc_info=True)
-            return False
-        self._client.xack(self.stream, self.group, *(record_id for record_id, _ in entries))
-        for record_id, _ in entries:
-            self._failures.pop(record_id, None)
-        return True
+            log.warning("batch of %d records failed; applying them one by one", len(records), exc_info=True)
+            return None
+        for record in records:
+            self._failures.pop(record.key, None)
+        return records, 0
+
+    def _apply_one_by_one(self, records: list[_Record]) -> tuple[list[_Record], int]:
+        """(the records finished with: handled, or dead-lettered after too many failures; how many of those
+        were dead-lettered)."""
+        finished: list[_Record] = []
+        dead = 0
+        for record in records:
+            try:
+                self._handle(record.payload)
+            except Exception:  # noqa: BLE001 - one bad record must not stop the others
+                attempts = self._failures.get(record.key, 0) + 1
+                self._failures[record.key] = attempts
+                log.exception("record %s failed (attempt %d)", record.key.decode(), attempts)
+                if attempts >= self._max_deliveries:
+                    self._dead_letter(record)
+                    finished.append(record)
+                    dead += 1
+                continue
+            self._failures.pop(record.key, None)
+            finished.append(record)
+        return finished, dead
+
+    def _acknowledge(self, entry_ids: list[bytes]) -> None:
+        """One round trip for the entries whose records are all handled."""
+        if entry_ids:
+            self._client.xack(self.stream, self.group, *entry_ids)
+            for entry_id in entry_ids:
+                self._handled.pop(entry_id, None)
 
     def _read(self, start: str, *, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
         response = self._client.xreadgroup(
@@ -174,9 +258,9 @@ class StreamConsumer:
             self.stream, self.group, self.consumer, min_idle_time=self._claim_idle_ms, count=self._batch_size
         )
 
-    def _dead_letter(self, record_id: bytes, payload: bytes) -> None:
+    def _dead_letter(self, record: _Record) -> None:
+        """Set the record aside on `<stream>:dead:<group>` (its entry is acknowledged with the rest of it)."""
         dead = f"{self.stream}:dead:{self.group}"
-        self._client.xadd(dead, {PAYLOAD_FIELD: payload, b"source_id": record_id})
-        self._client.xack(self.stream, self.group, record_id)
-        self._failures.pop(record_id, None)
-        log.error("record %s moved to %s after %d failures", record_id.decode(), dead, self._max_deliveries)
+        self._client.xadd(dead, {PAYLOAD_FIELD: record.payload, b"source_id": record.key})
+        self._failures.pop(record.key, None)
+        log.error("record %s moved to %s after %d failures", record.key.decode(), dead, self._max_deliveries)

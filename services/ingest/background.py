@@ -24,7 +24,6 @@ from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.kit.wake import PipeWake
-from services.ingest import handoff
 from services.ingest.erasure import CONSUMER_GROUP, ErasureHandler
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
@@ -37,7 +36,7 @@ def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, re
             wake: Any = None) -> list[Any]:
     """The relay and (unless turned off) the erasure consumer, on the given connections."""
     relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size,
-                        unpack=handoff.unframe)
+                        framed=True)
     if wake is not None:
         relay.wake = wake
     found: list[Any] = [relay]

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from declic.common.v1 import identity_pb2
 from declic.ingest.v1 import handoff_pb2
+from declic.kit.framing import varint
 from declic.kit.protoconv import identifier_type_enum, to_timestamp
 from services.ingest.domain.identity import Identifier
 
@@ -31,50 +32,6 @@ def merge_record_id(survivor_id: str, merged_ids: Sequence[str]) -> str:
 
 def split_record_id(from_customer_id: str, new_customer_id: str) -> str:
     return f"split:{from_customer_id}:{new_customer_id}"
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-_SMALL_VARINTS = [_encode_varint(n) for n in range(1 << 14)]  # every length and tag we write below 16 KiB
-
-
-def varint(value: int) -> bytes:
-    """`value` as a protobuf varint (lengths and tags below 16 KiB from a table)."""
-    return _SMALL_VARINTS[value] if value < 16384 else _encode_varint(value)
-
-
-def frame(records: Sequence[bytes]) -> bytes:
-    """The records of one transaction as one outbox payload: each preceded by its length (a varint).
-
-    One outbox row per transaction instead of one per record: the relay splits them again
-    (`unframe`) and publishes one stream entry per record, as consumers expect.
-    """
-    return b"".join([varint(len(record)) + record for record in records])
-
-
-def unframe(payload: bytes) -> list[bytes]:
-    """The records of an outbox payload written by `frame`."""
-    records = []
-    position, end = 0, len(payload)
-    while position < end:
-        length = shift = 0
-        while True:
-            byte = payload[position]
-            position += 1
-            length |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-        records.append(payload[position:position + length])
-        position += length
-    return records
 
 
 def _field(number: int, data: bytes, present: bool = False) -> bytes:

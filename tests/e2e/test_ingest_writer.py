@@ -16,7 +16,7 @@ import redis
 from declic.common.v1 import event_pb2, identity_pb2
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.protoconv import to_timestamp
-from declic.kit.stream import PAYLOAD_FIELD, stream_key
+from declic.kit.stream import read_records, stream_key
 from tests.e2e.conftest import INTERNAL_TOKEN, eventually
 
 pytestmark = pytest.mark.e2e
@@ -86,7 +86,7 @@ def test_a_killed_writer_process_loses_and_doubles_nothing(stack) -> None:
     stream = stream_key(stack.settings.stream_prefix, "handoff")
 
     def handed_off() -> list[bytes]:
-        records = [fields[PAYLOAD_FIELD] for _, fields in client.xrange(stream)]
+        records = read_records(client, stream)
         return [r for r in records if f"evt:webshop:{run}-".encode() in r]
 
     records = eventually(lambda: (r := handed_off()) and len(r) >= BATCHES * SIZE and r, timeout=30)

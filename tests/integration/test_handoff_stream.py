@@ -11,8 +11,9 @@ from redis.retry import Retry
 from sqlalchemy import MetaData, insert, select
 
 from declic.kit.database import make_engine
+from declic.kit.framing import frame
 from declic.kit.outbox import OutboxRelay, outbox_table
-from declic.kit.stream import StreamConsumer, StreamPublisher, stream_key
+from declic.kit.stream import StreamConsumer, StreamPublisher, read_records, stream_key
 from tests.conftest import free_port
 
 
@@ -134,4 +135,76 @@ def test_a_batch_is_applied_at_once_and_a_bad_batch_record_by_record(settings, r
     consumer.poll_once()
     assert handler.singles == [b"d", b"e"]  # the good ones, once each
     assert [f[b"p"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [b"poison"]
+    assert redis_client.xpending(stream, "g")["pending"] == 0
+
+
+def test_a_framed_outbox_row_is_one_entry_whose_records_consumers_get_in_order(settings, redis_client) -> None:
+    engine = make_engine(settings, "kit")
+    metadata = MetaData()
+    table = outbox_table(metadata)
+    metadata.create_all(engine)
+    stream = stream_key(settings.stream_prefix, "handoff")
+    transactions = [[f"t{t}-r{r}".encode() for r in range(n)] for t, n in enumerate([3, 1, 250])]
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"stream": stream, "payload": frame(records)} for records in transactions])
+    assert OutboxRelay(engine, table, redis_client, framed=True).relay_once() == 3
+    engine.dispose()
+    assert redis_client.xlen(stream) == 3  # one entry per transaction, not per record
+    StreamPublisher(redis_client, stream).publish([b"single"])  # entries of one record mix with frames
+    expected = [record for records in transactions for record in records] + [b"single"]
+    assert read_records(redis_client, stream) == expected
+
+    class Handler:
+        def __init__(self) -> None:
+            self.batches: list[list[bytes]] = []
+
+        def handle_batch(self, payloads: list[bytes]) -> None:
+            self.batches.append(list(payloads))
+
+        def __call__(self, payload: bytes) -> None:
+            self.batches.append([payload])
+
+    one_by_one: list[bytes] = []
+    by_batches = Handler()
+    for group, handle in (("plain", one_by_one.append), ("batches", by_batches)):
+        consumer = StreamConsumer(redis_client, stream, group, handle, block_ms=10, batch_size=100)
+        consumer.ensure_group()
+        assert consumer.poll_once() == len(expected)
+        assert redis_client.xpending(stream, group)["pending"] == 0
+    assert one_by_one == expected
+    assert [len(batch) for batch in by_batches.batches] == [100, 100, 55]  # at most batch_size records each
+    assert [record for batch in by_batches.batches for record in batch] == expected
+
+
+def test_a_bad_record_in_a_frame_is_dead_lettered_alone_and_the_others_handled_once(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    StreamPublisher(redis_client, stream).publish_frames([frame([b"a", b"poison", b"b"]), frame([b"c"])])
+    handled: list[bytes] = []
+
+    def handle(payload: bytes) -> None:
+        if payload == b"poison":
+            raise ValueError("cannot apply")
+        handled.append(payload)
+
+    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
+    consumer.ensure_group()
+    first = redis_client.xrange(stream)[0][0]
+    consumer.poll_once()
+    assert redis_client.xpending(stream, "g")["pending"] == 1  # the frame holding the bad record waits
+    for _ in range(3):
+        consumer.poll_once()
+    assert handled == [b"a", b"b", b"c"]  # once each, although their entry was delivered three times
+    dead = redis_client.xrange(f"{stream}:dead:g")
+    assert [(f[b"p"], f[b"source_id"]) for _, f in dead] == [(b"poison", first + b"#1")]
+    assert redis_client.xpending(stream, "g")["pending"] == 0
+
+
+def test_a_damaged_frame_goes_to_the_dead_letters_whole(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    damaged = frame([b"x" * 300])[:50]
+    StreamPublisher(redis_client, stream).publish_frames([damaged])
+    consumer = StreamConsumer(redis_client, stream, "g", lambda p: None, block_ms=10, max_deliveries=1)
+    consumer.ensure_group()
+    consumer.poll_once()
+    assert [f[b"f"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [damaged]
     assert redis_client.xpending(stream, "g")["pending"] == 0

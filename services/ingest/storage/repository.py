@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from services.ingest import handoff
+from declic.kit.framing import frame
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
 from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, row_writer, text_array
@@ -109,9 +109,9 @@ class IngestRepository:
         return row_writer(self._session, tables.events, EVENT_COLUMNS, self._connection if self._postgres else None)
 
     def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
-        """The transaction's hand-off records, in order, in one outbox row (see `handoff.frame`)."""
+        """The transaction's hand-off records, in order, in one outbox row (see `kit.framing`)."""
         if records:
-            self._copy(tables.outbox, ("stream", "payload"), [(stream, handoff.frame(records))])
+            self._copy(tables.outbox, ("stream", "payload"), [(stream, frame(records))])
 
     # --- identity graph --------------------------------------------------------------------------------------
 

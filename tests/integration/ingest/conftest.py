@@ -14,7 +14,7 @@ from declic.ingest.v1 import handoff_pb2, ingest_pb2_grpc
 from declic.kit.clock import ManualClock
 from declic.kit.config import Settings
 from declic.kit.protoconv import identifier_type_enum, to_timestamp
-from declic.kit.stream import PAYLOAD_FIELD, stream_key
+from declic.kit.stream import read_records, stream_key
 
 
 @pytest.fixture
@@ -70,8 +70,7 @@ class Handoff:
         self.key = stream_key(settings.stream_prefix, "handoff")
 
     def records(self) -> list[handoff_pb2.HandoffRecord]:
-        return [handoff_pb2.HandoffRecord.FromString(fields[PAYLOAD_FIELD])
-                for _, fields in self.client.xrange(self.key) if PAYLOAD_FIELD in fields]
+        return [handoff_pb2.HandoffRecord.FromString(record) for record in read_records(self.client, self.key)]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[handoff_pb2.HandoffRecord]:
         """The records once there are at least `count` of them (the relay runs in the background)."""

@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import text
 
 from declic.kit.database import make_engine, migrate, schema_name
-from services.ingest import handoff
+from declic.kit.framing import frame, unframe
 from services.ingest.storage import tables
 
 
@@ -29,10 +29,10 @@ def test_outbox_rows_of_one_record_are_framed_by_the_upgrade_and_unframed_by_the
     migrate(engine, "ingest", settings)
     with engine.connect() as conn:
         payloads = [bytes(p) for p in conn.execute(text("SELECT payload FROM outbox ORDER BY id")).scalars()]
-    assert [handoff.unframe(p) for p in payloads] == [[b"first record"], [b"second" * 100]]
+    assert [unframe(p) for p in payloads] == [[b"first record"], [b"second" * 100]]
 
     with engine.begin() as conn:  # a transaction of the new version: two records in one row
-        conn.execute(tables.outbox.insert().values(stream="s", payload=handoff.frame([b"r1", b"r2"])))
+        conn.execute(tables.outbox.insert().values(stream="s", payload=frame([b"r1", b"r2"])))
     command.downgrade(_alembic(engine, settings), "0002")
     with engine.connect() as conn:
         payloads = [bytes(p) for p in conn.execute(text("SELECT payload FROM outbox ORDER BY id")).scalars()]

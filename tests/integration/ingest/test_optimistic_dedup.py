@@ -51,7 +51,7 @@ def _count(engine, table) -> int:  # noqa: ANN001
 
 
 def _records(engine) -> list[str]:  # noqa: ANN001
-    from services.ingest.handoff import unframe
+    from declic.kit.framing import unframe
 
     with engine.connect() as conn:
         frames = conn.execute(select(tables.outbox.c.payload).order_by(tables.outbox.c.id)).scalars().all()

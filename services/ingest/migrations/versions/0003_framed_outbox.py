@@ -9,7 +9,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from services.ingest.handoff import frame, unframe
+from declic.kit.framing import frame, unframe
 
 revision = "0003"
 down_revision = "0002"
