@@ -1,7 +1,10 @@
 """Ingest benchmark: events/s accepted and persisted (de-duplicated, identity-resolved, handed off) on
-PostgreSQL, in batches of 500, beside two floors measured in the same run on the same rows:
+PostgreSQL, in batches of 500, beside floors measured in the same run on the same data:
 
-* a raw PostgreSQL COPY of the same event rows (one transaction per batch of 500), and
+* a raw PostgreSQL COPY of the same rows: every row ingest wrote for those events (events, identifiers,
+  customers, merges, the framed hand-off records), into the same tables with the same indexes, one transaction
+  per batch of 500 — what the issue's "≥ 0.25 × the raw COPY rate" compares with;
+* a raw PostgreSQL COPY of the event rows alone into one table (a lower floor than what ingest writes), and
 * a no-op gRPC server receiving the same batches (answers every event "accepted", touches nothing).
 
 Also: p50/p99 acknowledgement latency of single-event calls, a replay of every batch (all duplicates),
@@ -346,10 +349,11 @@ def run(args: argparse.Namespace) -> None:
         measured = accepted
         rate = accepted / seconds
         figures.append(("ingest: accepted + persisted (acknowledged)", f"{rate:,.0f} ev/s",
-                        f"{seconds:.1f} s, {accepted:,} accepted"))
+                        f"{seconds:.1f} s, {accepted:,} accepted; target ≥ 25,000 ev/s"))
         figures.append(("ingest: ... and on the hand-off stream", f"{accepted / handed_off:,.0f} ev/s",
                         f"{time.perf_counter() - started:.1f} s"))
-        figures.append(("ingest / raw COPY of the event rows", f"{rate / copy_rate:.2f} ×", "target ≥ 0.25 ×"))
+        figures.append(("ingest / raw COPY of the event rows", f"{rate / copy_rate:.2f} ×",
+                        "the event rows alone: less than ingest writes"))
         written = written_rows(url, f"{prefix}ingest")
         records = read_records(client, stream)
         seconds = copy_written_baseline(url, f"{prefix}floor_", written, records, len(requests))
@@ -358,7 +362,7 @@ def run(args: argparse.Namespace) -> None:
         figures.append(("raw PostgreSQL COPY, every row ingest wrote (1 tx / 500)", f"{written_rate:,.0f} ev/s",
                        f"{seconds:.1f} s: {counts}, {len(records):,} records in {len(requests)} outbox rows"))
         figures.append(("ingest / raw COPY of every row it wrote", f"{rate / written_rate:.2f} ×",
-                        "same tables and indexes"))
+                        "same rows, tables and indexes; target ≥ 0.25 ×"))
         seconds, again = send_batches(server.channel, requests, args.concurrency)
         figures.append(("replay of every batch (all duplicates)", f"{args.events / seconds:,.0f} ev/s",
                         f"{again} accepted (must be 0)"))
