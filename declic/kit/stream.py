@@ -105,7 +105,7 @@ class StreamConsumer:
         claim_idle_ms: int = 10_000,
         max_deliveries: int = 10,
     ) -> None:
-        """`batch_size`: entries read at a time, and records handed to `handle_batch` at a time."""
+        """`batch_size`: records handed to `handle_batch` at a time, and about as many read at a time."""
         self._client = client
         self.stream = stream
         self.group = group
@@ -114,6 +114,10 @@ class StreamConsumer:
         # take back its own pending records at once.
         self.consumer = consumer or f"{group}-{socket.gethostname()}"
         self._batch_size = batch_size
+        self._entries_per_read = batch_size
+        """Entries read (or claimed) at a time: about `batch_size` records' worth, from the records per entry last
+        read — one frame of a thousand records, or a hundred entries of one — so that a read stays a few seconds
+        of work at most, well under `claim_idle_ms`, after which another consumer would take its entries over."""
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
         self._max_deliveries = max_deliveries
@@ -155,6 +159,8 @@ class StreamConsumer:
         if not entries:
             entries = self._read(">", block=True)
         records, remaining = self._unpack(entries)
+        if entries:
+            self._entries_per_read = max(1, self._batch_size * len(entries) // max(len(records), 1))
         self._acknowledge([entry_id for entry_id, count in remaining.items() if count == 0])
         handled, failed = 0, False
         for start in range(0, len(records), self._batch_size):
@@ -244,7 +250,7 @@ class StreamConsumer:
             self.group,
             self.consumer,
             {self.stream: start},
-            count=self._batch_size,
+            count=self._entries_per_read,
             block=self._block_ms if block else None,
         )
         if not response:
@@ -255,7 +261,8 @@ class StreamConsumer:
     def _claim_abandoned(self) -> None:
         """Take over records another consumer of the group read but never acknowledged (it died)."""
         self._client.xautoclaim(
-            self.stream, self.group, self.consumer, min_idle_time=self._claim_idle_ms, count=self._batch_size
+            self.stream, self.group, self.consumer, min_idle_time=self._claim_idle_ms,
+            count=self._entries_per_read
         )
 
     def _dead_letter(self, record: _Record) -> None:

@@ -208,3 +208,19 @@ def test_a_damaged_frame_goes_to_the_dead_letters_whole(settings, redis_client) 
     consumer.poll_once()
     assert [f[b"f"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [damaged]
     assert redis_client.xpending(stream, "g")["pending"] == 0
+
+
+def test_a_consumer_reads_about_a_batch_of_records_at_a_time_whatever_entries_hold_them(settings,
+                                                                                       redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    publisher = StreamPublisher(redis_client, stream)
+    consumer = StreamConsumer(redis_client, stream, "g", lambda p: None, block_ms=10, batch_size=100)
+    consumer.ensure_group()
+    publisher.publish_frames([frame([b"%d-%d" % (f, r) for r in range(250)]) for f in range(4)])
+    assert consumer.poll_once() == 1000  # the first read takes batch_size entries: four frames here
+    publisher.publish_frames([frame([b"%d-%d" % (f, r) for r in range(250)]) for f in range(4, 8)])
+    assert [consumer.poll_once() for _ in range(4)] == [250] * 4  # then one frame at a time
+    publisher.publish([b"s%d" % n for n in range(150)])
+    # Entries of one record: one read to see it, then about a batch of them at a time.
+    assert [consumer.poll_once() for _ in range(4)] == [1, 100, 49, 0]
+    assert redis_client.xpending(stream, "g")["pending"] == 0
