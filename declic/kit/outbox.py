@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
+from declic.kit.framing import unframe
 from declic.kit.stream import StreamPublisher
 
 log = logging.getLogger("declic.outbox")
@@ -59,15 +60,19 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_wait: float = 0.05,
         framed: bool = False,
+        split_frames: bool = False,
     ) -> None:
         """`framed`: each row's payload holds many records (`kit.framing.frame`), appended as one stream entry
-        (consumers split it again): a service writing many records per transaction stores them in one row."""
+        (consumers split it again): a service writing many records per transaction stores them in one row.
+        `split_frames`: append each record of a framed row as an entry of its own instead (for consumers that
+        predate framed entries)."""
         self._engine = engine
         self._table = table
         self._client = client
         self._batch_size = batch_size
         self._idle_wait = idle_wait
         self._framed = framed
+        self._split_frames = split_frames
         self.wake = threading.Event()
 
     def relay_once(self) -> int:
@@ -82,10 +87,13 @@ class OutboxRelay:
                 return 0
             by_stream: dict[str, list[bytes]] = {}
             for row in rows:
-                by_stream.setdefault(row.stream, []).append(bytes(row.payload))
+                if self._framed and self._split_frames:
+                    by_stream.setdefault(row.stream, []).extend(unframe(bytes(row.payload)))
+                else:
+                    by_stream.setdefault(row.stream, []).append(bytes(row.payload))
             for stream, payloads in by_stream.items():
                 publisher = StreamPublisher(self._client, stream)
-                (publisher.publish_frames if self._framed else publisher.publish)(payloads)
+                (publisher.publish_frames if self._framed and not self._split_frames else publisher.publish)(payloads)
             ids = [row.id for row in rows]
             if self._engine.dialect.name == "postgresql":
                 # One array parameter: an IN list of thousands of parameters costs more to build than to run.

@@ -36,7 +36,7 @@ def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, re
             wake: Any = None) -> list[Any]:
     """The relay and (unless turned off) the erasure consumer, on the given connections."""
     relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size,
-                        framed=True)
+                        framed=True, split_frames=not ingest_settings.handoff_frames)
     if wake is not None:
         relay.wake = wake
     found: list[Any] = [relay]

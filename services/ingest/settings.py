@@ -59,6 +59,10 @@ class IngestSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."
     )
+    handoff_frames: bool = Field(
+        default=True, description="Append a transaction's hand-off records as one stream entry (consumers split it). "
+        "False: one entry per record, for consumers older than framed entries (upgrade them first, then set true).",
+    )
     relay_niceness: int = Field(
         default=10, ge=0, le=19, description="How much lower the CPU priority of the relay process is (Unix "
         "niceness, 0: the same as the gRPC and writer processes): it yields to validation and writing, which "

@@ -147,9 +147,18 @@ def test_a_framed_outbox_row_is_one_entry_whose_records_consumers_get_in_order(s
     transactions = [[f"t{t}-r{r}".encode() for r in range(n)] for t, n in enumerate([3, 1, 250])]
     with engine.begin() as conn:
         conn.execute(insert(table), [{"stream": stream, "payload": frame(records)} for records in transactions])
+    with engine.begin() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(select(table.c.stream, table.c.payload))]
     assert OutboxRelay(engine, table, redis_client, framed=True).relay_once() == 3
-    engine.dispose()
     assert redis_client.xlen(stream) == 3  # one entry per transaction, not per record
+    # For consumers that predate framed entries, the relay can still append one entry per record.
+    older = f"{stream}:older"
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{**row, "stream": older} for row in rows])
+    assert OutboxRelay(engine, table, redis_client, framed=True, split_frames=True).relay_once() == 3
+    engine.dispose()
+    assert redis_client.xlen(older) == 254
+    assert [f[b"p"] for _, f in redis_client.xrange(older)] == [r for records in transactions for r in records]
     StreamPublisher(redis_client, stream).publish([b"single"])  # entries of one record mix with frames
     expected = [record for records in transactions for record in records] + [b"single"]
     assert read_records(redis_client, stream) == expected

@@ -5,13 +5,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String, Table, insert
 
 from declic.ingest.v1 import handoff_pb2, ingest_pb2, ingest_pb2_grpc
-from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.kit.clock import SystemClock
+from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.framing import frame
 from declic.kit.inbox import claim_record, inbox_columns
 from declic.kit.protoconv import to_datetime
-from declic.kit.stream import StreamConsumer, StreamPublisher
+from declic.kit.stream import StreamConsumer, StreamPublisher, read_records, stream_key
+from services.ingest.background import workers
+from services.ingest.settings import IngestSettings
+from services.ingest.storage import tables
 from tests.integration.ingest.conftest import eventually
 
 
@@ -97,3 +102,19 @@ def test_the_relay_runs_in_a_child_process_by_default(start_service, make, hando
     psutil = pytest.importorskip("psutil")
     relays = [p for p in psutil.Process().children(recursive=True) if p.name() == "ingest-relay"]
     assert relays and all(p.nice() == psutil.Process().nice() + 10 for p in relays)
+
+
+@pytest.mark.parametrize(("frames", "entries"), [(True, 1), (False, 3)])
+def test_a_transactions_records_are_one_entry_unless_older_consumers_need_one_each(settings, redis_client, frames,
+                                                                                    entries) -> None:
+    engine = make_engine(settings, "ingest")
+    migrate(engine, "ingest", settings)
+    stream = stream_key(settings.stream_prefix, "handoff")
+    with engine.begin() as conn:
+        conn.execute(insert(tables.outbox), [{"stream": stream, "payload": frame([b"r1", b"r2", b"r3"])}])
+    ingest_settings = IngestSettings(handoff_frames=frames, consume_erasures=False)
+    [relay] = workers(settings, ingest_settings, engine, redis_client, SystemClock())
+    assert relay.relay_once() == 1
+    engine.dispose()
+    assert redis_client.xlen(stream) == entries
+    assert read_records(redis_client, stream) == [b"r1", b"r2", b"r3"]
