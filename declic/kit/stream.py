@@ -188,10 +188,14 @@ class StreamConsumer:
         for entry_id, fields in entries:
             try:
                 payloads = entry_records(fields or {})
+                if fields and not payloads and PAYLOAD_FIELD not in fields and FRAME_FIELD not in fields:
+                    raise ValueError(f"no field {PAYLOAD_FIELD!r} or {FRAME_FIELD!r} (a newer publisher?)")
             except ValueError as exc:  # not records: set aside as it is, at once (no retry can mend it)
                 dead_letters = f"{self.stream}:dead:{self.group}"
-                self._client.xadd(dead_letters, {FRAME_FIELD: fields[FRAME_FIELD], b"source_id": entry_id})
-                log.error("entry %s holds a damaged frame (%s); moved to %s", entry_id.decode(), exc, dead_letters)
+                kept = dict(fields)
+                kept[b"source_id"] = entry_id
+                self._client.xadd(dead_letters, cast(dict, kept))
+                log.error("entry %s cannot be read (%s); moved to %s", entry_id.decode(), exc, dead_letters)
                 payloads = []
             single = PAYLOAD_FIELD in (fields or {})
             done = self._handled.get(entry_id, set())

@@ -233,3 +233,17 @@ def test_a_consumer_reads_about_a_batch_of_records_at_a_time_whatever_entries_ho
     # Entries of one record: one read to see it, then about a batch of them at a time.
     assert [consumer.poll_once() for _ in range(4)] == [1, 100, 49, 0]
     assert redis_client.xpending(stream, "g")["pending"] == 0
+
+
+def test_an_entry_of_an_unknown_shape_is_set_aside_not_dropped(settings, redis_client) -> None:
+    stream = stream_key(settings.stream_prefix, "handoff")
+    redis_client.xadd(stream, {b"x": b"from a newer publisher"})
+    StreamPublisher(redis_client, stream).publish([b"known"])
+    handled: list[bytes] = []
+    consumer = StreamConsumer(redis_client, stream, "g", handled.append, block_ms=10)
+    consumer.ensure_group()
+    consumer.poll_once()
+    assert handled == [b"known"]
+    [(_, dead)] = redis_client.xrange(f"{stream}:dead:g")
+    assert dead[b"x"] == b"from a newer publisher"
+    assert redis_client.xpending(stream, "g")["pending"] == 0
