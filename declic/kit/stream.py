@@ -159,8 +159,7 @@ class StreamConsumer:
         if not entries:
             entries = self._read(">", block=True)
         records, remaining = self._unpack(entries)
-        if entries:
-            self._entries_per_read = max(1, self._batch_size * len(entries) // max(len(records), 1))
+        self._size_reads(len(entries), len(records))
         self._acknowledge([entry_id for entry_id, count in remaining.items() if count == 0])
         handled, failed = 0, False
         for start in range(0, len(records), self._batch_size):
@@ -180,6 +179,13 @@ class StreamConsumer:
             worst = max(self._failures.values(), default=1)
             time.sleep(min(0.05 * 2 ** min(worst, 6), 3.0))
         return handled
+
+    def _size_reads(self, entries: int, records: int) -> None:
+        """Read about `batch_size` records' worth of entries next time, as the entries just read held."""
+        if entries and records:
+            self._entries_per_read = min(self._batch_size, max(1, self._batch_size * entries // records))
+        if len(self._handled) > 10_000:  # entries another consumer took over meanwhile: let go of their progress
+            self._handled.clear()  # (their records already handled would be handled again: harmless)
 
     def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[_Record], dict[bytes, int]]:
         """The records of `entries` still to handle, in order, and how many each entry has left."""
