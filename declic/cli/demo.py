@@ -42,7 +42,9 @@ from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.stack import REPO_ROOT, Stack
 
 UCI_FILE = REPO_ROOT.parent / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
-DEMO_PORT_OFFSET = 1000  # 51051…: the demo runs beside `make run`
+# 20051…: beside `make run` (50051…), and below the ephemeral ports (Linux: 32768–60999) that client connections
+# and port-0 binds are given, one of which took a demo port between two services' starts (seen in CI).
+DEMO_PORT_OFFSET = -30000
 DEMO_REDIS_PORT = 6391
 BATCH = 500
 CLOCK_REFRESH = 0.6  # a little over SharedClock's re-read interval
