@@ -193,15 +193,11 @@ class StreamConsumer:
         records: list[_Record] = []
         for entry_id, fields in entries:
             try:
-                payloads = entry_records(fields or {})
-                if fields and not payloads and PAYLOAD_FIELD not in fields and FRAME_FIELD not in fields:
+                if fields and PAYLOAD_FIELD not in fields and FRAME_FIELD not in fields:
                     raise ValueError(f"no field {PAYLOAD_FIELD!r} or {FRAME_FIELD!r} (a newer publisher?)")
+                payloads = entry_records(fields or {})
             except ValueError as exc:  # not records: set aside as it is, at once (no retry can mend it)
-                dead_letters = f"{self.stream}:dead:{self.group}"
-                kept = dict(fields)
-                kept[b"source_id"] = entry_id
-                self._client.xadd(dead_letters, cast(dict, kept))
-                log.error("entry %s cannot be read (%s); moved to %s", entry_id.decode(), exc, dead_letters)
+                self._dead_letter(fields, entry_id, f"cannot be read ({exc})")
                 payloads = []
             single = PAYLOAD_FIELD in (fields or {})
             done = self._handled.get(entry_id, set())
@@ -240,7 +236,9 @@ class StreamConsumer:
                 self._failures[record.key] = attempts
                 log.exception("record %s failed (attempt %d)", record.key.decode(), attempts)
                 if attempts >= self._max_deliveries:
-                    self._dead_letter(record)
+                    self._dead_letter({PAYLOAD_FIELD: record.payload}, record.key,
+                                      f"failed {self._max_deliveries} times")
+                    self._failures.pop(record.key, None)
                     finished.append(record)
                     dead += 1
                 continue
@@ -275,9 +273,9 @@ class StreamConsumer:
             count=self._entries_per_read
         )
 
-    def _dead_letter(self, record: _Record) -> None:
-        """Set the record aside on `<stream>:dead:<group>` (its entry is acknowledged with the rest of it)."""
+    def _dead_letter(self, fields: dict[bytes, bytes], source_id: bytes, why: str) -> None:
+        """Set `fields` aside on `<stream>:dead:<group>`, naming where they came from (`source_id`: the entry,
+        "#<n>" for a record of a frame); the caller acknowledges the entry once nothing of it is left."""
         dead = f"{self.stream}:dead:{self.group}"
-        self._client.xadd(dead, {PAYLOAD_FIELD: record.payload, b"source_id": record.key})
-        self._failures.pop(record.key, None)
-        log.error("record %s moved to %s after %d failures", record.key.decode(), dead, self._max_deliveries)
+        self._client.xadd(dead, cast(dict, {**fields, b"source_id": source_id}))
+        log.error("%s %s moved to %s", source_id.decode(), why, dead)

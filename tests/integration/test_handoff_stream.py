@@ -17,6 +17,17 @@ from declic.kit.stream import StreamConsumer, StreamPublisher, read_records, str
 from tests.conftest import free_port
 
 
+def _failing_on_poison(handled: list[bytes]):  # noqa: ANN202
+    """A handler that fails on b"poison" and collects the other records in `handled`."""
+
+    def handle(payload: bytes) -> None:
+        if payload == b"poison":
+            raise ValueError("cannot apply")
+        handled.append(payload)
+
+    return handle
+
+
 def test_each_group_gets_everything_once_even_when_it_starts_late(settings, redis_client) -> None:
     stream = stream_key(settings.stream_prefix, "handoff")
     StreamPublisher(redis_client, stream).publish([b"a", b"b"])
@@ -37,12 +48,7 @@ def test_failed_record_is_retried_then_dead_lettered(settings, redis_client) -> 
     stream = stream_key(settings.stream_prefix, "handoff")
     StreamPublisher(redis_client, stream).publish([b"poison", b"fine"])
     handled: list[bytes] = []
-
-    def handle(payload: bytes) -> None:
-        if payload == b"poison":
-            raise ValueError("cannot apply")
-        handled.append(payload)
-
+    handle = _failing_on_poison(handled)
     consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
     consumer.ensure_group()
     for _ in range(5):
@@ -189,12 +195,7 @@ def test_a_bad_record_in_a_frame_is_dead_lettered_alone_and_the_others_handled_o
     stream = stream_key(settings.stream_prefix, "handoff")
     StreamPublisher(redis_client, stream).publish_frames([frame([b"a", b"poison", b"b"]), frame([b"c"])])
     handled: list[bytes] = []
-
-    def handle(payload: bytes) -> None:
-        if payload == b"poison":
-            raise ValueError("cannot apply")
-        handled.append(payload)
-
+    handle = _failing_on_poison(handled)
     consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
     consumer.ensure_group()
     first = redis_client.xrange(stream)[0][0]
