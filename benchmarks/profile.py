@@ -1,6 +1,6 @@
 """Profile benchmark: lookups and segment queries over 1,000,000 profiles in PostgreSQL, and the cost
-of applying hand-off events (one at a time, in batches, through the stream; on PostgreSQL and on the
-embedded SQLite default) — each figure beside its floor measured in the same run.
+of applying hand-off events (one at a time, in batches, through the stream) — each figure beside its floor
+measured in the same run.
 
 The profiles are generated directly in PostgreSQL with set-based SQL (generate_series) in a
 dedicated schema (`bench_profile`), and reused by later runs when the size matches.
@@ -13,7 +13,6 @@ import argparse
 import gc
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -321,31 +320,11 @@ def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list
     return rows
 
 
-def sqlite_updates(n: int, count: int) -> list[list]:
-    """The same mix on the embedded default (a SQLite file) over `n` profiles created through the updater."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-profile-sqlite-"))
-    settings = load_settings(database_url=f"sqlite:///{folder}/{{service}}.db")
-    engine = make_engine(settings, "profile")
-    migrate(engine, "profile", settings)
-    updater = ProfileUpdater(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
-    signed_up = AS_OF - timedelta(days=800)
-    people = [records.identify(f"b{i:07d}", signed_up, [records.ident("email", f"user{i}@example.com")],
-                               first_name=f"First{i}").SerializeToString() for i in range(n)]
-    for start in range(0, n, BATCH):
-        updater.handle_batch(people[start:start + BATCH])
-    rows = applied_in_process(updater, n, count, f"SQLite, {n:,} profiles")
-    engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=3000)
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--sqlite-profiles", type=int, default=10_000,
-                        help="profiles created in the SQLite file the update cost is also measured on")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the profiles even if present")
     parser.add_argument("--database-url", default=os.environ.get("DECLIC_DATABASE_URL")
                         or "postgresql://postgres@127.0.0.1:5432/test")
@@ -375,8 +354,6 @@ def main() -> None:
             segment_rows = segments(stub, settings)
         with console.status("incremental updates…"):
             update_rows = updates(settings, args.profiles, args.events, client)
-        with console.status("incremental updates on SQLite…"):
-            update_rows += sqlite_updates(args.sqlite_profiles, args.events)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -30,11 +30,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
-    # Lookups are a few SELECTs: on PostgreSQL run them in autocommit, sparing the BEGIN and ROLLBACK
-    # round trips (each statement sees committed data). SQLite keeps transactions: its engine starts
-    # every transaction with BEGIN IMMEDIATE, which autocommit would leave open.
-    reads = UnitOfWork(session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))) if (
-        settings.is_postgres) else uow
+    # Lookups are a few SELECTs: run them in autocommit, sparing the BEGIN and ROLLBACK round trips
+    # (each statement sees committed data).
+    reads = UnitOfWork(session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")))
     redis = make_redis(settings)
     handoff = stream_key(settings.stream_prefix, "handoff")
     # Erasures are rare: the relay polls slowly and is woken right after one is committed, so lookups

@@ -36,7 +36,7 @@ class ProfileService:
                  handoff_stream: str, privacy_stream: str = "", reads: UnitOfWork | None = None,
                  on_outbox_written: Callable[[], None] = lambda: None) -> None:
         self._uow = uow
-        # Lookups read through `reads` (PostgreSQL: autocommit, no BEGIN/ROLLBACK round trips).
+        # Lookups read through `reads` (autocommit: no BEGIN/ROLLBACK round trips).
         self._reads = reads or uow
         self._on_outbox_written = on_outbox_written
         self._clock = clock
@@ -127,13 +127,7 @@ class ProfileService:
         """Ids of the customers in the segment at `as_of` (default now), in batches, as one SQL query."""
         query = segment_query(spec, as_of or self._clock.now(), self._rules.lifecycle, self._rules.default_timezone)
         with self._uow.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                yield from stream_ids(session, query, batch_size)  # server-side cursor: memory stays flat
-                return
-            # SQLite (embedded stack): every transaction holds the write lock (BEGIN IMMEDIATE), so read
-            # the ids at once and release it before the caller consumes them at its own pace.
-            batches = list(stream_ids(session, query, batch_size))
-        yield from batches
+            yield from stream_ids(session, query, batch_size)  # server-side cursor: memory stays flat
 
     # --- GDPR ----------------------------------------------------------------------------------
     def export(self, customer_id: str) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""Profile's tables and repositories (SQLAlchemy Core), on SQLite or PostgreSQL."""
+"""Profile's tables and repositories (SQLAlchemy Core), on PostgreSQL."""

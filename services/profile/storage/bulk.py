@@ -94,7 +94,7 @@ class BulkRepository:
     # --- writing -------------------------------------------------------------------------------
     def ensure(self, first_seen: Mapping[str, datetime], now: datetime) -> None:
         """Create the customers that are new and remember the earliest event seen for each. Being an upsert, it
-        also locks their rows until commit on PostgreSQL — even when the WHERE leaves a row unchanged, the usual
+        also locks their rows until commit — even when the WHERE leaves a row unchanged, the usual
         case, which spares rewriting rows of a large table. Rows are taken in id order, so two consumers
         locking overlapping sets wait for each other instead of deadlocking."""
         statements.ENSURE.execute(self._session, [

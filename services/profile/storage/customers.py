@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import insert_for
 from services.profile.domain.consents import Consent
 from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.tables import (
@@ -33,10 +33,8 @@ class CustomerRepository:
         return self._session.execute(select(customers).where(customers.c.customer_id == customer_id)).first()
 
     def lock(self, customer_id: str) -> Any:
-        """The customer row, locked until commit (PostgreSQL; SQLite already serialises writers)."""
-        query = select(customers).where(customers.c.customer_id == customer_id)
-        if self._session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
+        """The customer row, locked until commit."""
+        query = select(customers).where(customers.c.customer_id == customer_id).with_for_update()
         return self._session.execute(query).first()
 
     def identifiers_of(self, customer_id: str) -> list[tuple[str, str]]:
@@ -66,7 +64,7 @@ class CustomerRepository:
 
     # --- changing ------------------------------------------------------------------------------
     def ensure(self, customer_id: str, seen_at: datetime, now: datetime) -> None:
-        """Create the customer if new, remember the earliest event seen for them, lock their row (PostgreSQL)."""
+        """Create the customer if new, remember the earliest event seen for them, lock their row."""
         BulkRepository(self._session).ensure({customer_id: seen_at}, now)
 
     def add_history(self, customer_id: str, consent: Consent, origin: str, now: datetime) -> None:
@@ -82,14 +80,14 @@ class CustomerRepository:
         values = dict(state=consent.state, legal_basis=consent.legal_basis, source=consent.source[:200],
                       given_at=consent.given_at)
         self._session.execute(
-            insert_for(self._session, consents)
+            insert(consents)
             .values(customer_id=customer_id, channel=consent.channel, **values)
             .on_conflict_do_update(index_elements=["customer_id", "channel"], set_=values)
         )
 
     def block(self, customer_id: str, channel: str, address: str, reason: str, at: datetime) -> None:
         self._session.execute(
-            insert_for(self._session, channel_blocks)
+            insert(channel_blocks)
             .values(customer_id=customer_id, channel=channel, address=address, reason=reason, blocked_at=at)
             .on_conflict_do_nothing(index_elements=["customer_id", "channel", "address"])
         )

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import insert_for
 from declic.kit.identifiers import identifier_hash
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.merges import CLEARED
@@ -47,7 +47,7 @@ class ErasureRepository:
     def suppress(self, hashes: Iterable[str], now: datetime) -> None:
         for value in hashes:
             self._session.execute(
-                insert_for(self._session, suppressions).values(identifier_hash=value, erased_at=now)
+                insert(suppressions).values(identifier_hash=value, erased_at=now)
                 .on_conflict_do_nothing(index_elements=["identifier_hash"])
             )
 

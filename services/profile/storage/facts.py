@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import insert_for
 from services.profile.domain.appetence import decay
 from services.profile.domain.commands import PURCHASE, UpsertProduct
 from services.profile.storage.tables import appetences, engagement_counts, order_lines, orders, products
@@ -60,7 +60,7 @@ class FactRepository:
         """
         values = dict(name=product.name[:300], category=product.category[:200], pack_size=product.pack_size[:20],
                       attributes=json.dumps(product.attributes, sort_keys=True), updated_at=at)
-        statement = insert_for(self._session, products).values(product_id=product.product_id, **values)
+        statement = insert(products).values(product_id=product.product_id, **values)
         self._session.execute(statement.on_conflict_do_update(
             index_elements=["product_id"], set_=values, where=products.c.updated_at <= statement.excluded.updated_at,
         ))

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import insert_for
 from services.profile.domain.appetence import combine
 from services.profile.domain.consents import merge_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day
@@ -102,7 +102,7 @@ class MergeRepository:
     def _merge_engagement(self, merged: str, survivor: str) -> None:
         table = engagement_counts
         for row in self._session.execute(select(table).where(table.c.customer_id == merged)).all():
-            statement = insert_for(self._session, table).values(
+            statement = insert(table).values(
                 customer_id=survivor, channel=row.channel, kind=row.kind, count=row.count, last_at=row.last_at)
             self._session.execute(statement.on_conflict_do_update(
                 index_elements=["customer_id", "channel", "kind"],
@@ -120,7 +120,7 @@ class MergeRepository:
                 row.score, row.anchor_ts)
             values = dict(score=score, anchor_ts=anchor)
             self._session.execute(
-                insert_for(self._session, appetences)
+                insert(appetences)
                 .values(customer_id=survivor, dimension=row.dimension, value=row.value, **values)
                 .on_conflict_do_update(index_elements=["customer_id", "dimension", "value"], set_=values)
             )

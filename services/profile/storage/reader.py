@@ -71,7 +71,7 @@ def _branch(section: str, table: Any, a: Any, b: Any, c: Any = "", d: Any = "",
         _text(d).label("d"),
         cast(number if number is not None else null(), Float).label("number"),
         cast(anchor if anchor is not None else null(), BigInteger).label("anchor"),
-        # type_coerce, not CAST: SQLite would turn a DATETIME cast of its text timestamps into a number.
+        # type_coerce, not CAST: the arms are timestamps already; only the result's Python type is declared.
         type_coerce(at if at is not None else null(), UtcDateTime()).label("at"),
     ).where(table.c.customer_id == bindparam("customer_id"))
 

@@ -1,7 +1,7 @@
 """Segment specs turned into one set-based SQL query each (indexes do the narrowing; nothing per profile).
 
-Every instant is compared as epoch seconds against the `*_ts` columns, so
-the same statement runs on SQLite and PostgreSQL.
+Every instant is compared as epoch seconds against the `*_ts` columns (plain
+integer arithmetic, indexable).
 """
 
 from __future__ import annotations

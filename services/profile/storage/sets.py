@@ -1,9 +1,7 @@
 """Statements over a batch of rows or keys whose SQL text does not depend on the size of the batch.
 
-On PostgreSQL a batch travels as one array per column (`unnest`): the statement is parsed, planned and
-prepared once for all batches and runs once, instead of once per row (executemany) or as a new multi-row
-text for each batch. SQLite runs inside the process, without round trips: there rows go through
-executemany and keys through an IN list.
+A batch travels as one array per column (`unnest`): the statement is parsed, planned and prepared once for
+all batches and runs once, instead of once per row (executemany) or as a new multi-row text for each batch.
 """
 
 from __future__ import annotations
@@ -13,16 +11,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, String, Table, any_, bindparam, column, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
-
-
-def on_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _array_of(type_: TypeEngine[Any]) -> ARRAY:
@@ -32,7 +24,7 @@ def _array_of(type_: TypeEngine[Any]) -> ARRAY:
 
 
 def _unnest(columns: Sequence[Column[Any]]) -> Any:
-    """unnest(:batch_<name>, …) AS batch(<names>): the batch, given at execution, as a table (PostgreSQL)."""
+    """unnest(:batch_<name>, …) AS batch(<names>): the batch, given at execution, as a table."""
     arrays = [bindparam(f"batch_{col.name}", type_=_array_of(col.type)) for col in columns]
     return func.unnest(*arrays).table_valued(*(column(col.name, col.type) for col in columns),
                                              name="batch").render_derived()
@@ -44,42 +36,36 @@ def _arrays(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str
 
 class BatchLookup:
     """A statement (made by `build` from a WHERE clause) over the rows whose `keys` columns equal one of a batch
-    of keys, given at execution, for both dialects."""
+    of keys, given at execution."""
 
     def __init__(self, keys: Sequence[Column[Any]], build: Callable[[ColumnElement[bool]], Any]) -> None:
         self._names = [f"batch_{col.name}" for col in keys]
         if len(keys) == 1:
-            self._postgres = build(keys[0] == any_(bindparam(self._names[0], type_=_array_of(keys[0].type))))
-            self._sqlite = build(keys[0].in_(bindparam("keys", expanding=True)))
+            self._statement = build(keys[0] == any_(bindparam(self._names[0], type_=_array_of(keys[0].type))))
         else:
-            self._postgres = build(tuple_(*keys).in_(select(*_unnest(keys).c)))
-            self._sqlite = build(tuple_(*keys).in_(bindparam("keys", expanding=True)))
+            self._statement = build(tuple_(*keys).in_(select(*_unnest(keys).c)))
 
     def execute(self, session: Session, keys: Collection[Any]) -> Result[Any]:
         """`keys`: plain values for one key column, tuples for several."""
         wanted = sorted(keys)
-        if not on_postgres(session):
-            return session.execute(self._sqlite, {"keys": wanted})
         if len(self._names) == 1:
-            return session.execute(self._postgres, {self._names[0]: wanted})
-        return session.execute(self._postgres, {name: [key[k] for key in wanted] for k, name in enumerate(self._names)})
+            return session.execute(self._statement, {self._names[0]: wanted})
+        return session.execute(self._statement,
+                               {name: [key[k] for key in wanted] for k, name in enumerate(self._names)})
 
 
 class BatchInsert:
-    """INSERT of many rows, finished (ON CONFLICT …, RETURNING …) by `finish`, for both dialects."""
+    """INSERT of many rows, finished (ON CONFLICT …, RETURNING …) by `finish`."""
 
     def __init__(self, table: Table, names: Sequence[str], finish: Callable[[Any], Any] = lambda insert: insert):
         self._names = tuple(names)
         batch = _unnest([table.c[name] for name in names])
-        self._postgres = finish(pg_insert(table).from_select(list(names), select(*batch.c)))
-        self._sqlite = finish(sqlite_insert(table))
+        self._statement = finish(insert(table).from_select(list(names), select(*batch.c)))
 
     def execute(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> Result[Any] | None:
         if not rows:
             return None
-        if on_postgres(session):
-            return session.execute(self._postgres, _arrays(rows, self._names))
-        return session.execute(self._sqlite, [{name: row[name] for name in self._names} for row in rows])
+        return session.execute(self._statement, _arrays(rows, self._names))
 
 
 def update_by_key(session: Session, table: Table, key: str, changes: Mapping[Any, Mapping[str, Any]]) -> None:
@@ -87,21 +73,11 @@ def update_by_key(session: Session, table: Table, key: str, changes: Mapping[Any
     if not changes:
         return
     names = tuple(next(iter(changes.values())))
-    ordered = sorted(changes.items())
-    if on_postgres(session):
-        rows = [{**values, key: row_key} for row_key, values in ordered]
-        session.execute(_postgres_update(table, key, names), _arrays(rows, (key, *names)))
-    else:
-        session.execute(_sqlite_update(table, key), [{**values, f"changed_{key}": row_key}
-                                                     for row_key, values in ordered])
+    rows = [{**values, key: row_key} for row_key, values in sorted(changes.items())]
+    session.execute(_update(table, key, names), _arrays(rows, (key, *names)))
 
 
 @cache
-def _postgres_update(table: Table, key: str, names: tuple[str, ...]) -> Any:
+def _update(table: Table, key: str, names: tuple[str, ...]) -> Any:
     batch = _unnest([table.c[name] for name in (key, *names)])
     return update(table).where(table.c[key] == batch.c[key]).values({name: batch.c[name] for name in names})
-
-
-@cache
-def _sqlite_update(table: Table, key: str) -> Any:
-    return update(table).where(table.c[key] == bindparam(f"changed_{key}"))

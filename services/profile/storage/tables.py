@@ -3,7 +3,7 @@ so that computed attributes are derived from them, whatever order events arrive 
 
 Computed instants used in segment arithmetic are stored as epoch seconds
 (`*_ts`, BIGINT): "last order + 1.2 × usual interval < as_of" is then plain
-integer arithmetic, indexable and identical on SQLite and PostgreSQL.
+integer arithmetic, indexable, with no time zone to get wrong.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ consents = Table(
 consent_history = Table(
     "consent_history",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("customer_id", String(64), nullable=False),
     Column("channel", String(20), nullable=False),
     Column("state", String(10), nullable=False),

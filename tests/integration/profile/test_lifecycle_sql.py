@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import os
-import uuid
 from datetime import UTC, datetime
 
+import hypothesis
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from declic.kit.config import load_settings
 from declic.kit.database import make_engine, migrate
 from services.profile.domain.lifecycle import lifecycle_stage
 from services.profile.domain.orders import DAY_SECONDS, OrderStats, to_epoch
@@ -24,17 +22,12 @@ AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 _ids = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    url = os.environ.get("DECLIC_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('lc')}/{{service}}.db"
-    prefix = f"tlc{uuid.uuid4().hex[:8]}_"
-    module_settings = load_settings(database_url=url, db_schema_prefix=prefix)
-    engine = make_engine(module_settings, "profile")
-    migrate(engine, "profile", module_settings)
+@pytest.fixture
+def engine(settings):
+    """Profile's tables in this test's own schema (dropped with the test session's others)."""
+    engine = make_engine(settings, "profile")
+    migrate(engine, "profile", settings)
     yield engine
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{prefix}profile" CASCADE')
     engine.dispose()
 
 
@@ -50,7 +43,7 @@ rules_strategy = st.builds(LifecycleRules, lapsed_after_days=st.integers(200, 40
                            loyal_min_value_units=st.floats(0, 1500), new_customer_days=st.integers(0, 120))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis.settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories, rules_strategy)
 def test_sql_case_agrees_with_the_python_rules(engine, history, rules: LifecycleRules) -> None:
     count, since_last, span, cents = history

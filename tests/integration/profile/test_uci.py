@@ -10,12 +10,12 @@ import csv
 import gzip
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import grpc
 import pytest
 
 from declic.common.v1 import event_pb2, identity_pb2
+from declic.importing.uci import UCI_FILE
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import ManualClock
 from declic.kit.protoconv import to_timestamp
@@ -23,15 +23,12 @@ from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from tests.integration.profile.conftest import wait_until
 from tests.integration.profile.records import money
 
-UCI_FILE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
 # Seven invoices; eight with three returns; ten with eight returns; one purchase fully returned; 34 invoices.
 CUSTOMERS = ("12347", "12352", "13047", "12346", "17850")
 AS_OF = datetime(2011, 12, 10, tzinfo=UTC)
 
 
 def _invoices() -> dict[str, list[dict[str, str]]]:
-    if not UCI_FILE.exists():
-        pytest.skip(f"UCI Online Retail data not found at {UCI_FILE}")
     invoices: dict[str, list[dict[str, str]]] = defaultdict(list)
     with gzip.open(UCI_FILE, "rt", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):

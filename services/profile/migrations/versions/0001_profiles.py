@@ -75,7 +75,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "consent_history",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
         sa.Column("customer_id", sa.String(CUSTOMER_ID), nullable=False),
         sa.Column("channel", sa.String(20), nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
