@@ -1,5 +1,5 @@
-"""The whole system as local processes: the embedded Redis (when needed) and the
-six services, each its own `python -m services.<name>` process.
+"""The whole system as local processes: the bundled PostgreSQL and Redis (when
+needed) and the six services, each its own `python -m services.<name>` process.
 
 Used by `declic run`, by `make demo` and by the end-to-end tests.
 """
@@ -19,6 +19,7 @@ import grpc
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from declic.kit import bundled_postgres
 from declic.kit.config import EMBEDDED_REDIS_PORT, SERVICES, Settings
 from declic.kit.redis_client import start_embedded_redis
 
@@ -51,6 +52,14 @@ class Stack:
     log_dir: Path | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     redis_process: subprocess.Popen[bytes] | None = None
+    postgres_started: bool = False
+
+    def start_database_if_needed(self) -> None:
+        """Start the bundled PostgreSQL when DECLIC_DATABASE_URL is unset, and hand its URL to the services."""
+        if not self.settings.uses_bundled_postgres:
+            return
+        self.env["DECLIC_DATABASE_URL"] = bundled_postgres.ensure_running(self.settings.var_dir)
+        self.postgres_started = True
 
     def start_redis_if_needed(self) -> None:
         """Start the bundled redis-server when DECLIC_REDIS_URL is the embedded default and nothing answers."""
@@ -123,6 +132,9 @@ class Stack:
             self.redis_process.terminate()
             self.redis_process.wait(timeout=10)
             self.redis_process = None
+        if self.postgres_started:
+            bundled_postgres.stop(self.settings.var_dir)
+            self.postgres_started = False
 
     def _log_hint(self, name: str) -> str:
         return f" (see {self.log_dir / (name + '.log')})" if self.log_dir else ""

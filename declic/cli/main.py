@@ -53,7 +53,7 @@ def status() -> None:
 
 @app.command()
 def run() -> None:
-    """Start the whole system (embedded default: SQLite under ./var, bundled Redis). Ctrl-C stops it."""
+    """Start the whole system (embedded default: bundled PostgreSQL and Redis under ./var). Ctrl-C stops it."""
     settings = _settings()
     stack = Stack(settings, log_dir=settings.var_dir / "logs")
     stopping = threading.Event()
@@ -61,7 +61,9 @@ def run() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     try:
-        stack.start_redis_if_needed()
+        with console.status("starting PostgreSQL and Redis…"):
+            stack.start_database_if_needed()
+            stack.start_redis_if_needed()
         stack.start_all()
         with console.status("starting the six services…"):
             stack.wait_serving(timeout=90)

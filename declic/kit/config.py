@@ -1,7 +1,8 @@
 """Typed configuration from `DECLIC_*` environment variables (12-factor).
 
-Every default gives the embedded stack (SQLite files under ./var/, the
-bundled Redis on port 6390), so `make run` needs no configuration at all.
+Every default gives the embedded stack (the bundled PostgreSQL server with its
+data under ./var/postgres, the bundled Redis on port 6390), so `make run` needs
+no configuration at all.
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DECLIC_", extra="ignore", frozen=True)
 
     database_url: str = Field(
-        default="sqlite:///var/{service}.db",
+        default="",
         description=(
-            "SQLAlchemy URL of the service's database. `{service}` is replaced by the "
-            "service name, so SQLite gives each service its own file. On PostgreSQL each "
-            "service gets its own schema (see db_schema_prefix)."
+            "postgresql:// URL of the PostgreSQL database every service uses, each in its own schema "
+            "(see db_schema_prefix). Empty: the bundled PostgreSQL server, started on demand with its data "
+            "under <var_dir>/postgres."
         ),
     )
     db_schema_prefix: str = Field(
         default="declic_",
-        description="PostgreSQL only: each service keeps its tables in schema <prefix><service>.",
+        description="Each service keeps its tables in schema <prefix><service>.",
     )
     redis_url: str = Field(
         default=f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0",
@@ -110,8 +111,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (or empty: the bundled PostgreSQL server)")
         return value
 
     @field_validator("redis_url")
@@ -162,13 +163,14 @@ class Settings(BaseSettings):
         explicit = getattr(self, f"{service}_address")
         return explicit or f"127.0.0.1:{self.port(service)}"
 
-    def database_url_for(self, service: str) -> str:
-        """The database URL of one service (its own SQLite file, or the shared server)."""
-        return self.database_url.replace("{service}", service)
+    @property
+    def uses_bundled_postgres(self) -> bool:
+        """Whether the database is the bundled server under var_dir (DECLIC_DATABASE_URL unset)."""
+        return not self.database_url
 
     @property
-    def is_postgres(self) -> bool:
-        return self.database_url.startswith("postgresql")
+    def is_postgres(self) -> bool:  # TODO(lead): remove once no caller is left (SQLite is gone)
+        return True
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,8 +1,9 @@
 """SQLAlchemy 2 engines, sessions and per-service Alembic migrations.
 
-Each service owns its tables: on PostgreSQL in its own schema
-(`<db_schema_prefix><service>`), on the embedded default in its own SQLite
-file. Other services reach that data only through the service's gRPC API.
+One engine everywhere: PostgreSQL (the server DECLIC_DATABASE_URL names, or the
+bundled one of the embedded default). Each service owns its tables in its own
+schema (`<db_schema_prefix><service>`); other services reach that data only
+through the service's gRPC API.
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from declic.kit import bundled_postgres
 from declic.kit.config import Settings
 
 log = logging.getLogger("declic.database")
 
 
 class UtcDateTime(TypeDecorator):
-    """A timestamp always stored and returned as an aware UTC datetime (SQLite drops the zone)."""
+    """A timestamp always stored and returned as an aware UTC datetime; a naive one is refused, not guessed."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -39,45 +40,45 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UtcDateTime column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.astimezone(UTC)
 
 
-def insert_for(session: Session | Connection, table: Table) -> Any:
-    """An INSERT for the session's dialect that supports ON CONFLICT (PostgreSQL or SQLite)."""
-    dialect = session.get_bind().dialect if isinstance(session, Session) else session.dialect
-    return pg_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
+def insert_for(session: Session | Connection, table: Table) -> Any:  # TODO(lead): remove once no caller is left
+    return pg_insert(table)
 
 
-def schema_name(settings: Settings, service: str) -> str | None:
-    """The PostgreSQL schema holding `service`'s tables (None on SQLite)."""
-    return f"{settings.db_schema_prefix}{service}" if settings.is_postgres else None
+def schema_name(settings: Settings, service: str) -> str:
+    """The PostgreSQL schema holding `service`'s tables."""
+    return f"{settings.db_schema_prefix}{service}"
+
+
+def database_url(settings: Settings) -> str:
+    """The server to use: DECLIC_DATABASE_URL, or the bundled one under var_dir (started if need be)."""
+    if settings.uses_bundled_postgres:
+        return bundled_postgres.ensure_running(settings.var_dir)
+    return settings.database_url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A postgresql:// URL as SQLAlchemy's psycopg 3 driver wants it."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
 
 
 def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping: bool = True) -> Engine:
-    """An engine on `service`'s own database (schema or SQLite file), created if missing.
+    """An engine on `service`'s own schema, created if missing.
 
-    `pre_ping`: check each PostgreSQL connection with a round trip when it is taken from the pool. A caller
+    `pre_ping`: check each connection with a round trip when it is taken from the pool. A caller
     running transactions back to back can do without (one round trip less each), if it replays a transaction
     whose connection turned out broken (`is_broken_connection`)."""
-    url = settings.database_url_for(service)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take it over so
-        # that BEGIN IMMEDIATE serialises writers instead of failing them.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        return engine
+    url = sqlalchemy_url(database_url(settings))
     schema = schema_name(settings, service)
     engine = create_engine(
         url,
@@ -109,16 +110,6 @@ def is_broken_connection(exc: BaseException) -> bool:
         return False
     state = error.sqlstate  # None: lost on the client's side; 08…: connection exception; 57P0…: shut down, terminated
     return state is None or state.startswith("08") or state in {"57P01", "57P02", "57P03"}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")  # first: the next pragmas may have to wait for a lock
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def migrate(engine: Engine, service: str, settings: Settings) -> None:

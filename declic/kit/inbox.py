@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime, insert_for
+from declic.kit.database import UtcDateTime
 
 
 def inbox_columns() -> list[Column]:
@@ -28,7 +28,7 @@ def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
 def claim_record(session: Session, table: Table, record_id: str, processed_at: object) -> bool:
     """Mark `record_id` processed; False when it already was (then do nothing else)."""
     statement = (
-        insert_for(session, table)
+        pg_insert(table)
         .values(record_id=record_id, processed_at=processed_at)
         .on_conflict_do_nothing(index_elements=["record_id"])
         .returning(table.c.record_id)
@@ -42,18 +42,10 @@ def claim_records(session: Session, table: Table, record_ids: Sequence[str], pro
     wanted = list(dict.fromkeys(record_ids))
     if not wanted:
         return set()
-    if session.get_bind().dialect.name == "postgresql":
-        # The ids as one array: the statement's text is the same for every batch (parsed and prepared once).
-        ids = func.unnest(bindparam("record_ids", wanted, type_=ARRAY(String())))
-        statement = pg_insert(table).from_select(
-            ["record_id", "processed_at"], select(ids, bindparam("processed_at", processed_at, type_=UtcDateTime())))
-        rows = session.execute(statement.on_conflict_do_nothing(index_elements=["record_id"])
-                               .returning(table.c.record_id))
-        return set(rows.scalars())
-    statement = (
-        insert_for(session, table)
-        .on_conflict_do_nothing(index_elements=["record_id"])
-        .returning(table.c.record_id)
-    )
-    rows = session.execute(statement, [{"record_id": value, "processed_at": processed_at} for value in wanted])
+    # The ids as one array: the statement's text is the same for every batch (parsed and prepared once).
+    ids = func.unnest(bindparam("record_ids", wanted, type_=ARRAY(String())))
+    statement = pg_insert(table).from_select(
+        ["record_id", "processed_at"], select(ids, bindparam("processed_at", processed_at, type_=UtcDateTime())))
+    rows = session.execute(statement.on_conflict_do_nothing(index_elements=["record_id"])
+                           .returning(table.c.record_id))
     return set(rows.scalars())

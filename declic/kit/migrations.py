@@ -17,11 +17,8 @@ def run_migrations(target_metadata: MetaData | None = None) -> None:
     schema = config.attributes["schema"]
     service = config.attributes["service"]
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Replicas starting together would race on the same DDL: one migrates, the others wait.
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"declic-migrate-{schema}"}
-            )
+        # Replicas starting together would race on the same DDL: one migrates, the others wait.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"declic-migrate-{schema}"})
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

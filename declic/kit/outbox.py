@@ -16,7 +16,6 @@ import redis
 from sqlalchemy import (
     BigInteger,
     Column,
-    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -38,7 +37,7 @@ log = logging.getLogger("declic.outbox")
 def outbox_columns() -> list[Column]:
     """Columns of an outbox table (shared by the table and its migration)."""
     return [
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("id", BigInteger(), primary_key=True, autoincrement=True),
         Column("stream", String(100), nullable=False),
         Column("payload", LargeBinary, nullable=False),
     ]
@@ -78,9 +77,8 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch; return how many rows were relayed."""
         table = self._table
-        query = select(table.c.id, table.c.stream, table.c.payload).order_by(table.c.id).limit(self._batch_size)
-        if self._engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        query = (select(table.c.id, table.c.stream, table.c.payload).order_by(table.c.id).limit(self._batch_size)
+                 .with_for_update(skip_locked=True))
         with self._engine.begin() as conn:
             rows: Sequence = conn.execute(query).all()
             if not rows:
@@ -95,11 +93,8 @@ class OutboxRelay:
                 publisher = StreamPublisher(self._client, stream)
                 (publisher.publish_frames if self._framed and not self._split_frames else publisher.publish)(payloads)
             ids = [row.id for row in rows]
-            if self._engine.dialect.name == "postgresql":
-                # One array parameter: an IN list of thousands of parameters costs more to build than to run.
-                conn.execute(delete(table).where(table.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))))
-            else:
-                conn.execute(delete(table).where(table.c.id.in_(ids)))
+            # One array parameter: an IN list of thousands of parameters costs more to build than to run.
+            conn.execute(delete(table).where(table.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))))
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

@@ -1,13 +1,12 @@
 """End-to-end fixtures: the six services as real processes, talking real gRPC.
 
-Every test gets its own ports, database schemas (or SQLite files) and Redis
+Every test gets its own ports, database schemas and Redis
 key prefix, so a test can kill and restart services without disturbing others.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,9 +25,9 @@ CALL_CENTER_TOKEN = "e2e-call-center-token"
 
 
 @pytest.fixture
-def stack(tmp_path: Path, redis_url: str, unique_id: str) -> Iterator[Stack]:
+def stack(tmp_path: Path, database_url: str, redis_url: str, unique_id: str) -> Iterator[Stack]:
     env = {
-        "DECLIC_DATABASE_URL": os.environ.get("DECLIC_DATABASE_URL") or f"sqlite:///{tmp_path}/{{service}}.db",
+        "DECLIC_DATABASE_URL": database_url,
         "DECLIC_DB_SCHEMA_PREFIX": f"e{unique_id}_",
         "DECLIC_REDIS_URL": redis_url,
         "DECLIC_STREAM_PREFIX": f"e{unique_id}",

@@ -11,7 +11,7 @@ def test_defaults_are_the_embedded_stack(monkeypatch: pytest.MonkeyPatch) -> Non
     for name in ("DECLIC_DATABASE_URL", "DECLIC_REDIS_URL", "DECLIC_INGEST_PORT"):
         monkeypatch.delenv(name, raising=False)
     settings = load_settings()
-    assert settings.database_url_for("profile") == "sqlite:///var/profile.db"
+    assert settings.uses_bundled_postgres and settings.database_url == ""
     assert settings.redis_url == "redis://127.0.0.1:6390/0"
     assert [settings.port(s) for s in ("ingest", "profile", "scenario", "recommend", "arbiter", "dispatch")] == [
         50051, 50052, 50053, 50054, 50055, 50056,
@@ -24,7 +24,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DECLIC_PROFILE_ADDRESS", "profile.declic.svc:50052")
     monkeypatch.setenv("DECLIC_INGEST_PORT", "6000")
     settings = load_settings()
-    assert settings.is_postgres
+    assert not settings.uses_bundled_postgres
     assert settings.address("profile") == "profile.declic.svc:50052"
     assert settings.port("ingest") == 6000
 
@@ -39,7 +39,7 @@ def test_every_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     message = str(caught.value)
     for variable in ("DECLIC_DATABASE_URL", "DECLIC_INGEST_PORT", "DECLIC_LOG_LEVEL", "DECLIC_REDIS_URL"):
         assert variable in message
-    assert "sqlite:/// or postgresql://" in message
+    assert "must be a postgresql:// URL" in message
 
 
 def test_non_numeric_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
