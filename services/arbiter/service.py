@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
-from services.arbiter.domain.decisions import Decision, FiringRequest, PressurePolicy, Verdict, decide
-from services.arbiter.pressure import PressureCounter
-from services.arbiter.storage import DecisionRepository
+from services.arbiter.domain.decisions import Decision, FiringRequest, Verdict, apply_cap, decide, needs_slot
+from services.arbiter.domain.pressure import PressurePolicy
+from services.arbiter.storage.counters import PressureCounters
+from services.arbiter.storage.decisions import DecisionRepository
 
 
 class ArbiterService:
-    def __init__(self, uow: UnitOfWork, pressure: PressureCounter, clock: Clock, policy: PressurePolicy) -> None:
+    def __init__(self, uow: UnitOfWork, pressure: PressureCounters, clock: Clock, policy: PressurePolicy) -> None:
         self._uow = uow
         self._pressure = pressure
         self._clock = clock
@@ -23,13 +24,12 @@ class ArbiterService:
         if existing is not None:
             return existing
         now = self._clock.now()
-        decision = decide(request, self._policy, now, cap_available=True)
-        if decision.verdict is Verdict.ALLOW and not request.transactional:
-            reserved = self._pressure.reserve(
-                request.customer_id, request.firing_id, now, self._policy.cap, self._policy.window
-            )
-            if not reserved:
-                decision = decide(request, self._policy, now, cap_available=False)
+        decision = decide(request, self._policy, now)
+        if needs_slot(decision, request):
+            taken = self._pressure.reserve(request.customer_id, request.firing_id, now, self._policy.window)
+            decision = apply_cap(decision, taken, self._policy)
+            if decision.verdict is not Verdict.ALLOW:
+                self._pressure.release(request.customer_id, request.firing_id)
         with self._uow.begin() as session:
             repository = DecisionRepository(session)
             repository.add_once(decision)
@@ -39,5 +39,6 @@ class ArbiterService:
         return stored
 
     def history(self, customer_id: str, limit: int) -> list[Decision]:
+        """The person's last `limit` decisions, newest first."""
         with self._uow.begin() as session:
             return DecisionRepository(session).history(customer_id, limit)

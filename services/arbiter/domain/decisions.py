@@ -1,15 +1,18 @@
 """Decisions on one trigger firing: allow on a channel, defer, suppress, or hold out as control.
 
-Pure rules; the atomic reservation against the pressure cap is done by the
-storage adapter (Redis), which calls `decide` with what it counted.
+Pure rules. `decide` judges everything but the cap; a decision that
+`needs_slot` reserves one (Redis, atomic across replicas) and `apply_cap`
+judges the count the reservation found.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import Enum
+
+from services.arbiter.domain.pressure import PressurePolicy, cap_explanation, cap_reached, exempt_from_cap
 
 
 class Verdict(Enum):
@@ -43,16 +46,9 @@ class FiringRequest:
 
 
 @dataclass(frozen=True)
-class PressurePolicy:
-    """Marketing pressure: at most `cap` marketing messages per person per `window`."""
-
-    cap: int = 3
-    window: timedelta = timedelta(days=7)
-    control_group_percent: int = 0
-
-
-@dataclass(frozen=True)
 class Decision:
+    """The arbiter's answer for one firing, with the reason a marketer reads."""
+
     firing_id: str
     customer_id: str
     scenario_id: str
@@ -81,8 +77,8 @@ def in_control_group(customer_id: str, scenario_id: str, percent: int) -> bool:
     return bucket < percent
 
 
-def decide(request: FiringRequest, policy: PressurePolicy, now: datetime, cap_available: bool) -> Decision:
-    """Judge one firing. `cap_available` says whether a slot under the cap could be reserved."""
+def decide(request: FiringRequest, policy: PressurePolicy, now: datetime) -> Decision:
+    """Judge one firing on consent, channels and control group; the cap is judged by `apply_cap`."""
 
     def make(verdict: Verdict, **kwargs: object) -> Decision:
         return Decision(request.firing_id, request.customer_id, request.scenario_id, verdict, now, **kwargs)  # type: ignore[arg-type]
@@ -98,7 +94,17 @@ def decide(request: FiringRequest, policy: PressurePolicy, now: datetime, cap_av
     if in_control_group(request.customer_id, request.scenario_id, policy.control_group_percent):
         return make(Verdict.CONTROL_GROUP, channel=channel,
                     explanation=f"held out: control group of {policy.control_group_percent}%")
-    if not request.transactional and not cap_available:
-        return make(Verdict.SUPPRESS, reason=SuppressReason.CAP_REACHED,
-                    explanation=f"cap of {policy.cap} messages per {policy.window.days} days reached")
     return make(Verdict.ALLOW, channel=channel, explanation=f"allowed on {channel}")
+
+
+def needs_slot(decision: Decision, request: FiringRequest) -> bool:
+    """Whether the firing takes a slot under the pressure cap: an allowed marketing message does."""
+    return decision.verdict is Verdict.ALLOW and not exempt_from_cap(request.transactional)
+
+
+def apply_cap(decision: Decision, slots_taken_before: int, policy: PressurePolicy) -> Decision:
+    """`decision` unchanged while under the cap; suppressed once `slots_taken_before` reaches it."""
+    if not cap_reached(slots_taken_before, policy):
+        return decision
+    return replace(decision, verdict=Verdict.SUPPRESS, channel="", reason=SuppressReason.CAP_REACHED,
+                   explanation=cap_explanation(policy))

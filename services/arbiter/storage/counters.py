@@ -1,7 +1,10 @@
-"""Pressure counters in Redis: one sorted set of sends per person, reserved atomically.
+"""Pressure counters in Redis: one sorted set of sends per person, scored by time.
 
-The Lua script checks and reserves in one step, so two replicas deciding for
-the same person at the same instant can never both take the last slot. The
+The Lua script reserves atomically and decides nothing: it records the
+firing's slot and answers how many slots other firings held before it, so
+that two replicas deciding for the same person at the same instant see
+different counts. Whether the count is over the cap is the domain's rule
+(`domain.pressure.cap_reached`); a slot the domain refuses is released. The
 firing id is the set member: asking twice for the same firing reserves once.
 """
 
@@ -11,27 +14,28 @@ from datetime import datetime, timedelta
 
 import redis
 
+# A firing already holding a slot counts the slots at or before its own time, itself excepted.
 RESERVE = """
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local window_start = tonumber(ARGV[2])
-local cap = tonumber(ARGV[3])
-local member = ARGV[4]
-local ttl = tonumber(ARGV[5])
+local member = ARGV[3]
+local ttl = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', window_start)
-if redis.call('ZSCORE', key, member) then
-  return 1
+local held_since = redis.call('ZSCORE', key, member)
+if held_since then
+  return redis.call('ZCOUNT', key, '-inf', held_since) - 1
 end
-if redis.call('ZCARD', key) >= cap then
-  return 0
-end
+local taken = redis.call('ZCARD', key)
 redis.call('ZADD', key, now, member)
 redis.call('EXPIRE', key, ttl)
-return 1
+return taken
 """
 
 
-class PressureCounter:
+class PressureCounters:
+    """Slots of marketing pressure per person, shared by every arbiter replica."""
+
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
@@ -40,14 +44,14 @@ class PressureCounter:
     def _key(self, customer_id: str) -> str:
         return f"{self._prefix}:arbiter:pressure:{customer_id}"
 
-    def reserve(self, customer_id: str, firing_id: str, now: datetime, cap: int, window: timedelta) -> bool:
-        """Take one slot under the cap for `firing_id`; False when the cap is reached."""
-        result = self._reserve(
+    def reserve(self, customer_id: str, firing_id: str, now: datetime, window: timedelta) -> int:
+        """Hold a slot for `firing_id` in the window ending now; return how many slots were taken before it."""
+        taken = self._reserve(
             keys=[self._key(customer_id)],
-            args=[now.timestamp(), (now - window).timestamp(), cap, firing_id, int(window.total_seconds()) + 86400],
+            args=[now.timestamp(), (now - window).timestamp(), firing_id, int(window.total_seconds()) + 86400],
         )
-        return int(result) == 1
+        return int(taken)
 
-    def count(self, customer_id: str, now: datetime, window: timedelta) -> int:
-        """How many slots are taken in the window ending now."""
-        return int(self._client.zcount(self._key(customer_id), (now - window).timestamp(), "+inf"))
+    def release(self, customer_id: str, firing_id: str) -> None:
+        """Give back the slot held for `firing_id` (the firing will not be sent)."""
+        self._client.zrem(self._key(customer_id), firing_id)

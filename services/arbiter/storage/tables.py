@@ -1,12 +1,10 @@
-"""Arbiter's table of decisions: one per firing, the first one wins."""
+"""Arbiter's tables (schema `<prefix>arbiter`): one decision per firing."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, MetaData, String, Table, Text, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, Index, MetaData, String, Table, Text
 
-from declic.kit.database import UtcDateTime, insert_for
-from services.arbiter.domain.decisions import Decision, SuppressReason, Verdict
+from declic.kit.database import UtcDateTime
 
 metadata = MetaData()
 
@@ -24,56 +22,3 @@ decisions = Table(
     Column("decided_at", UtcDateTime(), nullable=False),
     Index("ix_decisions_customer", "customer_id", "decided_at"),
 )
-
-
-class DecisionRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def add_once(self, decision: Decision) -> bool:
-        """Store `decision` unless one exists for the firing; True when stored."""
-        statement = (
-            insert_for(self._session, decisions)
-            .values(
-                firing_id=decision.firing_id,
-                customer_id=decision.customer_id,
-                scenario_id=decision.scenario_id,
-                verdict=decision.verdict.value,
-                channel=decision.channel,
-                reason=decision.reason.value,
-                explanation=decision.explanation,
-                defer_until=decision.defer_until,
-                decided_at=decision.decided_at,
-            )
-            .on_conflict_do_nothing(index_elements=["firing_id"])
-            .returning(decisions.c.firing_id)
-        )
-        return self._session.execute(statement).first() is not None
-
-    def get(self, firing_id: str) -> Decision | None:
-        row = self._session.execute(select(decisions).where(decisions.c.firing_id == firing_id)).first()
-        return _to_decision(row) if row else None
-
-    def history(self, customer_id: str, limit: int) -> list[Decision]:
-        query = (
-            select(decisions)
-            .where(decisions.c.customer_id == customer_id)
-            .order_by(decisions.c.decided_at.desc())
-            .limit(limit)
-        )
-        return [_to_decision(row) for row in self._session.execute(query)]
-
-
-def _to_decision(row: object) -> Decision:
-    data = dict(row._mapping)  # type: ignore[attr-defined]
-    return Decision(
-        firing_id=data["firing_id"],
-        customer_id=data["customer_id"],
-        scenario_id=data["scenario_id"],
-        verdict=Verdict(data["verdict"]),
-        decided_at=data["decided_at"],
-        channel=data["channel"],
-        reason=SuppressReason(data["reason"]),
-        explanation=data["explanation"],
-        defer_until=data["defer_until"],
-    )

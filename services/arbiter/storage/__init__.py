@@ -1,0 +1,1 @@
+"""Arbiter's adapters: the decisions table (PostgreSQL) and the pressure counters (Redis)."""
