@@ -1,4 +1,4 @@
-"""Dispatch's gRPC face: translate protobuf ↔ domain, nothing more."""
+"""Dispatch's gRPC face: protobuf ↔ plain types, nothing else."""
 
 from __future__ import annotations
 
@@ -9,6 +9,31 @@ from declic.kit.errors import InvalidArgument
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.dispatch.domain.messages import Message, SendOrder
 from services.dispatch.service import DispatchService
+
+DEFAULT_LIST_LIMIT = 100
+
+
+def order_from_proto(request: dispatch_pb2.SendMessageRequest) -> SendOrder:
+    """The order to deliver; InvalidArgument names every missing field."""
+    firing = request.firing
+    required = {
+        "firing.firing_id": firing.firing_id,
+        "firing.customer_id": firing.customer_id,
+        "channel": request.channel,
+        "address": request.address,
+    }
+    violations = [(name, "is required") for name, value in required.items() if not value]
+    if violations:
+        raise InvalidArgument("", violations)
+    return SendOrder(
+        firing_id=firing.firing_id,
+        scenario_id=firing.scenario_id,
+        customer_id=firing.customer_id,
+        channel=channel_name(request.channel),
+        address=request.address,
+        template_id=firing.template_id,
+        variables=dict(firing.variables),
+    )
 
 
 def message_to_proto(message: Message) -> dispatch_pb2.Message:
@@ -30,33 +55,16 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     def __init__(self, service: DispatchService) -> None:
         self._service = service
 
-    def SendMessage(self, request: dispatch_pb2.SendMessageRequest, context: grpc.ServicerContext):
-        firing = request.firing
-        violations = []
-        if not firing.firing_id:
-            violations.append(("firing.firing_id", "is required"))
-        if not firing.customer_id:
-            violations.append(("firing.customer_id", "is required"))
-        if request.channel == 0:
-            violations.append(("channel", "is required"))
-        if not request.address:
-            violations.append(("address", "is required"))
-        if violations:
-            raise InvalidArgument("", violations)
-        order = SendOrder(
-            firing_id=firing.firing_id,
-            scenario_id=firing.scenario_id,
-            customer_id=firing.customer_id,
-            channel=channel_name(request.channel),
-            address=request.address,
-            template_id=firing.template_id,
-            variables=dict(firing.variables),
-        )
-        message, created = self._service.send(order)
+    def SendMessage(
+        self, request: dispatch_pb2.SendMessageRequest, context: grpc.ServicerContext
+    ) -> dispatch_pb2.SendMessageResponse:
+        message, created = self._service.send(order_from_proto(request))
         return dispatch_pb2.SendMessageResponse(message=message_to_proto(message), created=created)
 
-    def ListMessages(self, request: dispatch_pb2.ListMessagesRequest, context: grpc.ServicerContext):
+    def ListMessages(
+        self, request: dispatch_pb2.ListMessagesRequest, context: grpc.ServicerContext
+    ) -> dispatch_pb2.ListMessagesResponse:
         if request.limit < 0:
             raise InvalidArgument.field("limit", "must be >= 0")
-        messages = self._service.list(request.customer_id, request.limit or 100)
+        messages = self._service.list(request.customer_id, request.limit or DEFAULT_LIST_LIMIT)
         return dispatch_pb2.ListMessagesResponse(messages=[message_to_proto(m) for m in messages])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from services.dispatch.domain.messages import Message, SendOrder, compose
-from services.dispatch.storage import MessageRepository
+from services.dispatch.storage.messages import MessageRepository
 
 
 class DispatchService:
@@ -25,5 +25,6 @@ class DispatchService:
         return stored, created
 
     def list(self, customer_id: str, limit: int) -> list[Message]:
+        """The last `limit` messages, newest first; only the person's when `customer_id` is given."""
         with self._uow.begin() as session:
             return MessageRepository(session).list(customer_id, limit)

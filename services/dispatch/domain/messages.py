@@ -1,4 +1,4 @@
-"""Messages and their rendering (Jinja2 sandbox: templates are marketer data)."""
+"""Messages: one per firing and channel, composed from the firing's template and variables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from jinja2.sandbox import SandboxedEnvironment
+from services.dispatch.domain.templates import Template, render, template_for
 
 
 class DeliveryState(Enum):
@@ -19,14 +19,9 @@ class DeliveryState(Enum):
 
 
 @dataclass(frozen=True)
-class Template:
-    template_id: str
-    subject: str
-    body: str
-
-
-@dataclass(frozen=True)
 class Message:
+    """A message as recorded and delivered: rendered, addressed, in a delivery state."""
+
     message_id: str
     customer_id: str
     channel: str
@@ -52,35 +47,14 @@ class SendOrder:
     variables: dict[str, str] = field(default_factory=dict)
 
 
-BUILT_IN_TEMPLATES = {
-    "welcome": Template(
-        "welcome",
-        subject="Welcome{% if first_name %}, {{ first_name }}{% endif %}!",
-        body="Hello {{ first_name or 'there' }}, thank you for joining us. Here is your welcome offer.",
-    ),
-    "generic": Template("generic", subject="News for you", body="Hello {{ first_name or 'there' }}."),
-}
-
-_environment = SandboxedEnvironment(autoescape=False)
-
-
 def message_id_for(firing_id: str, channel: str) -> str:
     """One message per (firing, channel): the exactly-once key of a delivery."""
     return hashlib.sha256(f"{firing_id}|{channel}".encode()).hexdigest()[:32]
 
 
-def render(template: Template, variables: dict[str, str]) -> tuple[str, str]:
-    """Subject and body of `template` filled with `variables` (sandboxed: no code runs)."""
-    subject = _environment.from_string(template.subject).render(**variables)
-    body = _environment.from_string(template.body).render(**variables)
-    return subject, body
-
-
 def compose(order: SendOrder, now: datetime, templates: dict[str, Template] | None = None) -> Message:
     """The message to deliver for `order`, rendered with its variables."""
-    catalogue = templates or BUILT_IN_TEMPLATES
-    template = catalogue.get(order.template_id) or catalogue["generic"]
-    subject, body = render(template, order.variables)
+    subject, body = render(template_for(order.template_id, templates), order.variables)
     return Message(
         message_id=message_id_for(order.firing_id, order.channel),
         customer_id=order.customer_id,

@@ -1,30 +1,15 @@
-"""Dispatch's tables and repository (SQLAlchemy Core)."""
+"""The messages dispatch recorded: inserted once per message id, listed newest first."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, MetaData, String, Table, Text, select
+import dataclasses
+
+from sqlalchemy import Row, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime, insert_for
 from services.dispatch.domain.messages import DeliveryState, Message
-
-metadata = MetaData()
-
-messages = Table(
-    "messages",
-    metadata,
-    Column("message_id", String(64), primary_key=True),
-    Column("customer_id", String(64), nullable=False),
-    Column("channel", String(20), nullable=False),
-    Column("scenario_id", String(100), nullable=False),
-    Column("firing_id", String(100), nullable=False),
-    Column("address", String(320), nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_messages_customer", "customer_id", "created_at"),
-)
+from services.dispatch.storage.tables import messages
 
 
 class MessageRepository:
@@ -33,9 +18,9 @@ class MessageRepository:
 
     def add_once(self, message: Message) -> bool:
         """Insert unless a message with the same id exists; True when inserted."""
-        values = {**message.__dict__, "state": message.state.value}
+        values = {**dataclasses.asdict(message), "state": message.state.value}
         statement = (
-            insert_for(self._session, messages)
+            insert(messages)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["message_id"])
             .returning(messages.c.message_id)
@@ -44,17 +29,19 @@ class MessageRepository:
         return self._session.execute(statement).first() is not None
 
     def get(self, message_id: str) -> Message | None:
+        """The message with this id, if recorded."""
         row = self._session.execute(select(messages).where(messages.c.message_id == message_id)).first()
         return _to_message(row) if row else None
 
     def list(self, customer_id: str = "", limit: int = 100) -> list[Message]:
+        """The last `limit` messages, newest first; only the person's when `customer_id` is given."""
         query = select(messages).order_by(messages.c.created_at.desc()).limit(limit)
         if customer_id:
             query = query.where(messages.c.customer_id == customer_id)
         return [_to_message(row) for row in self._session.execute(query)]
 
 
-def _to_message(row: object) -> Message:
-    data = dict(row._mapping)  # type: ignore[attr-defined]
+def _to_message(row: Row) -> Message:
+    data = dict(row._mapping)
     data["state"] = DeliveryState(data["state"])
     return Message(**data)

@@ -1,0 +1,1 @@
+"""Dispatch's adapters: the messages table (PostgreSQL)."""

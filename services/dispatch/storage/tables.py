@@ -1,0 +1,25 @@
+"""Dispatch's tables (schema `<prefix>dispatch`): every message, one per firing and channel."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, MetaData, String, Table, Text
+
+from declic.kit.database import UtcDateTime
+
+metadata = MetaData()
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("scenario_id", String(100), nullable=False),
+    Column("firing_id", String(100), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_messages_customer", "customer_id", "created_at"),
+)
