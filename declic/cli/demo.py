@@ -1,10 +1,12 @@
 """`declic demo` (`make demo`): the main job end to end on real data.
 
-Starts a private stack (its own ports, SQLite files under var/demo, its own
-Redis), replays customers and orders of the UCI Online Retail data set
-("Online Retail", UCI Machine Learning Repository, donor Daqing Chen,
+Starts a private stack (its own ports, its own database and Redis under
+var/demo), replays customers and orders of the UCI Online Retail data set in
+data/ ("Online Retail", UCI Machine Learning Repository, donor Daqing Chen,
 CC BY 4.0) through the ingest API, and reports what went out, on which
-channel, what the arbiter held back and why.
+channel, what the arbiter held back and why. The orders and products are the
+importer's events (those of `declic import --uci`: invoice times read in
+London time, every refused row reported), not a conversion of the demo's own.
 
 The UCI file has no e-mails, phones or consents: the demo gives each customer
 a synthetic e-mail at example.com and, for a deterministic share of them, a
@@ -14,13 +16,11 @@ outcome shows up.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
 import shutil
 import time
-from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -30,9 +30,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from declic.common.v1 import event_pb2, identity_pb2, money_pb2
+from declic.cli.ingest_commands import print_summary
+from declic.common.v1 import event_pb2, identity_pb2
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
-from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from declic.importing.items import ImportItem, RowProblem
+from declic.importing.runner import ImportRun, ImportSummary
+from declic.importing.uci import UCI_FILE, read_uci
+from declic.ingest.v1 import ingest_pb2_grpc
 from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
 from declic.kit.protoconv import channel_name, to_datetime, to_timestamp
@@ -41,7 +45,6 @@ from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.stack import REPO_ROOT, Stack
 
-UCI_FILE = REPO_ROOT.parent / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
 # 20051…: beside `make run` (50051…), and below the ephemeral ports (Linux: 32768–60999) that client connections
 # and port-0 binds are given, one of which took a demo port between two services' starts (seen in CI).
 DEMO_PORT_OFFSET = -30000
@@ -54,11 +57,6 @@ console = Console()
 
 def _bucket(customer_id: str) -> int:
     return int(hashlib.sha256(customer_id.encode()).hexdigest()[:4], 16) % 100
-
-
-def _money(amount: float) -> money_pb2.Money:
-    units = int(amount)
-    return money_pb2.Money(currency_code="GBP", units=units, nanos=round((amount - units) * 1e9))
 
 
 def _consent(channel: int, granted: bool, when) -> identity_pb2.Consent:
@@ -100,59 +98,34 @@ def contact_event(customer_id: str, country: str, first_seen: datetime) -> event
     )
 
 
-def load_uci(customers: int) -> tuple[list[event_pb2.Event], list[event_pb2.Event]]:
-    """Contacts and orders (returns for `C…` invoices) of the first `customers` UCI customers."""
-    chosen: dict[str, tuple[str, datetime]] = {}
-    invoices: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with gzip.open(UCI_FILE, "rt", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            customer = row["CustomerID"]
-            if not customer:
-                continue
-            if customer not in chosen:
-                if len(chosen) >= customers:
-                    continue
-                chosen[customer] = (row["Country"], datetime.fromisoformat(row["InvoiceDate"]).replace(tzinfo=UTC))
-            invoices[row["InvoiceNo"]].append(row)
-    contacts = [contact_event(c, country, seen) for c, (country, seen) in chosen.items()]
+def uci_history(customers: int, path: Path = UCI_FILE) -> list[ImportItem | RowProblem]:
+    """The importer's events for the first `customers` UCI customers (in file order): their invoices, the products
+    on them and a synthetic sign-up each, in time order; rows the importer could not read come first, to be
+    reported like every refusal."""
+    items = list(read_uci(path))
+    first_invoices: dict[str, event_pb2.Event] = {}
     orders = []
-    for invoice, rows in invoices.items():
-        is_return = invoice.startswith("C")
-        lines = [
-            event_pb2.OrderLine(
-                product_id=r["StockCode"], quantity=abs(int(r["Quantity"])), unit_price=_money(float(r["UnitPrice"])),
-                description=r["Description"],
-            )
-            for r in rows
-            if int(r["Quantity"]) != 0 and float(r["UnitPrice"]) > 0
-        ]
-        if not lines:
-            continue
-        first = rows[0]
-        orders.append(
-            event_pb2.Event(
-                event_id=f"invoice-{invoice}",
-                source="webshop",
-                event_time=to_timestamp(datetime.fromisoformat(first["InvoiceDate"]).replace(tzinfo=UTC)),
-                identifiers=[
-                    identity_pb2.Identifier(type=identity_pb2.IDENTIFIER_TYPE_CRM_ID, value=first["CustomerID"])
-                ],
-                order=event_pb2.Order(
-                    order_id=invoice,
-                    channel=event_pb2.ORDER_CHANNEL_ONLINE,
-                    kind=event_pb2.ORDER_KIND_RETURN if is_return else event_pb2.ORDER_KIND_PURCHASE,
-                    lines=lines,
-                    country=first["Country"],
-                ),
-            )
-        )
-    orders.sort(key=lambda e: e.event_time.seconds)
-    return contacts, orders
+    for item in items:
+        if isinstance(item, ImportItem) and item.event.HasField("order"):
+            identifier = item.event.identifiers[0]
+            if identifier.type != identity_pb2.IDENTIFIER_TYPE_CRM_ID:
+                continue  # a guest invoice: nobody to sign up
+            if identifier.value not in first_invoices and len(first_invoices) < customers:
+                first_invoices[identifier.value] = item.event
+            if identifier.value in first_invoices:
+                orders.append(item)
+    bought = {line.product_id for item in orders for line in item.event.order.lines}
+    products = [item for item in items if isinstance(item, ImportItem)
+                and item.event.HasField("product_upsert") and item.event.product_upsert.product_id in bought]
+    signups = [ImportItem(contact_event(customer, first.order.country, to_datetime(first.event_time)), ())
+               for customer, first in first_invoices.items()]
+    history = sorted(products + signups + orders,
+                     key=lambda item: (item.event.event_time.seconds, item.event.HasField("order")))
+    return [item for item in items if isinstance(item, RowProblem)] + history
 
 
 def demo_stack(var_dir: Path) -> Stack:
     env = {
-        "DECLIC_DATABASE_URL": f"sqlite:///{var_dir}/{{service}}.db",
         "DECLIC_REDIS_URL": f"redis://127.0.0.1:{DEMO_REDIS_PORT}/0",
         "DECLIC_VAR_DIR": str(var_dir),
         "DECLIC_STREAM_PREFIX": "demo",
@@ -165,26 +138,18 @@ def demo_stack(var_dir: Path) -> Stack:
     return Stack(settings, env=env, log_dir=var_dir / "logs")
 
 
-def replay(
-    stub: ingest_pb2_grpc.IngestServiceStub, clock: SharedClock, label: str, events: list[event_pb2.Event]
-) -> tuple[Counter, set[str]]:
-    """Send `events` (in time order) in batches, moving the shared clock along with them;
-    count the outcomes and collect the customers they landed on."""
-    outcome: Counter = Counter()
-    customer_ids: set[str] = set()
+def replay(stub: ingest_pb2_grpc.IngestServiceStub, clock: SharedClock,
+           history: list[ImportItem | RowProblem]) -> ImportSummary:
+    """Send `history` (in time order) through the importer, moving the shared clock along with each batch."""
+
+    def catch_up(events: list[event_pb2.Event]) -> None:
+        clock.set(max(to_datetime(e.event_time) for e in events) + timedelta(minutes=1))
+        time.sleep(CLOCK_REFRESH)  # every service has re-read the shared time
+
     with Progress(console=console) as progress:
-        task = progress.add_task(label, total=len(events))
-        for start in range(0, len(events), BATCH):
-            batch = events[start : start + BATCH]
-            clock.set(max(to_datetime(e.event_time) for e in batch) + timedelta(minutes=1))
-            time.sleep(CLOCK_REFRESH)  # every service has re-read the shared time
-            response = stub.IngestBatch(ingest_pb2.IngestBatchRequest(events=batch), timeout=60)
-            for result in response.results:
-                outcome[ingest_pb2.EventStatus.Name(result.status).removeprefix("EVENT_STATUS_").lower()] += 1
-                if result.customer_id:
-                    customer_ids.add(result.customer_id)
-            progress.advance(task, len(batch))
-    return outcome, customer_ids
+        task = progress.add_task(f"replaying {len(history):,} events", total=len(history))
+        return ImportRun(stub, batch_events=BATCH, timeout=60, before_batch=catch_up).send_all(
+            history, lambda done: progress.advance(task, done))
 
 
 def settle(scenario: scenario_pb2_grpc.ScenarioServiceStub, customer_ids: list[str], timeout: float = 90):
@@ -209,26 +174,24 @@ def register(app: typer.Typer) -> None:
         customers: int = typer.Option(300, min=1, help="How many UCI customers to replay."),
     ) -> None:
         """Start a private stack, replay UCI Online Retail customers and orders, report what was sent and why not."""
-        if not UCI_FILE.exists():
-            console.print(f"[red]UCI data not found at {UCI_FILE}: the demo needs ../shared/data beside the repo[/red]")
-            raise typer.Exit(2)
         var_dir = (REPO_ROOT / "var" / "demo").resolve()
         shutil.rmtree(var_dir, ignore_errors=True)
         stack = demo_stack(var_dir)
         redis_process = start_embedded_redis(var_dir, DEMO_REDIS_PORT)
         try:
+            stack.start_database_if_needed()
             stack.start_all()
             with console.status("starting the six services…"):
                 stack.wait_serving(timeout=90)
-            contacts, orders = load_uci(customers)
+            with console.status(f"reading {UCI_FILE.name} with the importer…"):
+                history = uci_history(customers)
             clock = SharedClock(redis.Redis(port=DEMO_REDIS_PORT), shared_clock_key("demo"))
             channel = grpc.insecure_channel(stack.address("ingest"))
-            ingest = ingest_pb2_grpc.IngestServiceStub(channel)
-            history = sorted(contacts + orders, key=lambda e: (e.event_time.seconds, e.HasField("order")))
-            outcome, customer_ids = replay(ingest, clock, f"{len(contacts)} contacts, {len(orders)} orders", history)
-            clock.set(to_datetime(history[-1].event_time) + timedelta(days=1))
+            summary = replay(ingest_pb2_grpc.IngestServiceStub(channel), clock, history)
+            last = max(to_datetime(item.event.event_time) for item in history if isinstance(item, ImportItem))
+            clock.set(last + timedelta(days=1))
             console.print(f"simulated time now {clock.now():%Y-%m-%d %H:%M} UTC")
-            report(stack, outcome, sorted(customer_ids))
+            report(stack, summary)
         finally:
             stack.stop_all()
             redis_process.terminate()
@@ -256,28 +219,15 @@ def profiles_table(stack: Stack) -> Table:
     return table
 
 
-def report(stack: Stack, outcome: Counter, customer_ids: list[str]) -> None:
+def report(stack: Stack, summary: ImportSummary) -> None:
     scenario = scenario_pb2_grpc.ScenarioServiceStub(grpc.insecure_channel(stack.address("scenario")))
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(grpc.insecure_channel(stack.address("dispatch")))
+    customer_ids = sorted(summary.customers)
     firings = settle(scenario, customer_ids)
     messages = dispatch.ListMessages(dispatch_pb2.ListMessagesRequest(limit=100_000), timeout=30).messages
 
-    ingested = Table(title="Events through ingest")
-    for column in ("accepted", "duplicate", "rejected"):
-        ingested.add_column(column, justify="right")
-    ingested.add_row(*(str(outcome[c]) for c in ("accepted", "duplicate", "rejected")))
-    console.print(ingested)
-    stats = ingest_pb2_grpc.IngestServiceStub(grpc.insecure_channel(stack.address("ingest"))).GetIngestStats(
-        ingest_pb2.GetIngestStatsRequest(), timeout=10
-    )
-    rejected = [row for row in stats.rows if row.status == ingest_pb2.EVENT_STATUS_REJECTED]
-    if rejected:
-        reasons = Table(title="Rejected by ingest, by source and reason")
-        for column in ("source", "reason", "events"):
-            reasons.add_column(column)
-        for row in sorted(rejected, key=lambda r: -r.count):
-            reasons.add_row(row.source, row.reason, str(row.count))
-        console.print(reasons)
+    console.print("[bold]Events through ingest[/bold] (UCI rows read by the importer, and the demo's sign-ups)")
+    print_summary(summary, console)
 
     sent = Table(title="Messages sent, per scenario and channel")
     sent.add_column("scenario")

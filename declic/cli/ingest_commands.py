@@ -12,6 +12,9 @@ from rich.table import Table
 
 from declic.cli.connect import service_stub
 from declic.common.v1 import identity_pb2
+from declic.importing.csv_files import READERS
+from declic.importing.runner import ImportRun, ImportSummary
+from declic.importing.uci import read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.protoconv import identifier_type_enum, identifier_type_name
 
@@ -38,10 +41,6 @@ def import_command(
     address: Address = "",
 ) -> None:
     """Load a CSV file through ingest (same validation as live events); prints rejects by reason."""
-    from services.ingest.importing.csv_files import READERS
-    from services.ingest.importing.runner import ImportRun
-    from services.ingest.importing.uci import read_uci
-
     chosen = "uci" if uci else file_format
     if chosen not in FORMATS:
         console.print(f"[red]--format must be one of {', '.join(FORMATS)}[/red]")
@@ -57,22 +56,29 @@ def import_command(
     with _stub(address) as stub, Progress(*columns, console=console) as progress:
         task = progress.add_task(f"importing {path.name}", total=len(items))
         summary = ImportRun(stub).send_all(items, lambda done: progress.advance(task, done))
-    console.print(summary.one_line())
+    print_summary(summary, console)
+
+
+def print_summary(summary: ImportSummary, out: Console) -> None:
+    """The import's outcome: counts, refusals by reason (events and file rows), the first refused rows."""
+    out.print(summary.one_line())
     if summary.reasons:
         table = Table(title="Refused, by reason")
         for column in ("reason", "events", "rows"):
             table.add_column(column, justify="left" if column == "reason" else "right")
         for reason, count in summary.reasons.most_common():
             table.add_row(reason, f"{count:,}", f"{summary.rows_by_reason[reason]:,}")
-        console.print(table)
-        examples = "; ".join(f"rows {_rows(rows)}: {reason}" for rows, reason in summary.examples[:5])
-        console.print(f"[dim]first refusals: {examples}[/dim]")
+        out.print(table)
+        examples = "; ".join(f"{_rows(rows)}: {reason}" for rows, reason in summary.examples[:5])
+        out.print(f"[dim]first refusals: {examples}[/dim]")
     if summary.warnings:
-        console.print("accepted with remarks: " + ", ".join(f"{k} × {v:,}" for k, v in summary.warnings.items()))
+        out.print("accepted with remarks: " + ", ".join(f"{k} × {v:,}" for k, v in summary.warnings.items()))
 
 
 def _rows(rows: tuple[int, ...]) -> str:
-    return str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}"
+    if not rows:
+        return "no file row"  # an event made beside the file (the demo's sign-ups)
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
 
 
 @ingest_app.command("stats")

@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from declic.common.v1 import event_pb2, identity_pb2
-from declic.kit.protoconv import channel_enum, identifier_type_enum, to_timestamp
-from services.ingest.importing.items import (
+from declic.importing.items import (
     BadValue,
     ImportItem,
     RowProblem,
@@ -21,6 +20,7 @@ from services.ingest.importing.items import (
     read_rows,
     whole_number,
 )
+from declic.kit.protoconv import channel_enum, identifier_type_enum, to_timestamp
 
 IDENTIFIER_COLUMNS = ("email", "phone", "loyalty_card", "crm_id", "anonymous_id", "device_id")
 CONSENT_COLUMNS = {f"{channel}_consent": channel for channel in ("email", "sms", "push", "print", "call_center")}

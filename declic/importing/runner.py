@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from declic.common.v1 import event_pb2
+from declic.importing.items import ImportItem, RowProblem
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.channels import retry_transient
-from services.ingest.importing.items import ImportItem, RowProblem
-from services.ingest.validation import stats_reason
+from declic.kit.errors import stats_reason
 
 BATCH_EVENTS = 500
 BATCH_BYTES = 3 * 1024 * 1024  # under ingest's 4 MiB limit, with room for the envelope
@@ -18,6 +19,8 @@ EXAMPLES = 10
 
 @dataclass
 class ImportSummary:
+    """What ingest made of an import, event by event and row by row."""
+
     events: int = 0
     accepted: int = 0
     duplicates: int = 0
@@ -30,6 +33,8 @@ class ImportSummary:
     rows_by_reason: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     """Accepted with a remark, by kind ("unknown_product")."""
+    customers: set[str] = field(default_factory=set)
+    """The customers ingest filed the accepted and duplicate events under."""
     examples: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
     """The first refusals: file rows and reason, to find them in the file."""
 
@@ -56,11 +61,16 @@ class ImportSummary:
 
 
 class ImportRun:
+    """Sends import items to ingest; `before_batch(events)` runs before each batch goes (the demo moves its
+    simulated clock there)."""
+
     def __init__(self, stub: ingest_pb2_grpc.IngestServiceStub, batch_events: int = BATCH_EVENTS,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0,
+                 before_batch: Callable[[list[event_pb2.Event]], None] = lambda events: None) -> None:
         self._stub = stub
         self._batch_events = batch_events
         self._timeout = timeout
+        self._before_batch = before_batch
         self.summary = ImportSummary()
 
     def send_all(self, items: Iterable[ImportItem | RowProblem],
@@ -86,7 +96,9 @@ class ImportRun:
         return self.summary
 
     def _send(self, batch: list[ImportItem], progress: Callable[[int], None]) -> None:
-        response = self._call(ingest_pb2.IngestBatchRequest(events=[item.event for item in batch]))
+        events = [item.event for item in batch]
+        self._before_batch(events)
+        response = self._call(ingest_pb2.IngestBatchRequest(events=events))
         summary = self.summary
         for item, result in zip(batch, response.results, strict=True):
             summary.events += 1
@@ -100,6 +112,8 @@ class ImportRun:
                 summary.duplicates += 1
             else:
                 summary.accepted += 1
+            if result.customer_id:
+                summary.customers.add(result.customer_id)
             summary.warnings.update(warning.split(":", 1)[0] for warning in result.warnings)
         progress(len(batch))
 

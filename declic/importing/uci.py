@@ -26,12 +26,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from declic.common.v1 import event_pb2, identity_pb2
+from declic.importing.items import BadValue, ImportItem, RowProblem, instant, money, whole_number
 from declic.kit.protoconv import to_timestamp
-from services.ingest.importing.items import BadValue, ImportItem, RowProblem, instant, money, whole_number
 
 SOURCE = "uci-online-retail"
 CURRENCY = "GBP"
 SHOP_TIME = ZoneInfo("Europe/London")
+UCI_FILE = Path(__file__).resolve().parents[2] / "data" / "online_retail_uci" / "online_retail.csv.gz"
+"""The copy in the repository (data/, with its SOURCE.md): what the demo, the tests and the benchmark read."""
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 
 

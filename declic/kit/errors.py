@@ -6,11 +6,14 @@ a google.rpc.Status with details (BadRequest field violations for bad input).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+_INDEX = re.compile(r"\[\d+\]")
 
 
 class DeclicError(Exception):
@@ -96,3 +99,9 @@ class ResourceExhausted(DeclicError):
 def internal_status(message: str = "internal error") -> status_pb2.Status:
     """Status for an unexpected exception: no internals leak to the caller."""
     return status_pb2.Status(code=code_pb2.INTERNAL, message=message)
+
+
+def stats_reason(field_path: str, description: str) -> str:
+    """The reason a refused field is counted under, in ingest's stats and in an import's summary alike:
+    the path without indices and the description without details ("order.lines[].quantity: must be > 0")."""
+    return f"{_INDEX.sub('[]', field_path)}: {description.split(' (')[0]}"

@@ -15,12 +15,13 @@ from datetime import datetime
 
 from uuid_utils import uuid7
 
+from declic.kit.errors import stats_reason
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
 from services.ingest.domain.identity import CustomerState, Identifier, IdentityGraph, IdentityPolicy, Resolution
 from services.ingest.identity_cache import IdentityCache
 from services.ingest.storage.repository import IngestRepository
-from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent, stats_reason
+from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 ERASED_REASON = "belongs to an erased person (right to erasure): not accepted again"

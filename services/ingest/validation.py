@@ -7,7 +7,6 @@ client sees next to each reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +27,6 @@ MAX_CONTEXT_ENTRIES = 50
 CACHE_LIMIT = 500_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TEXT = 1000
-_INDEX = re.compile(r"\[\d+\]")
 
 
 @dataclass(slots=True)
@@ -53,11 +51,6 @@ class ValidatedEvent:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def stats_reason(field_path: str, description: str) -> str:
-    """The reason counted in the stats: the path without indices and the description without details."""
-    return f"{_INDEX.sub('[]', field_path)}: {description.split(' (')[0]}"
 
 
 class EventValidator:

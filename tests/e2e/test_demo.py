@@ -7,12 +7,9 @@ import sys
 
 import pytest
 
-from declic.cli.demo import UCI_FILE
-
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.skipif(not UCI_FILE.exists(), reason=f"UCI data not found at {UCI_FILE} (shared/ beside the repo)")
 def test_demo_replays_and_reports() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "declic.cli.main", "demo", "--customers", "15"],

@@ -11,8 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from declic.cli.ingest_commands import register
-
-UCI_FILE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
+from declic.importing.uci import UCI_FILE
 
 
 @pytest.fixture
@@ -58,8 +57,6 @@ def test_import_contacts_catalogue_and_orders(cli, tmp_path: Path) -> None:
 
 
 def test_import_a_slice_of_the_real_uci_file(cli, tmp_path: Path) -> None:
-    if not UCI_FILE.exists():
-        pytest.skip(f"{UCI_FILE} is absent (shared data not checked out beside the repository)")
     sample = tmp_path / "uci_sample.csv.gz"
     with gzip.open(UCI_FILE, "rt", encoding="utf-8") as source, gzip.open(sample, "wt", encoding="utf-8") as out:
         out.writelines(islice(source, 3001))  # header + 3,000 rows

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from declic.cli.demo import uci_history
 from declic.common.v1 import event_pb2, identity_pb2
+from declic.importing.csv_files import read_catalogue, read_contacts, read_orders
+from declic.importing.items import ImportItem, RowProblem
+from declic.importing.runner import ImportRun
+from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2
-from services.ingest.importing.csv_files import read_catalogue, read_contacts, read_orders
-from services.ingest.importing.items import ImportItem, RowProblem
-from services.ingest.importing.runner import ImportRun
-from services.ingest.importing.uci import read_uci
-
-UCI_FILE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "online_retail_uci" / "online_retail.csv.gz"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -113,8 +112,6 @@ def test_a_file_that_is_not_uci_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_real_uci_file_reads_completely() -> None:
-    if not UCI_FILE.exists():
-        pytest.skip(f"{UCI_FILE} is absent (shared data not checked out beside the repository)")
     items = list(read_uci(UCI_FILE))
     orders = [i for i in items if isinstance(i, ImportItem) and i.event.HasField("order")]
     assert sum(1 for i in items if isinstance(i, ImportItem) and i.event.HasField("product_upsert")) == 4070
@@ -159,3 +156,33 @@ def test_the_summary_counts_refusals_by_reason_and_rows() -> None:
     assert summary.rows_by_reason["order.lines[].quantity: must be > 0"] == 800
     assert summary.rows == 2401 and summary.rows_rejected == 801
     assert summary.warnings == Counter({"unknown_product": 800})
+
+
+DEMO_SAMPLE = (
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
+    "536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,0,17850,United Kingdom\n"
+    "536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,2010-12-01 08:34:00,1.69,13047,United Kingdom\n"
+    "556444,22502,PICNIC BASKET WICKER 60 PIECES,60,2011-06-10 15:28:00,649.5,17850,United Kingdom\n"
+    "556445,85123A,found damaged,-12,2011-06-10 15:30:00,2.55,17850,United Kingdom\n"
+)
+
+
+def test_the_demo_replays_the_importers_events(tmp_path: Path) -> None:
+    """One UCI conversion: the demo sends the importer's events, not its own reading of the file."""
+    path = write(tmp_path, "uci.csv", DEMO_SAMPLE)
+    imported = [item.event for item in read_uci(path) if isinstance(item, ImportItem)]
+    history = [item.event for item in uci_history(1, path) if isinstance(item, ImportItem)]
+    kinds = Counter(event.WhichOneof("payload") for event in history)
+    assert kinds == Counter({"order": 4, "product_upsert": 3, "identify": 1})  # customer 13047 and its product out
+    assert sorted(e.SerializeToString() for e in history if not e.HasField("identify")) == sorted(
+        e.SerializeToString() for e in imported
+        if e.HasField("product_upsert") and e.product_upsert.product_id != "84879"
+        or e.HasField("order") and e.identifiers[0].value == "17850")
+    orders = {e.order.order_id: e for e in history if e.HasField("order")}
+    assert orders["556444"].event_time.ToJsonString() == "2011-06-10T14:28:00Z"  # London summer time, not UTC
+    assert orders["556445"].order.lines[0].quantity == -12  # sent as it is, for ingest to refuse and report
+    assert orders["536366"].order.lines[0].unit_price.units == 0  # a free line is not dropped
+    signup = next(event for event in history if event.HasField("identify"))
+    assert signup.event_time == orders["536365"].event_time  # signed up at the first invoice, just before it
+    assert history.index(signup) < history.index(orders["536365"])

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
+from declic.kit.errors import stats_reason
 from declic.kit.protoconv import to_timestamp
 from services.ingest.quick_checks import QUICK_CHECKS
-from services.ingest.validation import EventValidator, stats_reason
+from services.ingest.validation import EventValidator
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EMAIL = identity_pb2.IDENTIFIER_TYPE_EMAIL
