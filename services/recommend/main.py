@@ -11,6 +11,7 @@ from declic.kit.stream import StreamConsumer, stream_key
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
 from services.recommend.grpc_api import RecommendServicer
 from services.recommend.intake import HandoffIntake
+from services.recommend.service import RecommendService
 
 NAME = "recommend"
 
@@ -25,7 +26,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
     return ServiceApp(
         name=NAME,
         register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(
-            RecommendServicer(uow), server
+            RecommendServicer(RecommendService(uow)), server
         ),
         service_names=[recommend_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name],
         workers=[consumer],

@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+POPULARITY_MODEL = "popularity"
+"""The version of the model that ranks by units bought (the foundation's only one)."""
+
 
 @dataclass(frozen=True)
 class Suggestion:
+    """One recommended product, its score and why it was chosen."""
+
     product_id: str
     score: float
     reason: str

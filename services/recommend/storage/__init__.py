@@ -1,0 +1,1 @@
+"""Recommend's adapters: purchases and stock tables (PostgreSQL)."""
