@@ -15,6 +15,7 @@ import atexit
 import fcntl
 import logging
 import os
+import socket
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,17 @@ def _running_socket_dir(pgdata: Path) -> Path | None:
         return None
     if len(lines) < 8 or not lines[0].isdigit() or not _alive(int(lines[0])) or lines[7].strip() != "ready":
         return None
-    return Path(lines[4]) if lines[4] else None
+    socket_dir = Path(lines[4]) if lines[4] else pgdata
+    return socket_dir if _accepts_connections(socket_dir / f".s.PGSQL.{lines[3].strip()}") else None
+
+
+def _accepts_connections(socket_path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
 
 
 def stop(var_dir: Path) -> None:
