@@ -6,6 +6,7 @@ Used by `declic run`, by `make demo` and by the end-to-end tests.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -23,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from declic.kit import bundled_postgres
 from declic.kit.config import EMBEDDED_REDIS_PORT, SERVICES, Settings
 from declic.kit.redis_client import start_embedded_redis
+from declic.kit.supervisor import Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,24 +75,30 @@ class Stack:
             )
         self.redis_process = start_embedded_redis(self.settings.var_dir, EMBEDDED_REDIS_PORT)
 
-    def start(self, name: str) -> None:
-        """Start (or restart) one service process."""
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """A new process of one service, its output appended to <log_dir>/<name>.log. In a session of its own:
+        a Ctrl-C in the terminal reaches the stack only, which stops the services itself, in order."""
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        output: int | object = subprocess.DEVNULL
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        if self.log_dir is None:
+            return subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO_ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as output:  # the child keeps its own copy open
+            return subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=REPO_ROOT, env=env,
+                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start(self, name: str) -> None:
+        """Start (or restart) one service process, unsupervised: a test decides when it dies and comes back."""
+        self.processes[name] = self.spawn(name)
 
     def start_all(self, names: tuple[str, ...] = SERVICES) -> None:
         for name in names:
             self.start(name)
+
+    def supervise_all(self, supervisor: Supervisor, names: tuple[str, ...] = SERVICES) -> None:
+        """Start every service under `supervisor`: one that dies is started again with backoff (`declic run`)."""
+        for name in names:
+            supervisor.add(name, functools.partial(self.spawn, name))
 
     def wait_serving(self, names: tuple[str, ...] = SERVICES, timeout: float = 60.0) -> dict[str, str]:
         """Wait until every named service answers SERVING; raise naming the laggards."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 import threading
+import time
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
 
 from declic.kit.config import SERVICES, ConfigError, load_settings
+from declic.kit.supervisor import Supervisor
 from declic.stack import Stack, forget_record, health_status, running_addresses, write_record
 
 app = typer.Typer(help="Declic: trigger marketing over gRPC microservices.", no_args_is_help=True)
@@ -56,29 +60,30 @@ def status() -> None:
 
 @app.command()
 def run() -> None:
-    """Start the whole system (embedded default: bundled PostgreSQL and Redis under ./var). Ctrl-C stops it."""
+    """Start the whole system (embedded default: bundled PostgreSQL and Redis under ./var). Ctrl-C stops it.
+
+    A service that dies is started again, with backoff (its death is logged); only Ctrl-C stops the stack."""
     settings = _settings()
     stack = Stack(settings, log_dir=settings.var_dir / "logs")
+    supervisor = Supervisor(grace=settings.grace_period_seconds + settings.drain_seconds + 5)
+    logging.getLogger("declic.supervisor").addHandler(RichHandler(console=console, show_path=False))
     stopping = threading.Event()
     # Handle SIGINT explicitly too: a shell that starts us in the background leaves SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     try:
+        started = time.monotonic()
         with console.status("starting PostgreSQL and Redis…"):
             stack.start_database_if_needed()
             stack.start_redis_if_needed()
-        stack.start_all()
+        stack.supervise_all(supervisor)
         with console.status("starting the six services…"):
             stack.wait_serving(timeout=90)
         table, _ = status_table({name: settings.address(name) for name in SERVICES})
         console.print(table)
         write_record(stack)
-        console.print(f"Logs in {stack.log_dir}. Press Ctrl-C to stop.")
-        while not stopping.wait(1.0):
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    console.print(f"[red]{name} exited ({process.returncode}); see {stack.log_dir}/{name}.log[/red]")
-                    stopping.set()
+        console.print(f"Up in {time.monotonic() - started:.1f} s. Logs in {stack.log_dir}. Press Ctrl-C to stop.")
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     except (RuntimeError, TimeoutError) as exc:
@@ -87,6 +92,7 @@ def run() -> None:
     finally:
         console.print("stopping…")
         forget_record(settings.var_dir)
+        supervisor.stop_all()
         stack.stop_all()
 
 
