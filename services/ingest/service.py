@@ -17,6 +17,7 @@ from declic.common.v1 import event_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from declic.kit.protoconv import to_timestamp
 from declic.kit.telemetry import current_context
 from services.ingest import handoff
@@ -131,8 +132,8 @@ class IngestService:
             repository = OperatorRepository(session)
             if identifier is not None:
                 try:
-                    value = rules.normalise_identifier(identifier[0], identifier[1], self._default_region)
-                except rules.RuleViolation as exc:
+                    value = normalise_identifier(identifier[0], identifier[1], self._default_region)
+                except InvalidIdentifier as exc:
                     raise InvalidArgument.field("identifier.value", str(exc)) from None
                 current = repository.owner_of((identifier[0], value))
             else:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from declic.common.v1 import event_pb2, identity_pb2
+from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier
 from services.ingest.domain.rules import RuleViolation
@@ -140,8 +141,8 @@ class EventValidator:
         if kind is None:
             return None, "type", "is required"
         try:
-            return (kind, rules.normalise_identifier(kind, raw, self._region)), "", ""
-        except RuleViolation as exc:
+            return (kind, normalise_identifier(kind, raw, self._region)), "", ""
+        except InvalidIdentifier as exc:
             return None, "value", str(exc)
 
     def _identify(self, identify: event_pb2.Identify, result: ValidatedEvent, check: _Checker) -> None:

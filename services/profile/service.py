@@ -13,12 +13,12 @@ from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.errors import InvalidArgument, NotFound
+from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from declic.kit.protoconv import to_timestamp
 from services.profile.domain.appetence import decay
 from services.profile.domain.computed import appetences_now, compute_attributes, effective_timezone, preferred_channel
 from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
-from services.profile.domain.identifiers import InvalidIdentifier, normalise_identifier
 from services.profile.domain.orders import OrderStats, to_epoch
 from services.profile.domain.rules import ProfileRules
 from services.profile.domain.segments import SegmentSpec
