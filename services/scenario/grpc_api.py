@@ -1,48 +1,67 @@
-"""Scenario's gRPC face."""
+"""Scenario's gRPC face: protobuf ↔ plain types, nothing else."""
 
 from __future__ import annotations
 
 import grpc
 
-from declic.kit.database import UnitOfWork
+from declic.common.v1 import trigger_pb2
 from declic.kit.errors import InvalidArgument
+from declic.kit.protoconv import channel_enum, to_timestamp
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
-from services.scenario.domain.catalogue import BUILT_IN
-from services.scenario.firing_proto import firing_to_proto
-from services.scenario.storage import FiringRepository
+from services.scenario.domain.catalogue import ScenarioDefinition
+from services.scenario.domain.firings import Firing
+from services.scenario.service import ScenarioService
+
+
+def firing_to_proto(firing: Firing, variables: dict[str, str] | None = None) -> trigger_pb2.TriggerFiring:
+    """The TriggerFiring shown to callers and sent to arbiter and dispatch; `variables` overrides the stored ones."""
+    return trigger_pb2.TriggerFiring(
+        firing_id=firing.firing_id,
+        scenario_id=firing.scenario_id,
+        step_id=firing.step_id,
+        customer_id=firing.customer_id,
+        priority=firing.priority,
+        channels=[channel_enum(c) for c in firing.channels],
+        fired_at=to_timestamp(firing.fired_at),
+        cause_event_id=firing.cause_event_id,
+        template_id=firing.template_id,
+        variables=firing.variables if variables is None else variables,
+        transactional=firing.transactional,
+    )
+
+
+def scenario_to_proto(scenario: ScenarioDefinition) -> scenario_pb2.Scenario:
+    return scenario_pb2.Scenario(
+        scenario_id=scenario.scenario_id,
+        name=scenario.name,
+        kind=scenario_pb2.ScenarioKind.Value("SCENARIO_KIND_" + scenario.kind.upper()),
+        priority=scenario.priority,
+        active=scenario.active,
+        description=scenario.description,
+    )
+
+
+def firing_status_to_proto(firing: Firing) -> scenario_pb2.FiringStatus:
+    return scenario_pb2.FiringStatus(
+        firing=firing_to_proto(firing),
+        state=scenario_pb2.FiringState.Value("FIRING_STATE_" + firing.state.name),
+        detail=firing.detail,
+    )
 
 
 class ScenarioServicer(scenario_pb2_grpc.ScenarioServiceServicer):
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, service: ScenarioService) -> None:
+        self._service = service
 
-    def ListScenarios(self, request: scenario_pb2.ListScenariosRequest, context: grpc.ServicerContext):
-        return scenario_pb2.ListScenariosResponse(
-            scenarios=[
-                scenario_pb2.Scenario(
-                    scenario_id=s.scenario_id,
-                    name=s.name,
-                    kind=scenario_pb2.ScenarioKind.Value("SCENARIO_KIND_" + s.kind.upper()),
-                    priority=s.priority,
-                    active=s.active,
-                    description=s.description,
-                )
-                for s in BUILT_IN
-            ]
-        )
+    def ListScenarios(
+        self, request: scenario_pb2.ListScenariosRequest, context: grpc.ServicerContext
+    ) -> scenario_pb2.ListScenariosResponse:
+        return scenario_pb2.ListScenariosResponse(scenarios=[scenario_to_proto(s) for s in self._service.scenarios()])
 
-    def ListFirings(self, request: scenario_pb2.ListFiringsRequest, context: grpc.ServicerContext):
+    def ListFirings(
+        self, request: scenario_pb2.ListFiringsRequest, context: grpc.ServicerContext
+    ) -> scenario_pb2.ListFiringsResponse:
         if not request.customer_id:
             raise InvalidArgument.field("customer_id", "is required")
-        with self._uow.begin() as session:
-            firings = FiringRepository(session).for_customer(request.customer_id)
-        return scenario_pb2.ListFiringsResponse(
-            firings=[
-                scenario_pb2.FiringStatus(
-                    firing=firing_to_proto(f),
-                    state=scenario_pb2.FiringState.Value("FIRING_STATE_" + f.state.name),
-                    detail=f.detail,
-                )
-                for f in firings
-            ]
-        )
+        firings = self._service.firings_of(request.customer_id)
+        return scenario_pb2.ListFiringsResponse(firings=[firing_status_to_proto(f) for f in firings])

@@ -12,7 +12,9 @@ from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
 from declic.kit.telemetry import current_context
 from services.scenario.domain.catalogue import IdentifyFacts, firings_for_identify
-from services.scenario.storage import FiringRepository, inbox
+from services.scenario.domain.firings import split_after_merge
+from services.scenario.storage.firings import FiringRepository
+from services.scenario.storage.tables import inbox
 
 
 class HandoffIntake(HandoffHandler):
@@ -36,8 +38,14 @@ class HandoffIntake(HandoffHandler):
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
         repository = FiringRepository(session)
+        survivor = merged.survivor_id
         for merged_id in merged.merged_ids:
-            repository.move_customer(merged_id, merged.survivor_id)
+            taken_over, duplicates = split_after_merge(
+                survivor, repository.for_customer(survivor), repository.for_customer(merged_id)
+            )
+            repository.give_to([firing.firing_id for firing in taken_over], survivor)
+            for firing_id, settlement in duplicates.items():
+                repository.settle(firing_id, settlement)
 
     def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
         FiringRepository(session).forget_customer(erased.customer_id)

@@ -8,7 +8,7 @@ from declic.kit.clock import ManualClock
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from services.scenario.domain.firings import FiringState
 from services.scenario.intake import HandoffIntake
-from services.scenario.storage import FiringRepository
+from services.scenario.storage.firings import FiringRepository
 
 
 def identify_record(record_id: str, customer_id: str, new_customer: bool = True) -> bytes:

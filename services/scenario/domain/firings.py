@@ -16,8 +16,14 @@ class FiringState(Enum):
     CONTROL_GROUP = "control_group"
 
 
+OPEN_STATES = frozenset({FiringState.PENDING, FiringState.DEFERRED})
+"""States of a firing still to be delivered: due again at its `next_attempt_at`."""
+
+
 @dataclass
 class Firing:
+    """One scenario step that wants to contact one customer, and where its delivery stands."""
+
     firing_id: str
     scenario_id: str
     step_id: str
@@ -44,3 +50,31 @@ def firing_id_for(scenario_id: str, step_id: str, customer_id: str, occurrence: 
     """
     key = f"{scenario_id}|{step_id}|{customer_id}|{occurrence}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where an attempt (or a merge) leaves a firing: its state, why, and when it is due again (None: never)."""
+
+    state: FiringState
+    detail: str
+    next_attempt_at: datetime | None = None
+
+
+def split_after_merge(
+    survivor_id: str, survivor_firings: list[Firing], merged_firings: list[Firing]
+) -> tuple[list[Firing], dict[str, Settlement]]:
+    """After a merge, the merged customer's open firings: those the survivor takes over, and those it
+    already has (the same scenario step), settled as duplicates. Closed firings stay as they were."""
+    survivor_steps = {(f.scenario_id, f.step_id) for f in survivor_firings}
+    duplicate = Settlement(FiringState.SUPPRESSED, f"duplicate: merged into {survivor_id}, which has this step already")
+    taken_over: list[Firing] = []
+    duplicates: dict[str, Settlement] = {}
+    for firing in merged_firings:
+        if firing.state not in OPEN_STATES:
+            continue
+        if (firing.scenario_id, firing.step_id) in survivor_steps:
+            duplicates[firing.firing_id] = duplicate
+        else:
+            taken_over.append(firing)
+    return taken_over, duplicates

@@ -12,10 +12,8 @@ down_revision = "0001"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("firings") as batch:
-        batch.add_column(sa.Column("trace_context", sa.Text, nullable=False, server_default=""))
+    op.add_column("firings", sa.Column("trace_context", sa.Text, nullable=False, server_default=""))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("firings") as batch:
-        batch.drop_column("trace_context")
+    op.drop_column("firings", "trace_context")

@@ -1,0 +1,1 @@
+"""Scenario's adapters: the inbox and firings tables (PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""Scenario's background loops: they poll and lease, the service decides."""
