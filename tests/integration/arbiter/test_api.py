@@ -12,7 +12,6 @@ from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import identity_pb2, trigger_pb2
 from declic.kit.clock import ManualClock
 from services.arbiter.domain.pressure import PressurePolicy
-from services.arbiter.storage.counters import PressureCounters
 
 EMAIL = identity_pb2.CHANNEL_EMAIL
 
@@ -54,16 +53,6 @@ def test_decide_is_idempotent_and_history_explains(start_service) -> None:
     assert "cap of 1" in second.explanation
     history = stub.GetContactHistory(arbiter_pb2.GetContactHistoryRequest(customer_id="c-1")).decisions
     assert {d.firing_id for d in history} == {"f1", "f2"}
-
-
-def test_counters_reserve_and_count_but_never_refuse(settings, redis_client) -> None:
-    counters = PressureCounters(redis_client, settings.stream_prefix)
-    now, window = ManualClock().now(), timedelta(days=7)
-    assert [counters.reserve("c", f"f{i}", now + timedelta(seconds=i), window) for i in range(5)] == [0, 1, 2, 3, 4]
-    assert counters.reserve("c", "f1", now + timedelta(seconds=9), window) == 1  # held already: reserved once
-    counters.release("c", "f1")
-    assert counters.reserve("c", "f5", now + timedelta(seconds=10), window) == 4
-    assert counters.reserve("c", "f6", now + timedelta(days=8), window) == 0  # the window slid past them all
 
 
 def test_missing_fields_are_named(start_service) -> None:
