@@ -80,8 +80,10 @@ def in_control_group(customer_id: str, scenario_id: str, percent: int) -> bool:
 def decide(request: FiringRequest, policy: PressurePolicy, now: datetime) -> Decision:
     """Judge one firing on consent, channels and control group; the cap is judged by `apply_cap`."""
 
-    def make(verdict: Verdict, **kwargs: object) -> Decision:
-        return Decision(request.firing_id, request.customer_id, request.scenario_id, verdict, now, **kwargs)  # type: ignore[arg-type]
+    def make(verdict: Verdict, explanation: str, channel: str = "",
+             reason: SuppressReason = SuppressReason.NONE) -> Decision:
+        return Decision(request.firing_id, request.customer_id, request.scenario_id, verdict, now,
+                        channel=channel, reason=reason, explanation=explanation)
 
     channel = choose_channel(request)
     if channel is None:
