@@ -28,11 +28,11 @@ from benchmarks._ingest_data import EventMix
 from benchmarks.ingest import database_url, drop_schemas, machine
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from services.ingest import writer_process as wire
+from services.ingest import writer_wire as wire
 from services.ingest.batch import Submission
-from services.ingest.main import tune_garbage_collector
-from services.ingest.service import TransactionWriter
 from services.ingest.settings import IngestSettings
+from services.ingest.transactions import TransactionWriter
+from services.ingest.tuning import tune_garbage_collector
 from services.ingest.validation import EventValidator
 
 console = Console()

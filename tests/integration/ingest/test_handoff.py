@@ -94,7 +94,7 @@ def test_nothing_acknowledged_is_lost_when_ingest_dies_right_after_the_ack(start
 
 def test_the_relay_runs_in_a_child_process_by_default(start_service, make, handoff) -> None:
     running, channel = start_service("ingest")  # no clock given: production wiring
-    assert [type(worker).__name__ for worker in running.app.workers] == ["ChildProcessWorkers"]
+    assert [type(worker).__name__ for worker in running.app.workers] == ["RelayProcess"]
     ingest_some(ingest_pb2_grpc.IngestServiceStub(channel), make, 20)
     records = handoff.wait_for(20, timeout=30)
     assert sorted(r.record_id for r in records) == sorted(f"evt:webshop:e{n}" for n in range(20))

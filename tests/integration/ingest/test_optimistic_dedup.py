@@ -16,16 +16,14 @@ from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.protoconv import to_timestamp
 from services.ingest.batch import Submission
-from services.ingest.service import DuplicateWatch, TransactionWriter
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
+from services.ingest.transactions import DuplicateWatch, TransactionWriter
 from services.ingest.validation import EventValidator
 
 
 @pytest.fixture
 def writer(settings: Settings):  # noqa: ANN201
-    if not settings.is_postgres:
-        pytest.skip("PostgreSQL only: the embedded SQLite always looks events up")
     engine = make_engine(settings, "ingest")
     migrate(engine, "ingest", settings)
     transactions = TransactionWriter(UnitOfWork(session_factory(engine)), IngestSettings(), "handoff")

@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import timedelta
 
+import psutil
 import pytest
 from sqlalchemy import func, select, text
 
@@ -19,11 +20,12 @@ from declic.kit.config import Settings
 from declic.kit.database import make_engine, migrate
 from declic.kit.errors import Unavailable
 from declic.kit.protoconv import to_timestamp
+from declic.kit.supervisor import Supervisor
 from services.ingest.batch import Outcome, Submission
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
 from services.ingest.validation import EventValidator
-from services.ingest.writer_process import WriterProcess
+from services.ingest.writer_process import WRITER, WriterProcess
 
 pytestmark = pytest.mark.xdist_group("writer-process")
 
@@ -32,9 +34,11 @@ pytestmark = pytest.mark.xdist_group("writer-process")
 def writer(settings: Settings):  # noqa: ANN201
     engine = make_engine(settings, "ingest")
     migrate(engine, "ingest", settings)
-    process = WriterProcess(settings, IngestSettings(), f"{settings.stream_prefix}:handoff")
-    yield process, engine
+    supervisor = Supervisor()
+    process = WriterProcess(settings, IngestSettings(), f"{settings.stream_prefix}:handoff", supervisor)
+    yield process, supervisor, engine
     process.close()
+    supervisor.stop_all()
     engine.dispose()
 
 
@@ -68,7 +72,7 @@ def _stored(engine) -> int:  # noqa: ANN001
 
 
 def test_batches_are_written_by_the_child_and_answered_per_event(writer) -> None:
-    process, engine = writer
+    process, _, engine = writer
     outcomes = process.submit(_submission("a", 20))
     assert [o.status for o in outcomes] == ["accepted"] * 20
     assert len({o.customer_id for o in outcomes}) == 7  # one customer per e-mail
@@ -77,7 +81,7 @@ def test_batches_are_written_by_the_child_and_answered_per_event(writer) -> None
 
 
 def test_a_killed_writer_loses_nothing_and_doubles_nothing(writer) -> None:
-    process, engine = writer
+    process, supervisor, engine = writer
     batches = [_submission(f"k{n}-", 50) for n in range(6)]
     answers: dict[int, list[Outcome] | Exception] = {}
 
@@ -94,7 +98,8 @@ def test_a_killed_writer_loses_nothing_and_doubles_nothing(writer) -> None:
     deadline = time.monotonic() + 30
     while not answers and time.monotonic() < deadline:  # once the first batch is acknowledged ...
         time.sleep(0.001)
-    process._process.kill()  # noqa: SLF001 - ... SIGKILL, with the others written, in flight or queued
+    killed = supervisor.child(WRITER)
+    killed.kill()  # ... SIGKILL, with the others written, in flight or queued
     for thread in threads:
         thread.join(30)
     assert len(answers) == len(batches)  # every call answered, none left hanging
@@ -108,7 +113,7 @@ def test_a_killed_writer_loses_nothing_and_doubles_nothing(writer) -> None:
             assert [o.status for o in first] == ["accepted"] * 50
             assert [o.status for o in again] == ["duplicate"] * 50
     assert _stored(engine) == 301  # each event stored once
-    assert process._process.is_alive()  # noqa: SLF001 - a new writer took over
+    assert supervisor.child(WRITER).pid != killed.pid and process.restarts == 1  # a new writer took over
 
 
 def _die_at_start(*args: object) -> None:
@@ -117,7 +122,9 @@ def _die_at_start(*args: object) -> None:
 
 
 def test_a_writer_that_keeps_dying_is_restarted_with_growing_delays_and_calls_get_unavailable(settings) -> None:
-    process = WriterProcess(settings, IngestSettings(), f"{settings.stream_prefix}:handoff", target=_die_at_start)
+    supervisor = Supervisor()
+    process = WriterProcess(settings, IngestSettings(), f"{settings.stream_prefix}:handoff", supervisor,
+                            target=_die_at_start)
     try:
         started = time.monotonic()
         while process.restarts < 2 and time.monotonic() - started < 60:
@@ -129,18 +136,16 @@ def test_a_writer_that_keeps_dying_is_restarted_with_growing_delays_and_calls_ge
         assert time.monotonic() - started >= 1.5
     finally:
         process.close()
+        supervisor.stop_all()
 
 
-def test_a_broken_database_connection_is_replaced_and_the_batch_replayed(writer, settings: Settings) -> None:
+def test_a_broken_database_connection_is_replaced_and_the_batch_replayed(writer) -> None:
     """The writer does not check its connection before each transaction (a round trip each): one the server
     dropped (restart, failover, an operator's pg_terminate_backend) fails the next transaction, which is
     replayed on a new connection: the caller sees its events accepted, stored once."""
-    if not settings.is_postgres:
-        pytest.skip("PostgreSQL connections (the embedded SQLite has none to break)")
-    psutil = pytest.importorskip("psutil")
-    process, engine = writer
+    process, supervisor, engine = writer
     assert [o.status for o in process.submit(_submission("before-", 10))] == ["accepted"] * 10
-    child = psutil.Process(process._process.pid)  # noqa: SLF001
+    child = psutil.Process(supervisor.child(WRITER).pid)
     ports = [c.laddr.port for c in child.net_connections(kind="tcp") if c.raddr and c.raddr.port == engine.url.port]
     assert ports, "the writer holds a connection to PostgreSQL"
     with engine.connect() as conn:
