@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
 
 from services.ingest.domain.identity import PRIORITY, Identifier
 from services.ingest.storage import tables
@@ -58,7 +59,7 @@ class OperatorRepository(IngestRepository):
         """Forget an erased customer's identifiers and refuse them from now on."""
         ids, custs, table = tables.identifiers, tables.customers, tables.suppressed
         if hashes:
-            statement = self._insert(table).on_conflict_do_nothing(index_elements=["identifier_hash"])
+            statement = insert(table).on_conflict_do_nothing(index_elements=["identifier_hash"])
             self._session.execute(
                 statement,
                 [{"identifier_hash": h, "erased_customer_id": customer_id, "erased_at": now} for h in hashes],

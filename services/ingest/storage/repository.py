@@ -1,8 +1,6 @@
 """The batch path's reads and writes: a fixed handful of set-based statements per batch, whatever its size.
 
-PostgreSQL gets hand-written SQL with array parameters (no per-row statement,
-no SQL compilation per batch); SQLite, the embedded default, gets the same
-statements through SQLAlchemy Core.
+Hand-written SQL with array parameters and COPY: no per-row statement, no SQL compilation per batch.
 """
 
 from __future__ import annotations
@@ -12,74 +10,53 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.kit.framing import frame
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
-from services.ingest.storage.bulk import ARRAY, copy_rows, is_postgres, raw_connection, row_writer, text_array
+from services.ingest.storage.bulk import ARRAY, copy_rows, raw_connection, row_writer, text_array
 
 EVENT_COLUMNS = ("source", "event_id", "customer_id", "kind", "event_time", "received_at", "payload")
 COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
-_CHUNK = 2000  # bound the number of bind parameters per SQLite statement (at most 32,766)
-
-
-def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class IngestRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._postgres = is_postgres(session)
         self._driver: Any = None
 
     @property
-    def postgres(self) -> bool:
-        return self._postgres
-
-    @property
     def _connection(self) -> Any:
-        """PostgreSQL: the psycopg connection under the session (same transaction), fetched once."""
+        """The psycopg connection under the session (same transaction), fetched once."""
         if self._driver is None:
             self._driver = raw_connection(self._session)
         return self._driver
 
     def _copy(self, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        copy_rows(self._session, table, columns, rows, self._connection if self._postgres else None)
-
-    def _insert(self, table):  # type: ignore[no-untyped-def]
-        return pg_insert(table) if self._postgres else sqlite_insert(table)
+        copy_rows(self._session, table, columns, rows, self._connection)
 
     def _raw(self, sql: str, *arrays: Iterable[object]) -> list[tuple[Any, ...]]:
-        """PostgreSQL: run `sql` (prepared) with each of `arrays` as one ARRAY parameter; return the rows."""
+        """Run `sql` (prepared) with each of `arrays` as one ARRAY parameter; return the rows."""
         with self._connection.cursor() as cursor:
             cursor.execute(sql, [text_array(array) for array in arrays], prepare=True)
             return cursor.fetchall() if cursor.description else []
 
     def serialize_writers(self) -> int:
-        """Wait for the other writers of the identity graph (PostgreSQL: an advisory lock; SQLite serialises
-        every writer), then count this transaction as one: the new value of `identity_version`."""
-        if self._postgres:
-            # In the same round trip: this transaction's lookups and updates join a few hundred keys to large
-            # tables, which only nested loops over the indexes do well. On stale statistics (a table that grew
-            # since it was last analysed) the planner picks hash joins over whole-table scans instead.
-            with self._connection.cursor() as cursor:  # no parameters: both statements in one round trip
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
-                    " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);"
-                    " UPDATE identity_version SET version = version + 1 WHERE id = 1 RETURNING version")
-                cursor.nextset()
-                [(version,)] = cursor.fetchall()
-            return int(version)
-        table = tables.identity_version
-        return int(self._session.execute(
-            update(table).where(table.c.id == 1).values(version=table.c.version + 1).returning(table.c.version)
-        ).scalar_one())
+        """Wait for the other writers of the identity graph (an advisory lock), then count this transaction as
+        one: the new value of `identity_version`."""
+        # In the same round trip: this transaction's lookups and updates join a few hundred keys to large
+        # tables, which only nested loops over the indexes do well. On stale statistics (a table that grew
+        # since it was last analysed) the planner picks hash joins over whole-table scans instead.
+        with self._connection.cursor() as cursor:  # no parameters: both statements in one round trip
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema())),"
+                " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);"
+                " UPDATE identity_version SET version = version + 1 WHERE id = 1 RETURNING version")
+            cursor.nextset()
+            [(version,)] = cursor.fetchall()
+        return int(version)
 
     # --- events ----------------------------------------------------------------------------------------------
 
@@ -87,26 +64,17 @@ class IngestRepository:
         """The already received events among `keys`, with the customer each was attached to."""
         if not keys:
             return {}
-        if self._postgres:
-            rows = self._raw(
-                f"SELECT e.source, e.event_id, e.customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(source, event_id)"
-                " JOIN events e USING (source, event_id)",
-                (k[0] for k in keys), (k[1] for k in keys),
-            )
-            return {(source, event_id): customer for source, event_id, customer in rows}
-        table = tables.events
-        found: dict[tuple[str, str], str | None] = {}
-        for chunk in chunks(list(keys)):
-            query = select(table.c.source, table.c.event_id, table.c.customer_id).where(
-                tuple_(table.c.source, table.c.event_id).in_(chunk)
-            )
-            found.update(((row.source, row.event_id), row.customer_id) for row in self._session.execute(query))
-        return found
+        rows = self._raw(
+            f"SELECT e.source, e.event_id, e.customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(source, event_id)"
+            " JOIN events e USING (source, event_id)",
+            (k[0] for k in keys), (k[1] for k in keys),
+        )
+        return {(source, event_id): customer for source, event_id, customer in rows}
 
     def event_writer(self) -> AbstractContextManager[Callable[[Sequence[Any]], None]]:
         """`with repository.event_writer() as add: add(row)`: event rows stored while the caller makes the next
-        (PostgreSQL: one COPY; no other statement inside the block). A key already present fails it."""
-        return row_writer(self._session, tables.events, EVENT_COLUMNS, self._connection if self._postgres else None)
+        (one COPY; no other statement inside the block). A key already present fails it."""
+        return row_writer(self._session, tables.events, EVENT_COLUMNS, self._connection)
 
     def add_outbox(self, stream: str, records: Sequence[bytes]) -> None:
         """The transaction's hand-off records, in order, in one outbox row (see `kit.framing`)."""
@@ -119,43 +87,23 @@ class IngestRepository:
         """The current customer (after merges) of each of `wanted` identifiers that somebody holds."""
         if not wanted:
             return {}
-        if self._postgres:
-            # Merges re-point identifiers in the same transaction and writers take turns: an identifier
-            # always names a live customer, no need to follow customers.merged_into.
-            rows = self._raw(
-                f"SELECT type, value, customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(type, value)"
-                " JOIN identifiers USING (type, value)",
-                (w[0] for w in wanted), (w[1] for w in wanted),
-            )
-            return {(kind, value): owner for kind, value, owner in rows}
-        ids, custs = tables.identifiers, tables.customers
-        owners: dict[Identifier, str] = {}
-        for chunk in chunks(list(wanted)):
-            query = (
-                select(ids.c.type, ids.c.value, custs.c.merged_into, custs.c.customer_id)
-                .join(custs, custs.c.customer_id == ids.c.customer_id)
-                .where(tuple_(ids.c.type, ids.c.value).in_(chunk))
-            )
-            owners.update(((kind, value), merged or own) for kind, value, merged, own in self._session.execute(query))
-        return owners
+        # Merges re-point identifiers in the same transaction and writers take turns: an identifier
+        # always names a live customer, no need to follow customers.merged_into.
+        rows = self._raw(
+            f"SELECT type, value, customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(type, value)"
+            " JOIN identifiers USING (type, value)",
+            (w[0] for w in wanted), (w[1] for w in wanted),
+        )
+        return {(kind, value): owner for kind, value, owner in rows}
 
     def customer_states(self, customer_ids: Sequence[str]) -> tuple[list[CustomerState], list[tuple[str, str]]]:
         """Age and identifier counts of `customer_ids`, with the operator splits that concern them."""
-        custs, split = tables.customers, tables.split_pairs
-        if self._postgres:
-            wanted = sorted(set(customer_ids))
-            # unnest + join, not "= ANY(array)": the planner would scan the whole table for the latter.
-            rows = self._raw(f"SELECT customer_id, created_at, {', '.join(COUNT_COLUMNS)}"
-                             f" FROM unnest({ARRAY}) AS k(customer_id) JOIN customers USING (customer_id)", wanted)
-            pairs = self._raw(f"SELECT customer_a, customer_b FROM unnest({ARRAY}) AS k(customer_id)"
-                              " JOIN split_pairs ON customer_a = k.customer_id OR customer_b = k.customer_id", wanted)
-        else:
-            rows, pairs = [], []
-            for chunk in chunks(sorted(set(customer_ids))):
-                columns = [custs.c.customer_id, custs.c.created_at, *(custs.c[name] for name in COUNT_COLUMNS)]
-                rows += self._session.execute(select(*columns).where(custs.c.customer_id.in_(chunk))).all()
-                pairs += self._session.execute(select(split.c.customer_a, split.c.customer_b).where(
-                    or_(split.c.customer_a.in_(chunk), split.c.customer_b.in_(chunk)))).all()
+        wanted = sorted(set(customer_ids))
+        # unnest + join, not "= ANY(array)": the planner would scan the whole table for the latter.
+        rows = self._raw(f"SELECT customer_id, created_at, {', '.join(COUNT_COLUMNS)}"
+                         f" FROM unnest({ARRAY}) AS k(customer_id) JOIN customers USING (customer_id)", wanted)
+        pairs = self._raw(f"SELECT customer_a, customer_b FROM unnest({ARRAY}) AS k(customer_id)"
+                          " JOIN split_pairs ON customer_a = k.customer_id OR customer_b = k.customer_id", wanted)
         states = [CustomerState(row[0], row[1], {kind: n for kind, n in zip(PRIORITY, row[2:], strict=True) if n})
                   for row in rows]
         return states, [(a, b) for a, b in pairs]
@@ -170,17 +118,11 @@ class IngestRepository:
         if not changes:
             return
         ids = sorted(changes)
-        if self._postgres:
-            sets = ", ".join(f"{column} = c.{column} + d.{column}" for column in COUNT_COLUMNS)
-            arrays = ", ".join(f"{ARRAY}::int[]" for _ in COUNT_COLUMNS)
-            self._raw(f"UPDATE customers c SET {sets} FROM unnest({ARRAY}, {arrays})"
-                      f" AS d(customer_id, {', '.join(COUNT_COLUMNS)}) WHERE c.customer_id = d.customer_id",
-                      ids, *([changes[c].get(kind, 0) for c in ids] for kind in PRIORITY))
-            return
-        custs = tables.customers
-        for customer_id in ids:
-            values = {f"n_{kind}": custs.c[f"n_{kind}"] + delta for kind, delta in changes[customer_id].items()}
-            self._session.execute(update(custs).where(custs.c.customer_id == customer_id).values(**values))
+        sets = ", ".join(f"{column} = c.{column} + d.{column}" for column in COUNT_COLUMNS)
+        arrays = ", ".join(f"{ARRAY}::int[]" for _ in COUNT_COLUMNS)
+        self._raw(f"UPDATE customers c SET {sets} FROM unnest({ARRAY}, {arrays})"
+                  f" AS d(customer_id, {', '.join(COUNT_COLUMNS)}) WHERE c.customer_id = d.customer_id",
+                  ids, *([changes[c].get(kind, 0) for c in ids] for kind in PRIORITY))
 
     def add_identifiers(self, rows: Sequence[tuple[str, str, str, datetime]]) -> None:
         """Insert (type, value, customer_id, created_at); an identifier already held fails the statement."""
@@ -191,20 +133,11 @@ class IngestRepository:
         was merged into them before) at the survivor, so that chains stay one hop long."""
         if not survivors:
             return
-        if self._postgres:
-            moves = f"FROM unnest({ARRAY}, {ARRAY}) AS m(merged, survivor) WHERE"
-            for sql in (f"UPDATE identifiers i SET customer_id = m.survivor {moves} i.customer_id = m.merged",
-                        f"UPDATE customers c SET merged_into = m.survivor {moves} c.customer_id = m.merged",
-                        f"UPDATE customers c SET merged_into = m.survivor {moves} c.merged_into = m.merged"):
-                self._raw(sql, survivors.keys(), survivors.values())
-            return
-        ids, custs = tables.identifiers, tables.customers
-        for merged, survivor in survivors.items():
-            self._session.execute(update(ids).where(ids.c.customer_id == merged).values(customer_id=survivor))
-            self._session.execute(
-                update(custs).where(or_(custs.c.customer_id == merged, custs.c.merged_into == merged))
-                .values(merged_into=survivor)
-            )
+        moves = f"FROM unnest({ARRAY}, {ARRAY}) AS m(merged, survivor) WHERE"
+        for sql in (f"UPDATE identifiers i SET customer_id = m.survivor {moves} i.customer_id = m.merged",
+                    f"UPDATE customers c SET merged_into = m.survivor {moves} c.customer_id = m.merged",
+                    f"UPDATE customers c SET merged_into = m.survivor {moves} c.merged_into = m.merged"):
+            self._raw(sql, survivors.keys(), survivors.values())
 
     def add_merge_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -219,15 +152,9 @@ class IngestRepository:
         """The hashes, among `hashes`, of identifiers of erased people."""
         if not hashes:
             return set()
-        if self._postgres:
-            sql = (f"SELECT identifier_hash FROM unnest({ARRAY}) AS k(identifier_hash)"
-                   " JOIN suppressed_identifiers USING (identifier_hash)")
-            return {row[0] for row in self._raw(sql, hashes)}
-        table = tables.suppressed
-        found: set[str] = set()
-        for chunk in chunks(list(hashes)):
-            found.update(self._session.scalars(select(table.c.identifier_hash).where(table.c.identifier_hash.in_(chunk))))
-        return found
+        sql = (f"SELECT identifier_hash FROM unnest({ARRAY}) AS k(identifier_hash)"
+               " JOIN suppressed_identifiers USING (identifier_hash)")
+        return {row[0] for row in self._raw(sql, hashes)}
 
     # --- catalogue and stats ---------------------------------------------------------------------------------
 
@@ -235,20 +162,14 @@ class IngestRepository:
         wanted = sorted(set(product_ids))
         if not wanted:
             return set()
-        if self._postgres:
-            sql = f"SELECT product_id FROM unnest({ARRAY}) AS k(product_id) JOIN products USING (product_id)"
-            return {row[0] for row in self._raw(sql, wanted)}
-        table = tables.products
-        found: set[str] = set()
-        for chunk in chunks(wanted):
-            found.update(self._session.scalars(select(table.c.product_id).where(table.c.product_id.in_(chunk))))
-        return found
+        sql = f"SELECT product_id FROM unnest({ARRAY}) AS k(product_id) JOIN products USING (product_id)"
+        return {row[0] for row in self._raw(sql, wanted)}
 
     def upsert_products(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or update products; an upsert older (by event time) than the stored one is ignored."""
         table = tables.products
         for row in rows:
-            statement = self._insert(table).values(**row)
+            statement = insert(table).values(**row)
             excluded = statement.excluded
             statement = statement.on_conflict_do_update(
                 index_elements=["product_id"],
@@ -261,20 +182,11 @@ class IngestRepository:
         if not counts:
             return
         rows = [(source, status, reason, shard, count) for (source, status, reason), count in sorted(counts.items())]
-        if self._postgres:  # hand-written: SQLAlchemy would build and compile the upsert again for every batch
-            with self._connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO ingest_stats (source, status, reason, shard, count)"
-                    " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])"
-                    " ON CONFLICT (source, status, reason, shard)"
-                    " DO UPDATE SET count = ingest_stats.count + excluded.count",
-                    [list(column) for column in zip(*rows, strict=True)], prepare=True)
-            return
-        table = tables.stats
-        statement = self._insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["source", "status", "reason", "shard"],
-            set_={"count": table.c.count + statement.excluded["count"]},
-        )
-        columns = ("source", "status", "reason", "shard", "count")
-        self._session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+        # Hand-written: SQLAlchemy would build and compile the upsert again for every batch.
+        with self._connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO ingest_stats (source, status, reason, shard, count)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[])"
+                " ON CONFLICT (source, status, reason, shard)"
+                " DO UPDATE SET count = ingest_stats.count + excluded.count",
+                [list(column) for column in zip(*rows, strict=True)], prepare=True)

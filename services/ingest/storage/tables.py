@@ -1,5 +1,5 @@
-"""Ingest's tables (SQLAlchemy Core). The migrations in migrations/versions create the same (on PostgreSQL,
-key columns of events, identifiers and customers compare bytes: COLLATE "C", see 0005)."""
+"""Ingest's tables (SQLAlchemy Core). The migrations in migrations/versions create the same (and make key
+columns of events, identifiers and customers compare bytes: COLLATE "C", see 0005)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ customers = Table(
     Column("erased_at", UtcDateTime(), nullable=True),
     # How many identifiers of each type the customer holds (read by the guard rails on every batch).
     *[Column(f"n_{kind}", Integer, nullable=False, server_default="0") for kind in IDENTIFIER_TYPES],
-    Index("ix_customers_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL"),
-          sqlite_where=text("merged_into IS NOT NULL")),
+    Index("ix_customers_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
 )
 
 identifiers = Table(
@@ -64,7 +63,7 @@ merges = Table(
 refusals = Table(
     "identity_refusals",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("reason", String(64), nullable=False),
     Column("customer_ids", Text, nullable=False),  # space-separated
     Column("identifier_type", String(20), nullable=False),

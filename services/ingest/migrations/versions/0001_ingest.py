@@ -15,7 +15,6 @@ revision = "0001"
 down_revision = None
 
 _ID = sa.String(32)
-_SERIAL = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 def upgrade() -> None:
@@ -56,7 +55,7 @@ def upgrade() -> None:
     op.create_index("ix_merges_survivor", "merges", ["survivor_id"])
     op.create_table(
         "identity_refusals",
-        sa.Column("id", _SERIAL, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
         sa.Column("reason", sa.String(64), nullable=False),
         sa.Column("customer_ids", sa.Text, nullable=False),
         sa.Column("identifier_type", sa.String(20), nullable=False),

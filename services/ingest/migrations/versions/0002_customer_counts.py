@@ -20,8 +20,7 @@ def upgrade() -> None:
         op.execute(f"UPDATE customers SET n_{kind} = (SELECT count(*) FROM identifiers i "
                    f"WHERE i.customer_id = customers.customer_id AND i.type = '{kind}')")
     op.create_index("ix_customers_merged_into", "customers", ["merged_into"],
-                    postgresql_where=sa.text("merged_into IS NOT NULL"),
-                    sqlite_where=sa.text("merged_into IS NOT NULL"))
+                    postgresql_where=sa.text("merged_into IS NOT NULL"))
 
 
 def downgrade() -> None:

@@ -22,10 +22,9 @@ def upgrade() -> None:
         connection.execute(sa.text("UPDATE outbox SET payload = :payload WHERE id = :id"),
                            {"payload": frame([bytes(payload)]), "id": row_id})
     op.create_index("ix_split_pairs_customer_b", "split_pairs", ["customer_b"])
-    if connection.dialect.name == "postgresql":
-        # A payload of a few hundred kilobytes is read once and deleted: compressing it costs more CPU than
-        # storing it as it is.
-        op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL")
+    # A payload of a few hundred kilobytes is read once and deleted: compressing it costs more CPU than
+    # storing it as it is.
+    op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL")
 
 
 def downgrade() -> None:

@@ -1,9 +1,9 @@
-"""Key columns compared byte by byte (COLLATE "C") on PostgreSQL.
+"""Key columns compared byte by byte (COLLATE "C").
 
 Ids, sources and normalised identifiers are machine text: they need equality and a stable order, not a
 language's. With the database's default collation every index comparison went through the C library's
 locale-aware strcoll; in byte order they are plain memory comparisons (the batch path probes and inserts
-thousands of keys per transaction). SQLite compares bytes already.
+thousands of keys per transaction).
 
 Revision ID: 0005
 Revises: 0004
@@ -22,8 +22,6 @@ COLUMNS = {
 
 
 def _collate(collation: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     for table, columns in COLUMNS.items():
         changes = ", ".join(f'ALTER COLUMN {name} TYPE varchar({length}) COLLATE "{collation}"'
                             for name, length in columns.items())

@@ -1,4 +1,4 @@
-"""The outbox payload compressed with lz4 (PostgreSQL 14+ built with lz4; elsewhere left as it is).
+"""The outbox payload compressed with lz4 (by a PostgreSQL 14+ built with lz4; by another, left as it is).
 
 A transaction's records (a few hundred kilobytes, one row) were stored uncompressed (0003): pglz cost more
 CPU than it saved. lz4 compresses them about 3× for a fraction of that: measured on a 1,000-record payload,
@@ -22,12 +22,11 @@ def _lz4_available() -> bool:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql" and _lz4_available():
+    if _lz4_available():
         op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTENDED,"
                    " ALTER COLUMN payload SET COMPRESSION lz4")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL,"
-                   " ALTER COLUMN payload SET COMPRESSION default")
+    op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL,"
+               " ALTER COLUMN payload SET COMPRESSION default")
