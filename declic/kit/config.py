@@ -168,10 +168,6 @@ class Settings(BaseSettings):
         """Whether the database is the bundled server under var_dir (DECLIC_DATABASE_URL unset)."""
         return not self.database_url
 
-    @property
-    def is_postgres(self) -> bool:  # TODO(lead): remove once no caller is left (SQLite is gone)
-        return True
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment; on bad values raise ConfigError naming each variable."""

@@ -17,8 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import DateTime, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -46,10 +45,6 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.astimezone(UTC)
-
-
-def insert_for(session: Session | Connection, table: Table) -> Any:  # TODO(lead): remove once no caller is left
-    return pg_insert(table)
 
 
 def schema_name(settings: Settings, service: str) -> str:
