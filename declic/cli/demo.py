@@ -41,6 +41,7 @@ from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
 from declic.kit.protoconv import channel_name, to_datetime, to_timestamp
 from declic.kit.redis_client import start_embedded_redis
+from declic.kit.stream import stream_key
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.stack import REPO_ROOT, Stack
@@ -51,6 +52,7 @@ DEMO_PORT_OFFSET = -30000
 DEMO_REDIS_PORT = 6391
 BATCH = 500
 CLOCK_REFRESH = 0.6  # a little over SharedClock's re-read interval
+PROFILE_GROUP = "profile"  # profile's consumer group on the hand-off stream, as `XINFO GROUPS` shows it
 
 console = Console()
 
@@ -152,6 +154,20 @@ def replay(stub: ingest_pb2_grpc.IngestServiceStub, clock: SharedClock,
             history, lambda done: progress.advance(task, done))
 
 
+def wait_for_profile(client: redis.Redis, stream: str, timeout: float = 180) -> None:
+    """Wait until profile has applied the whole replay (its group has read and acknowledged the stream's last
+    entry): profile is the slowest consumer, and its segments should count every replayed order."""
+    deadline = time.monotonic() + timeout
+    with console.status("waiting for profile to apply the replay…"):
+        while time.monotonic() < deadline:
+            group = next((g for g in client.xinfo_groups(stream) if g["name"].decode() == PROFILE_GROUP), None)
+            last = client.xrevrange(stream, count=1)
+            if group and last and group["pending"] == 0 and group["last-delivered-id"] == last[0][0]:
+                return
+            time.sleep(0.5)
+    console.print("[yellow]profile has not applied the whole replay yet: its figures below are partial[/yellow]")
+
+
 def settle(scenario: scenario_pb2_grpc.ScenarioServiceStub, customer_ids: list[str], timeout: float = 90):
     """Wait until no firing is pending; return every firing."""
     deadline = time.monotonic() + timeout
@@ -185,12 +201,14 @@ def register(app: typer.Typer) -> None:
                 stack.wait_serving(timeout=90)
             with console.status(f"reading {UCI_FILE.name} with the importer…"):
                 history = uci_history(customers)
-            clock = SharedClock(redis.Redis(port=DEMO_REDIS_PORT), shared_clock_key("demo"))
+            demo_redis = redis.Redis(port=DEMO_REDIS_PORT)
+            clock = SharedClock(demo_redis, shared_clock_key("demo"))
             channel = grpc.insecure_channel(stack.address("ingest"))
             summary = replay(ingest_pb2_grpc.IngestServiceStub(channel), clock, history)
             last = max(to_datetime(item.event.event_time) for item in history if isinstance(item, ImportItem))
             clock.set(last + timedelta(days=1))
             console.print(f"simulated time now {clock.now():%Y-%m-%d %H:%M} UTC")
+            wait_for_profile(demo_redis, stream_key(stack.settings.stream_prefix, "handoff"))
             report(stack, summary)
         finally:
             stack.stop_all()
