@@ -54,14 +54,21 @@ bench: setup
 $(BUF):
 	npm install --no-save --no-audit --no-fund @bufbuild/buf@1.75.0
 
-lint: setup
+# checkov runs from its own venv: its pins clash with ours (packaging<24; pytest needs >=24).
+CHECKOV := .venv-tools/bin/checkov
+$(CHECKOV): deploy/checkov-requirements.txt
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install --quiet -r deploy/checkov-requirements.txt
+	touch $@
+
+lint: setup $(CHECKOV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy services/*/domain declic/kit
 	@if command -v npm >/dev/null; then \
 	  $(MAKE) --no-print-directory $(BUF) && cd protos && ../$(BUF) lint && \
 	  ../$(BUF) breaking --against "../.git#ref=$$(cat BREAKING_BASELINE),subdir=protos"; \
 	else echo "npm not found: skipping buf lint"; fi
-	$(PY) -m deploy.check
+	DECLIC_CHECKOV=$(CHECKOV) $(PY) -m deploy.check
 
 clean:
-	rm -rf $(VENV) gen var node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-tools gen var node_modules .pytest_cache .ruff_cache .mypy_cache

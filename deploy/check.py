@@ -1,13 +1,18 @@
-"""`python -m deploy.check`: render every kustomize target of deploy/k8s and validate it, offline.
+"""`python -m deploy.check`: render every kustomize target of deploy/k8s and check it, offline.
 
 For each target (base and every overlay) it renders the manifests with
-deploy.kustomize, validates each object against the Kubernetes API schema
-(kubernetes-validate ships the schemas: no network, no cluster), then runs
-our own policy (deploy.policy). It also checks that every component is used
-by an overlay and that the Dockerfile pins the grpcio-tools of pyproject.toml.
-Exits 1 naming the file and object of every failure.
+kustomize (deploy.kustomize: `kubectl kustomize`, or its Python fallback),
+validates each object against the Kubernetes API schema (kubernetes-validate
+ships the schemas: no network, no cluster), runs our own rules (deploy.policy:
+only what no tool knows), and runs checkov on every overlay (deploy.checkov,
+configured in deploy/.checkov.yaml). The base is not checked by checkov: it is
+not deployable alone (no namespace, an untagged image); the overlays are what
+one applies. It also checks that every component is used by an overlay and that
+the Dockerfile pins the grpcio-tools of pyproject.toml. Exits 1 naming the file
+and object of every failure.
 
     python -m deploy.check                  # the table, exit status for `make lint`
+    python -m deploy.check --no-checkov     # without checkov (the schema and our own rules)
     python -m deploy.check --print overlays/dev   # the rendered YAML of one target
 """
 
@@ -19,15 +24,17 @@ import importlib.util
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from deploy.kustomize import KustomizeError, render
+from deploy.checkov import Summary, run_checkov, skipped_everywhere
+from deploy.manifest import KustomizeError, Manifest
 from deploy.policy import CHECKS, Expectations, Finding, Rendering
+from deploy.render import render
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 K8S_ROOT = REPO_ROOT / "deploy" / "k8s"
@@ -35,7 +42,7 @@ K8S_ROOT = REPO_ROOT / "deploy" / "k8s"
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 REPLICATED = ("ingest", "profile", "scenario", "arbiter", "dispatch")
 EXPECTATIONS = {
-    "overlays/production": Expectations(pinned_images=True, min_replicas=dict.fromkeys(REPLICATED, 2)),
+    "overlays/production": Expectations(min_replicas=dict.fromkeys(REPLICATED, 2)),
 }
 
 
@@ -45,6 +52,8 @@ class TargetReport:
 
     target: str
     findings: list[Finding]
+    manifests: list[Manifest] = field(default_factory=list)
+    checkov: Summary | None = None
 
     @property
     def failures(self) -> list[Finding]:
@@ -69,7 +78,7 @@ def check_target(root: Path, target: str) -> TargetReport:
     expectations = EXPECTATIONS.get(target, Expectations())
     for check in CHECKS:
         findings += check(rendering, expectations)
-    return TargetReport(target, findings)
+    return TargetReport(target, findings, manifests)
 
 
 def check_schema(rendering: Rendering) -> list[Finding]:
@@ -138,9 +147,15 @@ def check_image_recipe(repo_root: Path) -> list[Finding]:
     return findings
 
 
-def run(root: Path = K8S_ROOT, repo_root: Path = REPO_ROOT) -> list[TargetReport]:
-    """Every check of every target, plus the repository-wide ones."""
+def run(root: Path = K8S_ROOT, repo_root: Path = REPO_ROOT, checkov: bool = False) -> list[TargetReport]:
+    """Every check of every target (checkov on the overlays if asked), plus the repository-wide ones."""
     reports = [check_target(root, target) for target in targets(root)]
+    if checkov:
+        deployable = {r.target: r.manifests for r in reports if r.target.startswith("overlays/") and r.manifests}
+        findings, summaries = run_checkov(deployable, root)
+        for report in reports:
+            report.findings += findings.get(report.target, [])
+            report.checkov = summaries.get(report.target)
     reports.append(TargetReport("repository", check_components_used(root) + check_image_recipe(repo_root)))
     return reports
 
@@ -161,6 +176,12 @@ def print_reports(reports: list[TargetReport], console: Console) -> None:
         table.add_section()
     console.print(table)
     for report in reports:
+        if report.checkov is not None:
+            console.print(f"checkov on {report.target}: {report.checkov}", highlight=False)
+    if any(report.checkov is not None for report in reports):
+        console.print(f"checkov does not run, on any target (deploy/.checkov.yaml): {', '.join(skipped_everywhere())}",
+                      highlight=False)
+    for report in reports:
         for failure in report.failures:
             console.print(f"[red]✗[/red] {report.target} · {failure.check} · {failure.subject} "
                           f"({failure.origin}): {failure.problem}", highlight=False, soft_wrap=True)
@@ -171,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=K8S_ROOT, help="the deploy/k8s directory")
     parser.add_argument("--print", dest="print_target", metavar="TARGET",
                         help="print the rendered YAML of one target (e.g. overlays/dev) and exit")
+    parser.add_argument("--no-checkov", action="store_true", help="skip checkov (the schema and our own rules only)")
     args = parser.parse_args(argv)
     if args.print_target:
         try:
@@ -181,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(yaml.safe_dump_all([m.obj for m in manifests], sort_keys=False), end="")
         return 0
     console = Console()
-    reports = run(args.root)
+    reports = run(args.root, checkov=not args.no_checkov)
     print_reports(reports, console)
     failures = sum(len(r.failures) for r in reports)
     checked = sum(len(r.findings) for r in reports)

@@ -1,70 +1,32 @@
-"""The subset of kustomize that deploy/k8s uses, in Python, so `make lint` needs no binary.
+"""The subset of kustomize that deploy/k8s uses, in Python: the fallback where kubectl is absent (deploy.render).
 
 Supported in a kustomization.yaml (kind Kustomization or Component): `resources`
-(files or directories), `components`, `patches` (strategic merge, from `path`,
-the target named by the patch's own kind and name), `namespace`, `labels`
-(without `includeSelectors`), `replicas` and `images`. Anything else is an
-error rather than a silent difference from `kubectl kustomize`; the unit tests
-compare both renderings whenever kubectl is installed.
-
-Every object remembers the file that declared it and the patches applied to
-it, so a failed check can name the file to fix.
+(files or directories), `components`, `patches` (strategic merge from `path`, the
+target named by the patch's own kind and name; or inline on a `target` chosen by
+kind, name and label selector: a strategic merge or JSON 6902 add/replace/remove
+operations), `namespace`, `labels` (without `includeSelectors`), `replicas` and
+`images`. Anything else is an error rather than a silent difference from
+`kubectl kustomize`; the unit tests compare both renderings for every target.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from deploy.manifest import WORKLOAD_KINDS, KustomizeError, Manifest, split_image
+from deploy.patches import json_operation, strategic_merge
+
 KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "resources", "components", "patches", "namespace", "labels",
                         "replicas", "images"}
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",
                         "CustomResourceDefinition", "PriorityClass"}
-# patchMergeKey of the lists we may patch (from the Kubernetes API types); other lists are replaced.
-# `ports` merge on containerPort in a container and on port in a Service.
-LIST_MERGE_KEYS = {"containers": ("name",), "initContainers": ("name",), "volumes": ("name",), "env": ("name",),
-                   "volumeMounts": ("mountPath",), "imagePullSecrets": ("name",), "ports": ("containerPort", "port")}
 
 
-class KustomizeError(Exception):
-    """A kustomization this renderer cannot build; the message names the file."""
-
-
-@dataclass
-class Manifest:
-    """One rendered Kubernetes object and where it came from."""
-
-    obj: dict[str, Any]
-    source: Path
-    patched_by: list[Path] = field(default_factory=list)
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind", "?"))
-
-    @property
-    def name(self) -> str:
-        return str(self.obj.get("metadata", {}).get("name", "?"))
-
-    @property
-    def ref(self) -> str:
-        """`Kind/name`, as kubectl prints it."""
-        return f"{self.kind}/{self.name}"
-
-    def origin(self, root: Path | None = None) -> str:
-        """The declaring file (and patches), relative to `root` when given."""
-        files = [self.source, *self.patched_by]
-        shown = [str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path) for path in files]
-        return shown[0] + (f" (patched by {', '.join(shown[1:])})" if len(shown) > 1 else "")
-
-
-def render(directory: Path) -> list[Manifest]:
-    """Build the kustomization in `directory`, like `kubectl kustomize directory`."""
+def render_in_python(directory: Path) -> list[Manifest]:
+    """Build the kustomization in `directory` with this module, like `kubectl kustomize directory`."""
     return _build(directory.resolve(), expected_kind="Kustomization")
 
 
@@ -129,7 +91,10 @@ def _transform(accumulated: list[Manifest], directory: Path, kustomization: dict
     """kustomize's order of built-in transformers: patches, namespace, labels, replicas, images."""
     here = directory / "kustomization.yaml"
     for patch in kustomization.get("patches", []):
-        _apply_patch_file(accumulated, here, directory, patch)
+        if set(patch) == {"target", "patch"}:
+            _apply_targeted_patch(accumulated, here, patch)
+        else:
+            _apply_patch_file(accumulated, here, directory, patch)
     if "namespace" in kustomization:
         for manifest in accumulated:
             if manifest.kind not in CLUSTER_SCOPED_KINDS:
@@ -146,7 +111,8 @@ def _transform(accumulated: list[Manifest], directory: Path, kustomization: dict
 
 def _apply_patch_file(accumulated: list[Manifest], here: Path, directory: Path, patch: dict[str, Any]) -> None:
     if set(patch) != {"path"}:
-        raise KustomizeError(f"{here}: only `patches: - path: <file>` (strategic merge) is supported")
+        raise KustomizeError(f"{here}: only `patches: - path: <file>` (strategic merge) or "
+                             "`- target: … patch: <JSON 6902 operations>` are supported")
     path = (directory / patch["path"]).resolve()
     if not path.is_file():
         raise KustomizeError(f"{here}: patch {patch['path']!r} does not exist")
@@ -156,42 +122,34 @@ def _apply_patch_file(accumulated: list[Manifest], here: Path, directory: Path, 
             ref = f"{document['kind']}/{document['metadata']['name']}"
             raise KustomizeError(f"{path}: patches {ref}, which no resource declares")
         target.obj = strategic_merge(target.obj, document, where=str(path))
-        target.patched_by.append(path)
 
 
-def strategic_merge(original: Any, patch: Any, where: str) -> Any:
-    """Merge `patch` into `original` as Kubernetes' strategic merge patch does for our lists."""
-    if not isinstance(original, dict) or not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    merged = copy.deepcopy(original)
-    for key, value in patch.items():
-        if isinstance(key, str) and key.startswith("$"):
-            raise KustomizeError(f"{where}: patch directive {key} is not supported")
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, list) and isinstance(merged.get(key), list) and LIST_MERGE_KEYS.get(key):
-            merged[key] = _merge_list(merged[key], value, _merge_key(key, merged[key]), where)
-        else:
-            merged[key] = strategic_merge(merged.get(key), value, where)
-    return merged
+def _apply_targeted_patch(accumulated: list[Manifest], here: Path, patch: dict[str, Any]) -> None:
+    """An inline patch on every resource the target selects: JSON 6902 operations, or a strategic merge."""
+    content = yaml.safe_load(patch["patch"])
+    selected = [m for m in accumulated if _targeted(m, patch["target"], here)]
+    if not selected:
+        raise KustomizeError(f"{here}: the patch target {patch['target']} matches no resource")
+    for manifest in selected:
+        if isinstance(content, dict):  # the patch's own kind and name give way to the target's
+            manifest.obj = strategic_merge(manifest.obj, {k: v for k, v in content.items() if k != "kind"}
+                                           | {"metadata": {**content.get("metadata", {}), "name": manifest.name}},
+                                           where=str(here))
+            continue
+        for operation in content if isinstance(content, list) else [None]:
+            if not isinstance(operation, dict):
+                raise KustomizeError(f"{here}: an inline patch is a strategic merge or a list of JSON 6902 operations")
+            json_operation(manifest.obj, operation, f"{here} ({manifest.ref})")
 
 
-def _merge_key(field_name: str, items: list[Any]) -> str:
-    candidates = LIST_MERGE_KEYS[field_name]
-    return next((key for key in candidates if any(isinstance(i, dict) and key in i for i in items)), candidates[0])
-
-
-def _merge_list(original: list[Any], patch: list[Any], merge_key: str, where: str) -> list[Any]:
-    merged = copy.deepcopy(original)
-    for item in patch:
-        if not isinstance(item, dict) or merge_key not in item:
-            raise KustomizeError(f"{where}: every item of a merged list needs its {merge_key!r}")
-        existing = next((i for i, old in enumerate(merged) if old.get(merge_key) == item[merge_key]), None)
-        if existing is None:
-            merged.append(copy.deepcopy(item))
-        else:
-            merged[existing] = strategic_merge(merged[existing], item, where)
-    return merged
+def _targeted(manifest: Manifest, target: dict[str, Any], here: Path) -> bool:
+    unknown = sorted(set(target) - {"kind", "name", "labelSelector"})
+    if unknown:
+        raise KustomizeError(f"{here}: patch targets by {', '.join(unknown)} are not supported")
+    labels = manifest.obj.get("metadata", {}).get("labels", {})
+    wanted = dict(pair.split("=", 1) for pair in target.get("labelSelector", "").split(",") if pair)
+    return (target.get("kind", manifest.kind) == manifest.kind and target.get("name", manifest.name) == manifest.name
+            and all(labels.get(key) == value for key, value in wanted.items()))
 
 
 def _apply_labels(accumulated: list[Manifest], here: Path, label: dict[str, Any]) -> None:
@@ -211,7 +169,6 @@ def _apply_replicas(accumulated: list[Manifest], here: Path, replica: dict[str, 
         raise KustomizeError(f"{here}: replicas for {replica['name']!r}, which no Deployment or StatefulSet is")
     for manifest in matches:
         manifest.obj["spec"]["replicas"] = replica["count"]
-        manifest.patched_by.append(here)
 
 
 def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -219,16 +176,6 @@ def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     pod = obj.get("spec", {}).get("template", {}).get("spec", {})
     return [*pod.get("initContainers", []), *pod.get("containers", [])]
-
-
-def split_image(image: str) -> tuple[str, str | None, str | None]:
-    """`registry/name:tag@digest` → (name with registry, tag, digest)."""
-    name, _, digest = image.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        return name[:colon], name[colon + 1:], digest or None
-    return name, None, digest or None
 
 
 def _retag(image: str, rule: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from declic.kit.config import DEFAULT_PORTS, SERVICES
-from deploy.kustomize import WORKLOAD_KINDS, Manifest
+from deploy.manifest import WORKLOAD_KINDS, Manifest
 
 DECLIC_IMAGE = "declic"
 CONFIG_MAP = "declic-config"
@@ -33,7 +33,6 @@ class Finding:
 class Expectations:
     """What a rendered target must additionally satisfy (production is stricter)."""
 
-    pinned_images: bool = False
     min_replicas: dict[str, int] = field(default_factory=dict)
     # Secrets the operator creates by hand (docs/deploy.md), so absent from the rendering.
     external_secrets: frozenset[str] = frozenset({"declic-database", "declic-auth"})

@@ -1,12 +1,14 @@
-"""Checks on each workload's pods: security, resources, probes, the Declic containers, production."""
+"""Checks on the Declic workloads that no tool knows: gRPC probes on the configured port, the containers, replicas.
+
+checkov checks the rest of every pod (security context, resources, probes present, image tags).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from declic.kit.config import SERVICES, Settings
-from deploy.kustomize import Manifest, split_image
+from deploy.manifest import Manifest, split_image
 from deploy.policy.model import (
     DECLIC_IMAGE,
     DISPATCH_HTTP_PORT,
@@ -15,72 +17,26 @@ from deploy.policy.model import (
     Rendering,
     configured_port,
     container_env,
-    containers,
     pod_spec,
     verdict,
 )
 
-ContainerRule = Callable[[Rendering, Manifest, dict[str, Any]], list[str]]
 
-
-def _each_container(rendering: Rendering, check: str, rule: ContainerRule, init_too: bool = True) -> list[Finding]:
-    """Run `rule` on every container of every workload; one verdict per workload."""
-    findings = []
-    for workload in rendering.workloads():
-        chosen = containers(workload) if init_too else pod_spec(workload).get("containers", [])
-        problems = [f"container {c.get('name')}: {problem}" for c in chosen for problem in rule(rendering, workload, c)]
-        findings += verdict(check, workload, rendering.root, problems)
-    return findings
-
-
-def _security_problems(_: Rendering, workload: Manifest, container: dict[str, Any]) -> list[str]:
-    pod = pod_spec(workload).get("securityContext", {})
-    own = container.get("securityContext", {})
-    problems = []
-    if own.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True:
-        problems.append("runAsNonRoot is not true")
-    if own.get("runAsUser", pod.get("runAsUser")) == 0:
-        problems.append("runAsUser is 0 (root)")
-    if own.get("readOnlyRootFilesystem") is not True:
-        problems.append("readOnlyRootFilesystem is not true")
-    if own.get("allowPrivilegeEscalation") is not False:
-        problems.append("allowPrivilegeEscalation is not false")
-    if "ALL" not in own.get("capabilities", {}).get("drop", []):
-        problems.append("capabilities.drop does not include ALL")
-    if own.get("seccompProfile", pod.get("seccompProfile", {})).get("type") != "RuntimeDefault":
-        problems.append("seccompProfile is not RuntimeDefault")
-    return problems
-
-
-def _resource_problems(_: Rendering, __: Manifest, container: dict[str, Any]) -> list[str]:
-    resources = container.get("resources", {})
-    return [f"no {bound}.{resource}" for bound in ("requests", "limits") for resource in ("cpu", "memory")
-            if resource not in resources.get(bound, {})]
-
-
-def _probe_problems(rendering: Rendering, workload: Manifest, container: dict[str, Any]) -> list[str]:
-    problems = [f"no {probe}" for probe in ("readinessProbe", "livenessProbe") if probe not in container]
-    if workload.kind == "Deployment" and workload.name in SERVICES:
-        port = configured_port(rendering, container, workload.name)
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            if probe in container and container[probe].get("grpc", {}).get("port") != port:
-                problems.append(f"{probe} is not a grpc probe on port {port}")
-    return problems
-
-
-def check_pod_security(rendering: Rendering, _: Expectations) -> list[Finding]:
-    """Non-root, read-only root filesystem, no privilege escalation, no capabilities, seccomp."""
-    return _each_container(rendering, "pod security", _security_problems)
-
-
-def check_resources(rendering: Rendering, _: Expectations) -> list[Finding]:
-    """Every container requests and limits CPU and memory."""
-    return _each_container(rendering, "requests/limits", _resource_problems)
+def _probe_problems(rendering: Rendering, deployment: Manifest, container: dict[str, Any]) -> list[str]:
+    port = configured_port(rendering, container, deployment.name)
+    probes = ("startupProbe", "readinessProbe", "livenessProbe")
+    return [f"{probe} is not a grpc probe on port {port}" for probe in probes
+            if probe in container and container[probe].get("grpc", {}).get("port") != port]
 
 
 def check_probes(rendering: Rendering, _: Expectations) -> list[Finding]:
-    """Readiness and liveness everywhere; gRPC health probes on the gRPC port for Declic services."""
-    return _each_container(rendering, "probes", _probe_problems, init_too=False)
+    """The Declic services' probes ask the gRPC health service on the port the service listens on."""
+    findings = []
+    for deployment in rendering.declic_deployments():
+        problems = [f"container {c.get('name')}: {problem}" for c in pod_spec(deployment).get("containers", [])
+                    for problem in _probe_problems(rendering, deployment, c)]
+        findings += verdict("probes", deployment, rendering.root, problems)
+    return findings
 
 
 def check_declic_containers(rendering: Rendering, _: Expectations) -> list[Finding]:
@@ -135,23 +91,16 @@ def _grace_problems(rendering: Rendering, spec: dict[str, Any], container: dict[
 
 
 def check_production(rendering: Rendering, expectations: Expectations) -> list[Finding]:
-    """Pinned images and enough replicas, where the target asks for them."""
+    """Enough replicas (or an autoscaler's floor), where the target asks for them."""
     findings = []
     for workload in rendering.workloads():
-        problems = []
-        if expectations.pinned_images:
-            for container in containers(workload):
-                _, tag, digest = split_image(container.get("image", ""))
-                if not digest and tag in (None, "latest"):
-                    problems.append(f"container {container.get('name')}: image {container.get('image')} is not "
-                                    "pinned by tag or digest")
         wanted = expectations.min_replicas.get(workload.name)
-        if wanted:
-            replicas = workload.obj.get("spec", {}).get("replicas", 1)
-            autoscaler = rendering.named("HorizontalPodAutoscaler", workload.name)
-            floor = autoscaler.obj["spec"].get("minReplicas", 1) if autoscaler else replicas
-            if min(replicas, floor) < wanted:
-                problems.append(f"{min(replicas, floor)} replica(s) at least, {wanted} wanted")
-        if expectations.pinned_images or wanted:
-            findings += verdict("production", workload, rendering.root, problems)
+        if not wanted:
+            continue
+        replicas = workload.obj.get("spec", {}).get("replicas", 1)
+        autoscaler = rendering.named("HorizontalPodAutoscaler", workload.name)
+        floor = autoscaler.obj["spec"].get("minReplicas", 1) if autoscaler else replicas
+        at_least = min(replicas, floor)
+        problems = [f"{at_least} replica(s) at least, {wanted} wanted"] if at_least < wanted else []
+        findings += verdict("production", workload, rendering.root, problems)
     return findings
