@@ -1,1 +1,1 @@
-"""Recommend's pure domain: ranking products for one customer."""
+"""Recommend's pure domain: what an order tells the model, and ranking products for one customer."""

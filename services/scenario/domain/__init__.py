@@ -1,1 +1,2 @@
-"""Scenario's pure domain: the catalogue of scenarios and how events make them fire."""
+"""Scenario's pure domain: the catalogue of scenarios, how events make them fire, and what each answer of a
+delivery makes of a firing."""
