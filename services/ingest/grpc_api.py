@@ -9,8 +9,8 @@ from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.framing import varint as _length
 from declic.kit.protoconv import identifier_type_enum, identifier_type_name, to_datetime, to_timestamp
-from services.ingest.batch import ACCEPTED, DUPLICATE, REJECTED, Outcome
 from services.ingest.service import IngestService
+from services.ingest.writer.calls import ACCEPTED, DUPLICATE, REJECTED, Outcome
 
 STATUS = {
     ACCEPTED: ingest_pb2.EVENT_STATUS_ACCEPTED,

@@ -29,6 +29,6 @@ class HandoffIntake(HandoffHandler):
 
     def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
         repository = OperatorRepository(session)
-        # An erasure changes the identity graph: it takes the writers' turn like a batch (identity_cache).
+        # An erasure changes the identity graph: it takes the writers' turn like a batch (writer.identity_cache).
         repository.serialize_writers()
         repository.erase(erased.customer_id, list(erased.identifier_hashes), now)

@@ -12,14 +12,14 @@ from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, Worker, run_service
 from declic.kit.stream import stream_key
 from declic.kit.supervisor import Supervisor
-from services.ingest import background
-from services.ingest.group_commit import GroupWriter
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.service import IngestService, Writer
 from services.ingest.settings import IngestSettings
-from services.ingest.transactions import TransactionWriter
 from services.ingest.tuning import share_the_interpreter_lock, tune_garbage_collector
-from services.ingest.writer_process import WriterProcess
+from services.ingest.workers.relay import RelayProcess, background_workers
+from services.ingest.writer.group_commit import GroupWriter
+from services.ingest.writer.process import WriterProcess
+from services.ingest.writer.transactions import TransactionWriter
 
 NAME = "ingest"
 
@@ -41,14 +41,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
     uow = UnitOfWork(session_factory(engine))
     stream = stream_key(settings.stream_prefix, "handoff")
     supervisor = Supervisor()
-    background_workers: list[Worker]
+    background: list[Worker]
     relay_wake: Any = None  # the relay's wake-up, when it can cross to the writer process
     if in_processes and ingest_settings.background_process:
-        relay = background.RelayProcess(settings, ingest_settings, supervisor)
-        wake, relay_wake, background_workers = relay.wake, relay.wake, [relay]
+        relay = RelayProcess(settings, ingest_settings, supervisor)
+        wake, relay_wake, background = relay.wake, relay.wake, [relay]
     else:
-        background_workers = background.workers(settings, ingest_settings, engine, redis, clock)
-        wake = background_workers[0].wake  # type: ignore[attr-defined] # the relay's threading.Event
+        background = background_workers(settings, ingest_settings, engine, redis, clock)
+        wake = background[0].wake  # type: ignore[attr-defined] # the relay's threading.Event
     writer: Writer
     if in_processes and ingest_settings.writer_process:
         writer = WriterProcess(settings, ingest_settings, stream, supervisor, relay_wake)  # else the relay polls
@@ -61,7 +61,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
         name=NAME,
         register=lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(service), server),
         service_names=[ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name],
-        workers=background_workers if workers else [],
+        workers=background if workers else [],
         on_stop=[service.close, supervisor.stop_all, engine.dispose, redis.close],
     )
 

@@ -17,16 +17,17 @@ from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from declic.kit.protoconv import to_timestamp
 from declic.kit.telemetry import current_context
 from services.ingest import handoff
-from services.ingest.batch import Outcome, Submission, new_customer_id
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.operator import OperatorRepository
 from services.ingest.validation import EventValidator
+from services.ingest.writer.batch import new_customer_id
+from services.ingest.writer.calls import Outcome, Submission
 
 
 class Writer(Protocol):
-    """Applies validated batches: `group_commit.GroupWriter` (a thread) or `writer_process.WriterProcess`."""
+    """Applies validated batches: `writer.group_commit.GroupWriter` (a thread) or `writer.process.WriterProcess`."""
 
     def submit(self, submission: Submission) -> list[Outcome]: ...
 

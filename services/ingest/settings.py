@@ -72,5 +72,5 @@ class IngestSettings(BaseSettings):
         "thread of the gRPC process.",
     )
     background_process: bool = Field(
-        default=True, description="Run the outbox relay and the erasure consumer in a child process (another core)."
+        default=True, description="Run the outbox relay and the privacy intake in a child process (another core)."
     )

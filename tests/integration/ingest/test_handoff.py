@@ -14,9 +14,9 @@ from declic.kit.framing import frame
 from declic.kit.inbox import claim_record, inbox_columns
 from declic.kit.protoconv import to_datetime
 from declic.kit.stream import StreamConsumer, StreamPublisher, read_records, stream_key
-from services.ingest.background import workers
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
+from services.ingest.workers.relay import background_workers
 from tests.integration.ingest.conftest import eventually
 
 
@@ -113,7 +113,7 @@ def test_a_transactions_records_are_one_entry_unless_older_consumers_need_one_ea
     with engine.begin() as conn:
         conn.execute(insert(tables.outbox), [{"stream": stream, "payload": frame([b"r1", b"r2", b"r3"])}])
     ingest_settings = IngestSettings(handoff_frames=frames, consume_erasures=False)
-    [relay] = workers(settings, ingest_settings, engine, redis_client, SystemClock())
+    [relay] = background_workers(settings, ingest_settings, engine, redis_client, SystemClock())
     assert relay.relay_once() == 1
     engine.dispose()
     assert redis_client.xlen(stream) == entries

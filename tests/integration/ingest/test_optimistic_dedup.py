@@ -15,11 +15,11 @@ from declic.kit.clock import SystemClock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.protoconv import to_timestamp
-from services.ingest.batch import Submission
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
-from services.ingest.transactions import DuplicateWatch, TransactionWriter
 from services.ingest.validation import EventValidator
+from services.ingest.writer.calls import Submission
+from services.ingest.writer.transactions import DuplicateWatch, TransactionWriter
 
 
 @pytest.fixture

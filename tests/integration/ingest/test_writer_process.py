@@ -21,11 +21,11 @@ from declic.kit.database import make_engine, migrate
 from declic.kit.errors import Unavailable
 from declic.kit.protoconv import to_timestamp
 from declic.kit.supervisor import Supervisor
-from services.ingest.batch import Outcome, Submission
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
 from services.ingest.validation import EventValidator
-from services.ingest.writer_process import WRITER, WriterProcess
+from services.ingest.writer.calls import Outcome, Submission
+from services.ingest.writer.process import WRITER, WriterProcess
 
 pytestmark = pytest.mark.xdist_group("writer-process")
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from declic.ingest.v1 import ingest_pb2
-from services.ingest.batch import ACCEPTED, DUPLICATE, REJECTED, Outcome
 from services.ingest.grpc_api import _answer, batch_answer
+from services.ingest.writer.calls import ACCEPTED, DUPLICATE, REJECTED, Outcome
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 outcomes = st.builds(

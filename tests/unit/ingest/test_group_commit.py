@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingest.batch import Outcome, Submission
-from services.ingest.group_commit import GroupWriter
 from services.ingest.validation import ValidatedEvent
+from services.ingest.writer.calls import Outcome, Submission
+from services.ingest.writer.group_commit import GroupWriter
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime
 
 from services.ingest.domain.identity import CustomerState, IdentityGraph, IdentityPolicy
-from services.ingest.identity_cache import IdentityCache
+from services.ingest.writer.identity_cache import IdentityCache
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.kit.errors import InvalidArgument, Unavailable
 from declic.kit.protoconv import to_timestamp
-from services.ingest import writer_wire as wire
-from services.ingest.batch import Outcome, Submission
 from services.ingest.validation import EventValidator
+from services.ingest.writer import wire
+from services.ingest.writer.calls import Outcome, Submission
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 

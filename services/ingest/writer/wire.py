@@ -11,8 +11,8 @@ import pickle
 
 from declic.common.v1 import event_pb2
 from declic.kit.errors import DeclicError, Unavailable
-from services.ingest.batch import Outcome, Submission
 from services.ingest.validation import ValidatedEvent
+from services.ingest.writer.calls import Outcome, Submission
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _OK, _FAILED = 0, 1

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from services.ingest.batch import Outcome, Submission
+from services.ingest.writer.calls import Outcome, Submission
 
 log = logging.getLogger("declic.ingest")
 

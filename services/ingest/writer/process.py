@@ -4,7 +4,7 @@ Validating (gRPC, protobuf, rules) and writing (identity resolution, records, CO
 each keep most of a core busy. In one process they share one interpreter lock, and the writer, which
 is on the path of every event, queues for it behind the threads validating the next batches. Here the
 gRPC process validates and sends each call's validated events to the writer process through a pipe
-(`writer_wire`); the writer process groups what arrives (group commit, as in-process: `GroupWriter`) and
+(`wire`); the writer process groups what arrives (group commit, as in-process: `GroupWriter`) and
 sends back each call's outcomes.
 
 Failures: if the writer process dies, the calls waiting on it are answered UNAVAILABLE (nothing of theirs
@@ -33,12 +33,12 @@ from declic.kit.database import UnitOfWork, make_engine, session_factory
 from declic.kit.errors import DeclicError, Unavailable
 from declic.kit.logs import configure_logging
 from declic.kit.supervisor import Supervisor, name_this_process, stop_requested
-from services.ingest import writer_wire as wire
-from services.ingest.batch import Outcome, Submission
-from services.ingest.group_commit import GroupWriter
 from services.ingest.settings import IngestSettings
-from services.ingest.transactions import TransactionWriter
 from services.ingest.tuning import tune_garbage_collector
+from services.ingest.writer import wire
+from services.ingest.writer.calls import Outcome, Submission
+from services.ingest.writer.group_commit import GroupWriter
+from services.ingest.writer.transactions import TransactionWriter
 
 log = logging.getLogger("declic.ingest")
 _SPAWN = multiprocessing.get_context("spawn")

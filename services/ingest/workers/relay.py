@@ -33,7 +33,7 @@ RELAY = "ingest-relay"
 """The relay process's name, in the supervisor and in ps."""
 
 
-def workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, redis: Any, clock: Clock,
+def background_workers(settings: Settings, ingest_settings: IngestSettings, engine: Any, redis: Any, clock: Clock,
             wake: Any = None) -> list[Any]:
     """The relay and (unless turned off) the privacy intake, on the given connections."""
     relay = OutboxRelay(engine, tables.outbox, redis, batch_size=ingest_settings.relay_batch_size,
@@ -86,7 +86,7 @@ def relay_main(settings: Settings, ingest_settings: IngestSettings, wake: Any, p
     engine = make_engine(settings, "ingest", pool_size=2, pre_ping=False)
     redis = make_redis(settings)
     threads = [threading.Thread(target=worker.run, args=(stop,), daemon=True)
-               for worker in workers(settings, ingest_settings, engine, redis, make_clock(settings), wake)]
+               for worker in background_workers(settings, ingest_settings, engine, redis, make_clock(settings), wake)]
     for thread in threads:
         thread.start()
     wait_for_stop(stop, parent)

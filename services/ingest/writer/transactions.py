@@ -1,7 +1,7 @@
 """The transaction writer: applies groups of validated batches, each group in one transaction, replayed after
 a conflict with another writer or on a new connection when the database connection broke.
 
-One runs in the writer process (`writer_process`), or in a thread of the gRPC process (`group_commit`).
+One runs in the writer process (`process`), or in a thread of the gRPC process (`group_commit`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from sqlalchemy.exc import DBAPIError
 
 from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import Unavailable
-from services.ingest.batch import BatchWriter, Outcome, Submission
 from services.ingest.domain.identity import IdentityPolicy
-from services.ingest.identity_cache import IdentityCache
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.repository import IngestRepository
+from services.ingest.writer.batch import BatchWriter
+from services.ingest.writer.calls import Outcome, Submission
+from services.ingest.writer.identity_cache import IdentityCache
 
 log = logging.getLogger("declic.ingest")
 

@@ -1,8 +1,8 @@
-"""Batches in one transaction: de-duplicate, resolve identities, store events and hand them off.
+"""What one transaction does with the batches of the calls grouped in it: de-duplicate, resolve identities,
+store events and hand them off.
 
-Everything is set-based: a handful of statements per transaction whatever its size. The
-service may hand several calls' batches (`Submission`s) to one writer together (group
-commit); each keeps its own receive time and trace context, and gets its own outcomes.
+Everything is set-based: a handful of statements per transaction whatever its size. Each call's batch
+(`calls.Submission`) keeps its own receive time and trace context, and gets its own outcomes.
 """
 
 from __future__ import annotations
@@ -19,26 +19,12 @@ from declic.kit.errors import stats_reason
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
 from services.ingest.domain.identity import CustomerState, Identifier, IdentityGraph, IdentityPolicy, Resolution
-from services.ingest.identity_cache import IdentityCache
 from services.ingest.storage.repository import IngestRepository
 from services.ingest.validation import CATALOGUE_KINDS, ValidatedEvent
+from services.ingest.writer.calls import ACCEPTED, DUPLICATE, REJECTED, Outcome, Submission
+from services.ingest.writer.identity_cache import IdentityCache
 
-ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 ERASED_REASON = "belongs to an erased person (right to erasure): not accepted again"
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What happened to one event of the batch."""
-
-    status: str
-    customer_id: str = ""
-    new_customer: bool = False
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    duplicate_of: int | None = None
-    """For a repeat inside the batch: the index of its first copy."""
-
 
 _PENDING = Outcome("")
 
@@ -51,15 +37,6 @@ def new_customer_id() -> str:
     """A UUIDv7 (32 hex digits): time-ordered, so new customers' keys are appended at the end of the indexes on
     customer ids instead of anywhere in them; unique across processes and replicas (74 random bits per ms)."""
     return uuid7().hex
-
-
-@dataclass
-class Submission:
-    """One call's validated events, with what its records carry: receive time and trace context."""
-
-    events: list[ValidatedEvent]
-    received_at: datetime
-    trace_context: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
