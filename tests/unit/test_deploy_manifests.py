@@ -248,6 +248,13 @@ def test_the_python_fallback_renders_what_kubectl_kustomize_renders(target: str)
     assert all(m.source.is_file() and m.source.is_relative_to(check.K8S_ROOT) for m in render(check.K8S_ROOT / target))
 
 
+def test_without_kubectl_the_python_renderer_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("deploy.render.shutil.which", lambda name: None)
+    monkeypatch.setattr("deploy.render.render_with_kubectl", lambda *args: pytest.fail("kubectl was called"))
+    rendered = render(check.K8S_ROOT / "overlays" / "dev")
+    assert ("NetworkPolicy", "default-deny") in {(m.kind, m.name) for m in rendered}
+
+
 def callees_in_the_code(service: str) -> set[str]:
     """The peers whose gRPC stub a service's code builds (`profile_pb2_grpc.ProfileServiceStub(`)."""
     stubs = set()
