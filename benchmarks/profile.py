@@ -42,9 +42,9 @@ from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
 from services.profile.domain.segments import BirthdayToday, LastOrderContaining, RepurchaseOverdue, SegmentSpec
+from services.profile.intake.consumer import ProfileIntake
 from services.profile.storage.segments import segment_query
 from services.profile.storage.tables import customers, identifiers
-from services.profile.updates import ProfileUpdater
 from tests.integration.profile import records
 
 console = Console()
@@ -286,7 +286,7 @@ def update_events(n: int, count: int) -> list:
 BATCH = 100  # records the stream consumer reads, and applies in one transaction, at a time
 
 
-def applied_in_process(updater: ProfileUpdater, n: int, count: int, label: str) -> list[list]:
+def applied_in_process(updater: ProfileIntake, n: int, count: int, label: str) -> list[list]:
     """Rows: the mix applied one transaction per event, then in batches of BATCH (as the stream consumer does)."""
     samples = timed(updater, [record.SerializeToString() for record in update_events(n, count)])
     payloads = [record.SerializeToString() for record in update_events(n, count)]
@@ -300,7 +300,7 @@ def applied_in_process(updater: ProfileUpdater, n: int, count: int, label: str) 
 def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list[list]:
     """Rows: (what, events, per event p50 ms, p99 ms, events/s)."""
     engine = make_engine(settings, "profile")
-    updater = ProfileUpdater(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
+    updater = ProfileIntake(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
     rows = applied_in_process(updater, n, count, "PostgreSQL")
     engine.dispose()
     stream = stream_key(settings.stream_prefix, "handoff")

@@ -78,3 +78,23 @@ def birth_month_day(birth_date: str) -> tuple[int, int] | None:
     if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
         return None
     return month, day
+
+
+def merge_contact(ours: Mapping[str, str], our_attributes: Mapping[str, str], our_times: Mapping[str, str],
+                  theirs: Mapping[str, str], their_attributes: Mapping[str, str],
+                  their_times: Mapping[str, str]) -> ContactChanges:
+    """Two profiles' contact details as one (a merge): each field and attribute keeps the value set by the most
+    recent event of either profile; `fields` holds the survivor's fields that change."""
+    times = dict(our_times)
+    fields: dict[str, str] = {}
+    for name in CONTACT_FIELDS:
+        if theirs.get(name) and their_times.get(name, "") > times.get(name, ""):
+            fields[name] = theirs[name]
+            times[name] = their_times[name]
+    attributes = dict(our_attributes)
+    for key, value in their_attributes.items():
+        time_key = f"attributes.{key}"
+        if key not in attributes or their_times.get(time_key, "") > times.get(time_key, ""):
+            attributes[key] = value
+            times[time_key] = their_times.get(time_key, "")
+    return ContactChanges(fields, attributes, times)

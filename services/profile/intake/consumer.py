@@ -1,14 +1,14 @@
-"""Applying the hand-off from ingest: each record once (inbox), in the same transaction as its effect.
+"""Profile's hand-off consumer: each record from ingest applied once (kit inbox), in the same transaction as its
+effect, a whole batch at a time.
 
-The stream consumer hands over up to a batch of records at a time (`handle_batch`, one transaction): their
-inbox ids are claimed in one statement, and the customer events between two identity changes are applied
-together, set-based (services/profile/batch.py). Merges, splits, erasures and catalogue changes are applied
-one by one in their place in the sequence, so the result is the one of applying every record in turn.
+The stream consumer hands over a batch of records (`handle_batch`, one transaction): their inbox ids are claimed
+in one statement, then the records are applied in waves (domain.waves): each wave's customer events together
+(intake.events), its merges together (storage.merges), then its splits, erasures and catalogue changes one by
+one — the profiles of applying every record in turn (tests/integration/profile/test_batches.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime
@@ -21,24 +21,28 @@ from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
 from declic.kit.inbox import claim_records
 from declic.kit.telemetry import continued_span, tracing_enabled
-from services.profile.batch import EventBatch, closes_run
-from services.profile.domain.commands import ApplyEvent, EventContext, UpsertProduct
+from services.profile.domain.commands import (
+    ApplyEvent,
+    EraseCustomer,
+    HandoffCommand,
+    MergeCustomers,
+    SplitCustomer,
+    UpsertProduct,
+)
 from services.profile.domain.rules import ProfileRules
-from services.profile.handoff import erase_command, event_command, merge_command, split_command
-from services.profile.signals import appetence_signals, signals_of
+from services.profile.domain.waves import plan_waves
+from services.profile.intake.events import EventBatch, closes_run
+from services.profile.intake.signals import appetence_signals, signals_of
+from services.profile.intake.translation import command_of
 from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.merges import MergeRepository
 from services.profile.storage.tables import inbox
 
-log = logging.getLogger("declic.profile")
 
-IDENTITY_CHANGES = {"customers_merged", "customer_split", "customer_erased"}
-
-
-class ProfileUpdater(HandoffHandler):
-    """The hand-off stream's handler: each record applied once (kit inbox), in the same transaction as its effect."""
+class ProfileIntake(HandoffHandler):
+    """The hand-off stream's handler (kit base): each record applied once, in the same transaction as its effect."""
 
     def __init__(self, uow: UnitOfWork, clock: Clock, rules: ProfileRules) -> None:
         super().__init__(uow, inbox, clock)
@@ -56,62 +60,40 @@ class ProfileUpdater(HandoffHandler):
                                                        **{"declic.record_id": record.record_id}))
             with self._uow.begin() as session:
                 fresh = claim_records(session, inbox, [record.record_id for record in records], now)
-                claimed = []
+                commands = []
                 for record in records:
                     if record.record_id in fresh:
                         fresh.discard(record.record_id)
-                        claimed.append(record)
-                self._apply_records(session, claimed, now)
+                        commands.append(command_of(record, now))
+                self._apply(session, [command for command in commands if command is not None], now)
                 session.commit()
 
-    def _apply_records(self, session: Session, records: Sequence[handoff_pb2.HandoffRecord], now: datetime) -> None:
-        events: list[ApplyEvent] = []
-        for record in records:
-            body = record.WhichOneof("body")
-            if body == "accepted_event":
-                events.append(event_command(record.accepted_event, now))
-            elif body in IDENTITY_CHANGES:
-                self._apply_events(session, events, now)  # everything before it, first
-                events = []
-                self._dispatch(session, record, body, now)
-        self._apply_events(session, events, now)
+    def _apply(self, session: Session, commands: Sequence[HandoffCommand], now: datetime) -> None:
+        """The commands in waves: each wave's events, then its merges, then the rest one by one."""
+        mentioned = {customer_id for command in commands for customer_id in _customer_ids(command)}
+        surviving = {customer_id: found[0] for customer_id, found in
+                     BulkRepository(session).resolve(mentioned).items()}
+        for wave in plan_waves(commands, surviving, closes_run):
+            EventBatch(session, self._rules, now).apply(wave.events)
+            MergeRepository(session, self._rules).merge_all(
+                [(merge.survivor_id, merge.merged_ids) for merge in wave.merges], now)
+            for command in wave.others:
+                self._apply_alone(session, command, now)
 
-    def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
-        self._apply_events(session, [event_command(accepted, now)], now)
+    def _apply_alone(self, session: Session, command: HandoffCommand, now: datetime) -> None:
+        if isinstance(command, SplitCustomer):
+            MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
+                                                        command.identifiers, now)
+        elif isinstance(command, EraseCustomer):  # profile's own erasures come back here too: a no-op then
+            ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, now)
+        elif isinstance(command, ApplyEvent) and isinstance(command.action, UpsertProduct):
+            self._catalogue_product(session, command.action, command.context.event_time)
 
-    def _apply_events(self, session: Session, commands: Sequence[ApplyEvent], now: datetime) -> None:
-        """Customer events in runs (set-based); a catalogue change between two runs."""
-        run: list[ApplyEvent] = []
-        for command in commands:
-            if isinstance(command.action, UpsertProduct):
-                EventBatch(session, self._rules, now).apply(run)
-                run = []
-                self._catalogue_product(session, command.action, command.context)
-                continue
-            run.append(command)
-            if closes_run(command):
-                EventBatch(session, self._rules, now).apply(run)
-                run = []
-        EventBatch(session, self._rules, now).apply(run)
-
-    def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
-        command = merge_command(merged)
-        MergeRepository(session, self._rules).merge(command.survivor_id, command.merged_ids, now)
-
-    def on_customer_split(self, session: Session, split: handoff_pb2.CustomerSplit, now: datetime) -> None:
-        command = split_command(split)
-        MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
-                                                    command.identifiers, now)
-
-    def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
-        command = erase_command(erased)  # profile's own erasures come back here too: a no-op then
-        ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, now)
-
-    def _catalogue_product(self, session: Session, product: UpsertProduct, context: EventContext) -> None:
+    def _catalogue_product(self, session: Session, product: UpsertProduct, at: datetime) -> None:
         """Store the product, and give purchases made before it was known the signals they missed."""
         facts = FactRepository(session)
         stored = facts.products_by_id([product.product_id]).get(product.product_id)
-        lines = facts.upsert_product(product, context.event_time)
+        lines = facts.upsert_product(product, at)
         if stored is not None or not lines:
             return
         known = facts.products_by_id([product.product_id])[product.product_id]
@@ -123,3 +105,11 @@ class ProfileUpdater(HandoffHandler):
                 found = [signal for signal in found if signal[0] != "category"]
             signals.extend(appetence_signals(customer_id, found, rules.purchase_weight, ordered_ts))
         BulkRepository(session).add_signals(signals, rules.half_life_days)
+
+
+def _customer_ids(command: HandoffCommand) -> tuple[str, ...]:
+    if isinstance(command, ApplyEvent):
+        return (command.context.customer_id,) if command.context.customer_id else ()
+    if isinstance(command, MergeCustomers):
+        return (command.survivor_id, *command.merged_ids)
+    return ()

@@ -3,7 +3,7 @@ memory in the events' order, write the outcome in a few statements — the same 
 at a time (tests/integration/profile/test_batches.py checks it on random histories cut at random).
 
 A run holds customer events only: merges, splits, erasures and catalogue changes are applied between runs
-(services/profile/updates.py), and an event whose effect depends on identifiers as they are at that moment
+(services/profile/intake/consumer.py), and an event whose effect depends on identifiers as they are at that moment
 closes its run (`closes_run`).
 """
 
@@ -36,7 +36,7 @@ from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, fol
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
-from services.profile.signals import appetence_signals, signals_of
+from services.profile.intake.signals import appetence_signals, signals_of
 from services.profile.storage.bulk import BulkRepository, Signal
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.facts import FactRepository

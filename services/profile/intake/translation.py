@@ -133,11 +133,12 @@ def erase_command(erased: handoff_pb2.CustomerErased) -> EraseCustomer:
     return EraseCustomer(erased.customer_id, tuple(erased.identifier_hashes))
 
 
-def command_of(record: handoff_pb2.HandoffRecord) -> HandoffCommand | None:
-    """The command a whole hand-off record asks for; None for records profile has nothing to do with."""
+def command_of(record: handoff_pb2.HandoffRecord, fallback_time: datetime) -> HandoffCommand | None:
+    """The command a whole hand-off record asks for; None for records profile has nothing to do with. An event
+    without a time of its own counts as received at `fallback_time` (see event_command)."""
     body = record.WhichOneof("body")
     if body == "accepted_event":
-        return event_command(record.accepted_event, to_datetime(record.recorded_at))
+        return event_command(record.accepted_event, fallback_time)
     if body == "customers_merged":
         return merge_command(record.customers_merged)
     if body == "customer_split":

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 
 from services.profile.domain.commands import PURCHASE
+from services.profile.domain.identifiers import CHANNELS
 from services.profile.storage.sets import BatchInsert, BatchLookup
 from services.profile.storage.tables import (
     appetences,
@@ -47,11 +48,14 @@ def _ignoring(keys: list[str]) -> Callable[[Any], Any]:
 
 
 ENSURE = BatchInsert(customers, ["customer_id", "status", "first_seen_at", "updated_at"], _ensure_conflict)
+ADD_POINTERS = BatchInsert(customers, ["customer_id", "status", "survivor_id", "updated_at"])
 ADD_IDENTIFIERS = BatchInsert(identifiers, ["id_type", "value", "customer_id", "first_seen_at"],
                               _ignoring(["id_type", "value"]))
 ADD_ORDERS = BatchInsert(orders, [c.name for c in orders.columns], lambda insert: insert.on_conflict_do_nothing(
     index_elements=["order_id", "kind"]).returning(orders.c.order_id, orders.c.kind))
 ADD_LINES = BatchInsert(order_lines, [c.name for c in order_lines.columns])
+PUT_ENGAGEMENT = BatchInsert(engagement_counts, ["customer_id", "channel", "kind", "count", "last_at"],
+                             _replacing(["customer_id", "channel", "kind"], ["count", "last_at"]))
 ADD_ENGAGEMENT = BatchInsert(engagement_counts, ["customer_id", "channel", "kind", "count", "last_at"],
                              _engagement_conflict)
 PUT_APPETENCES = BatchInsert(appetences, ["customer_id", "dimension", "value", "score", "anchor_ts"],
@@ -97,12 +101,16 @@ SUPPRESSED = BatchLookup([suppressions.c.identifier_hash], select(suppressions.c
 OWNERS = BatchLookup([identifiers.c.id_type, identifiers.c.value],
                      select(identifiers.c.id_type, identifiers.c.value, identifiers.c.customer_id).where)
 CUSTOMER_ROWS = BatchLookup([customers.c.customer_id], select(customers).where)
-ATTRIBUTES_OF = BatchLookup([customers.c.customer_id], select(customers.c.customer_id, customers.c.attributes).where)
+DERIVED_OF = BatchLookup([customers.c.customer_id], select(
+    customers.c.customer_id, customers.c.attributes, customers.c.inferred_timezone,
+    *(customers.c[f"{channel}_contactable"] for channel in CHANNELS)).where)
 CONSENTS_OF = BatchLookup([consents.c.customer_id], select(consents).where)
 IDENTIFIERS_OF = BatchLookup([identifiers.c.customer_id], lambda where: select(
     identifiers.c.customer_id, identifiers.c.id_type, identifiers.c.value).where(where).order_by(
     identifiers.c.id_type, identifiers.c.value))
 BLOCKS_OF = BatchLookup([channel_blocks.c.customer_id], select(channel_blocks).where)
+ENGAGEMENT_OF = BatchLookup([engagement_counts.c.customer_id], select(engagement_counts).where)
+APPETENCES_BY_CUSTOMER = BatchLookup([appetences.c.customer_id], select(appetences).where)
 APPETENCES_OF = BatchLookup([appetences.c.customer_id, appetences.c.dimension, appetences.c.value], select(
     appetences.c.customer_id, appetences.c.dimension, appetences.c.value, appetences.c.score,
     appetences.c.anchor_ts).where)

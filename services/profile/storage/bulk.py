@@ -1,5 +1,5 @@
 """Set-based reads and writes for many customers at once: one statement per table for a whole batch of
-hand-off events, instead of one per event (see services/profile/batch.py). No rules here."""
+hand-off events, instead of one per event (see services/profile/intake/events.py). No rules here."""
 
 from __future__ import annotations
 
@@ -171,8 +171,8 @@ class BulkRepository:
         per-channel contactable flags and the zone inferred from the phone number."""
         if not customer_ids:
             return
-        attributes = {row.customer_id: json.loads(row.attributes)
-                      for row in statements.ATTRIBUTES_OF.execute(self._session, customer_ids)}
+        stored = {row.customer_id: row for row in statements.DERIVED_OF.execute(self._session, customer_ids)}
+        attributes = {customer_id: json.loads(row.attributes) for customer_id, row in stored.items()}
         found: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for row in statements.IDENTIFIERS_OF.execute(self._session, customer_ids):
             found[row.customer_id].append((row.id_type, row.value))
@@ -186,8 +186,9 @@ class BulkRepository:
         for customer_id in attributes:
             result = contactability_by_channel(found[customer_id], attributes[customer_id], in_force[customer_id],
                                                blocks[customer_id])
-            changes[customer_id] = dict(inferred_timezone=infer_timezone(found[customer_id]),
-                                        **{f"{channel}_contactable": state.contactable
-                                           for channel, state in result.items()})
+            derived = dict(inferred_timezone=infer_timezone(found[customer_id]),
+                           **{f"{channel}_contactable": state.contactable for channel, state in result.items()})
+            if any(getattr(stored[customer_id], name) != value for name, value in derived.items()):
+                changes[customer_id] = derived  # most events change nothing derived: rows left as they are
         self.update_customers(changes)
 

@@ -1,27 +1,30 @@
 """Merges and splits decided by ingest, applied to everything profile holds.
 
-History follows the survivor; for consents the most restrictive choice
-wins (domain.consents.merge_consents); contact fields keep the most recent
-value of the two profiles.
+History follows the survivor; for consents the most restrictive choice wins (domain.consents.merge_consents);
+contact fields keep the most recent value of the two profiles (domain.contact.merge_contact). Merges about
+distinct people are applied together, one statement per table for all of them (services/profile/intake.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from services.profile.domain.appetence import combine
-from services.profile.domain.consents import merge_consents
-from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day
+from services.profile.domain.consents import Consent, merge_consents
+from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, merge_contact
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.rules import ProfileRules
+from services.profile.storage import batch_statements as statements
 from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.customers import CustomerRepository
+from services.profile.storage.sets import delete_where_in, reassign, update_by_key
 from services.profile.storage.tables import (
     ACTIVE,
     MERGED,
@@ -45,6 +48,16 @@ CLEARED = dict(first_name="", last_name="", birth_date="", birth_month=None, bir
                call_center_contactable=False)
 
 
+@dataclass
+class _Plan:
+    """What a set of merges does: the active profiles moved into each survivor (in order), the ids never seen
+    that must lead to it."""
+
+    survivors: list[str] = field(default_factory=list)
+    moves: dict[str, str] = field(default_factory=dict)  # merged (active) customer id → survivor
+    pointers: dict[str, str] = field(default_factory=dict)  # id never seen → survivor
+
+
 class MergeRepository:
     def __init__(self, session: Session, rules: ProfileRules) -> None:
         self._session = session
@@ -52,101 +65,127 @@ class MergeRepository:
         self._customers = CustomerRepository(session)
 
     def merge(self, survivor_id: str, merged_ids: Sequence[str], now: datetime) -> None:
-        resolved = self._customers.resolve(survivor_id)
-        if resolved is not None and resolved[1] != ACTIVE:
-            return  # merging into an erased person: nothing may be attached to them
-        survivor = resolved[0] if resolved else survivor_id
-        self._customers.ensure(survivor, now, now)
-        self._customers.lock(survivor)
-        for merged_id in merged_ids:
-            found = self._customers.resolve(merged_id)
-            if found is None:
-                # Never seen here yet: leave a pointer so its late events land on the survivor.
-                self._session.execute(customers.insert().values(
-                    customer_id=merged_id, status=MERGED, survivor_id=survivor, updated_at=now))
-                continue
-            current, status = found
-            if current == survivor or status != ACTIVE:
-                continue
-            self._move_everything(current, survivor, now)
+        self.merge_all([(survivor_id, merged_ids)], now)
+
+    def merge_all(self, merges: Sequence[tuple[str, Sequence[str]]], now: datetime) -> None:
+        """(survivor id, merged ids) merges about distinct people (no id, nor the person it leads to, in two of
+        them), applied together: the same as one after the other."""
         bulk = BulkRepository(self._session)
-        bulk.refresh_order_stats([survivor])
-        bulk.refresh_derived([survivor])
+        plan = self._plan(merges, bulk.resolve({i for survivor, merged in merges for i in (survivor, *merged)}))
+        if not plan.survivors:
+            return
+        bulk.ensure(dict.fromkeys(plan.survivors, now), now)  # creates and locks them
+        statements.ADD_POINTERS.execute(self._session, [
+            dict(customer_id=pointer, status=MERGED, survivor_id=survivor, updated_at=now)
+            for pointer, survivor in sorted(plan.pointers.items())])
+        if plan.moves:
+            self._move_everything(plan, now)
+        bulk.refresh_order_stats(plan.survivors)
+        bulk.refresh_derived(plan.survivors)
 
-    def _move_everything(self, merged: str, survivor: str, now: datetime) -> None:
-        session = self._session
+    @staticmethod
+    def _plan(merges: Sequence[tuple[str, Sequence[str]]], resolved: dict[str, tuple[str, str]]) -> _Plan:
+        plan = _Plan()
+        for survivor_id, merged_ids in merges:
+            found = resolved.get(survivor_id)
+            if found is not None and found[1] != ACTIVE:
+                continue  # merging into an erased person: nothing may be attached to them
+            survivor = found[0] if found else survivor_id
+            plan.survivors.append(survivor)
+            done = {survivor}
+            for merged_id in merged_ids:
+                current, status = resolved.get(merged_id, (merged_id, ""))
+                if current in done or status not in ("", ACTIVE):
+                    continue
+                done.add(current)
+                # Never seen here yet: a pointer, so that its late events land on the survivor.
+                (plan.pointers if status == "" else plan.moves)[current] = survivor
+        return plan
+
+    def _move_everything(self, plan: _Plan, now: datetime) -> None:
+        session, moves = self._session, plan.moves
         for table in (identifiers, orders, order_lines, consent_history):
-            session.execute(update(table).where(table.c.customer_id == merged).values(customer_id=survivor))
-        self._merge_consents(merged, survivor, now)
-        for (channel, address), reason in self._customers.blocks_of(merged).items():
-            self._customers.block(survivor, channel, address, reason, now)
-        session.execute(delete(channel_blocks).where(channel_blocks.c.customer_id == merged))
-        self._merge_engagement(merged, survivor)
-        self._merge_appetences(merged, survivor)
-        self._merge_contact(merged, survivor, now)
-        session.execute(update(customers).where(customers.c.customer_id == merged)
-                        .values(status=MERGED, survivor_id=survivor, updated_at=now, **CLEARED))
-        # Earlier merges into `merged` now point straight at the survivor.
-        session.execute(update(customers).where(customers.c.survivor_id == merged).values(survivor_id=survivor))
+            reassign(session, table, "customer_id", moves)
+        self._merge_consents(plan, now)
+        blocks = [(moves[row.customer_id], row.channel, row.address, row.reason, now)
+                  for row in sorted(statements.BLOCKS_OF.execute(session, moves), key=_in_order(moves))]
+        BulkRepository(session).add_blocks(blocks)
+        self._merge_engagement(plan)
+        self._merge_appetences(plan)
+        self._merge_contacts(plan, now)
+        for table in (consents, channel_blocks, engagement_counts, appetences):
+            delete_where_in(session, table, "customer_id", moves)
+        update_by_key(session, customers, "customer_id", {
+            merged: dict(status=MERGED, survivor_id=survivor, updated_at=now, **CLEARED)
+            for merged, survivor in moves.items()})
+        # Earlier merges into a merged profile now point straight at its survivor.
+        reassign(session, customers, "survivor_id", moves)
 
-    def _merge_consents(self, merged: str, survivor: str, now: datetime) -> None:
-        theirs = self._customers.consents_of(merged)
-        ours = self._customers.consents_of(survivor)
-        for channel in sorted(set(theirs) | set(ours)):
-            result = merge_consents(ours.get(channel), theirs.get(channel), merged)
-            if result is not None and result != ours.get(channel):
-                self._customers.put_consent(survivor, result)
-                self._customers.add_history(survivor, result, f"merge of {merged}", now)
-        self._session.execute(delete(consents).where(consents.c.customer_id == merged))
+    def _merge_consents(self, plan: _Plan, now: datetime) -> None:
+        bulk = BulkRepository(self._session)
+        in_force = bulk.consents({*plan.moves, *plan.survivors})
+        changed: dict[tuple[str, str], Consent] = {}
+        history = []
+        for merged, survivor in plan.moves.items():
+            channels = {channel for customer_id, channel in in_force if customer_id in (merged, survivor)}
+            for channel in sorted(channels):
+                ours = in_force.get((survivor, channel))
+                result = merge_consents(ours, in_force.get((merged, channel)), merged)
+                if result is not None and result != ours:
+                    in_force[(survivor, channel)] = changed[(survivor, channel)] = result
+                    history.append((survivor, result, f"merge of {merged}", now))
+        bulk.put_consents(changed)
+        bulk.add_consent_history(history)
 
-    def _merge_engagement(self, merged: str, survivor: str) -> None:
-        table = engagement_counts
-        for row in self._session.execute(select(table).where(table.c.customer_id == merged)).all():
-            statement = insert(table).values(
-                customer_id=survivor, channel=row.channel, kind=row.kind, count=row.count, last_at=row.last_at)
-            self._session.execute(statement.on_conflict_do_update(
-                index_elements=["customer_id", "channel", "kind"],
-                set_={"count": table.c.count + statement.excluded.count},
-            ))
-        self._session.execute(delete(table).where(table.c.customer_id == merged))
+    def _merge_engagement(self, plan: _Plan) -> None:
+        """Counts of the merged profiles added to the survivor's (the survivor's last time kept, if it has one)."""
+        rows = {(row.customer_id, row.channel, row.kind): (row.count, row.last_at) for row in
+                statements.ENGAGEMENT_OF.execute(self._session, {*plan.moves, *plan.survivors})}
+        sums: dict[tuple[str, str, str], tuple[int, datetime]] = {}
+        for (customer_id, channel, kind), (count, last_at) in sorted(rows.items(), key=_in_order(plan.moves)):
+            survivor = plan.moves.get(customer_id)
+            if survivor is not None:
+                key = (survivor, channel, kind)
+                ours = sums.get(key) or rows.get(key)
+                sums[key] = (count, last_at) if ours is None else (ours[0] + count, ours[1])
+        statements.PUT_ENGAGEMENT.execute(self._session, [
+            dict(customer_id=customer_id, channel=channel, kind=kind, count=count, last_at=last_at)
+            for (customer_id, channel, kind), (count, last_at) in sorted(sums.items())])
 
-    def _merge_appetences(self, merged: str, survivor: str) -> None:
+    def _merge_appetences(self, plan: _Plan) -> None:
         half_life = self._rules.appetence.half_life_days
-        ours = {(row.dimension, row.value): (row.score, row.anchor_ts) for row in self._session.execute(
-            select(appetences).where(appetences.c.customer_id == survivor))}
-        for row in self._session.execute(select(appetences).where(appetences.c.customer_id == merged)).all():
-            key = (row.dimension, row.value)
-            score, anchor = combine(ours[key], (row.score, row.anchor_ts), half_life) if key in ours else (
-                row.score, row.anchor_ts)
-            values = dict(score=score, anchor_ts=anchor)
-            self._session.execute(
-                insert(appetences)
-                .values(customer_id=survivor, dimension=row.dimension, value=row.value, **values)
-                .on_conflict_do_update(index_elements=["customer_id", "dimension", "value"], set_=values)
-            )
-        self._session.execute(delete(appetences).where(appetences.c.customer_id == merged))
+        rows = {(row.customer_id, row.dimension, row.value): (row.score, row.anchor_ts) for row in
+                statements.APPETENCES_BY_CUSTOMER.execute(self._session, {*plan.moves, *plan.survivors})}
+        sums: dict[tuple[str, str, str], tuple[float, int]] = {}
+        for (customer_id, dimension, value), theirs in sorted(rows.items(), key=_in_order(plan.moves)):
+            survivor = plan.moves.get(customer_id)
+            if survivor is not None:
+                key = (survivor, dimension, value)
+                ours = sums.get(key) or rows.get(key)
+                sums[key] = theirs if ours is None else combine(ours, theirs, half_life)
+        statements.PUT_APPETENCES.execute(self._session, [
+            dict(customer_id=customer_id, dimension=dimension, value=value, score=score, anchor_ts=anchor)
+            for (customer_id, dimension, value), (score, anchor) in sorted(sums.items())])
 
-    def _merge_contact(self, merged: str, survivor: str, now: datetime) -> None:
+    def _merge_contacts(self, plan: _Plan, now: datetime) -> None:
         """Each contact field and attribute keeps the value set by the most recent event of either profile."""
-        theirs, ours = self._customers.row(merged), self._customers.row(survivor)
-        their_times, our_times = json.loads(theirs.field_times), json.loads(ours.field_times)
-        their_attributes, our_attributes = json.loads(theirs.attributes), json.loads(ours.attributes)
-        values: dict[str, object] = {}
-        for name in CONTACT_FIELDS:
-            if getattr(theirs, name) and their_times.get(name, "") > our_times.get(name, ""):
-                values[name] = getattr(theirs, name)
-                our_times[name] = their_times[name]
-        for key, value in their_attributes.items():
-            time_key = f"attributes.{key}"
-            if key not in our_attributes or their_times.get(time_key, "") > our_times.get(time_key, ""):
-                our_attributes[key] = value
-                our_times[time_key] = their_times.get(time_key, "")
-        if "birth_date" in values:
-            values["birth_month"], values["birth_day"] = birth_month_day(str(values["birth_date"])) or (None, None)
-        first_seen = min((t for t in (theirs.first_seen_at, ours.first_seen_at) if t is not None), default=None)
-        self._session.execute(update(customers).where(customers.c.customer_id == survivor).values(
-            attributes=json.dumps(our_attributes, sort_keys=True), field_times=json.dumps(our_times, sort_keys=True),
-            first_seen_at=first_seen, updated_at=now, **values))
+        rows = BulkRepository(self._session).rows({*plan.moves, *plan.survivors})
+        merged_into: dict[str, dict[str, Any]] = {}
+        for merged, survivor in plan.moves.items():
+            ours = merged_into.get(survivor) or _contact(rows[survivor])
+            theirs = _contact(rows[merged])
+            changes = merge_contact(ours["fields"], ours["attributes"], ours["times"], theirs["fields"],
+                                    theirs["attributes"], theirs["times"])
+            seen = [t for t in (ours["first_seen_at"], theirs["first_seen_at"]) if t is not None]
+            merged_into[survivor] = dict(fields={**ours["fields"], **changes.fields}, attributes=changes.attributes,
+                                         times=changes.field_times, first_seen_at=min(seen, default=None),
+                                         birth=_birth(ours["birth"], changes.fields))
+        update_by_key(self._session, customers, "customer_id", {
+            survivor: dict(**contact["fields"], birth_month=contact["birth"][0], birth_day=contact["birth"][1],
+                           attributes=json.dumps(contact["attributes"], sort_keys=True),
+                           field_times=json.dumps(contact["times"], sort_keys=True),
+                           first_seen_at=contact["first_seen_at"], updated_at=now)
+            for survivor, contact in merged_into.items()})
 
     def split(self, from_id: str, new_id: str, moved: Sequence[tuple[str, str]], now: datetime) -> None:
         """Move the listed identifiers (and their blocked addresses) to a new customer.
@@ -170,3 +209,25 @@ class MergeRepository:
                 channel_blocks.c.channel.in_(channels),
             ).values(customer_id=new_id))
         BulkRepository(self._session).refresh_derived([origin, new_id])
+
+
+def _in_order(moves: dict[str, str]) -> Any:
+    """Sort key: rows of the merged profiles in the order they are merged, the survivors' after them."""
+    position = {customer_id: n for n, customer_id in enumerate(moves)}
+    return lambda item: (position.get(_customer_of(item), len(position)), item)
+
+
+def _customer_of(item: Any) -> str:
+    return item.customer_id if hasattr(item, "customer_id") else item[0][0]
+
+
+def _contact(row: Any) -> dict[str, Any]:
+    return dict(fields={name: getattr(row, name) for name in CONTACT_FIELDS}, attributes=json.loads(row.attributes),
+                times=json.loads(row.field_times), first_seen_at=row.first_seen_at,
+                birth=(row.birth_month, row.birth_day))
+
+
+def _birth(current: tuple[int | None, int | None], changed: dict[str, str]) -> tuple[int | None, int | None]:
+    if "birth_date" not in changed:
+        return current
+    return birth_month_day(changed["birth_date"]) or (None, None)

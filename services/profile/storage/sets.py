@@ -10,7 +10,20 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, String, Table, any_, bindparam, column, func, select, tuple_, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
@@ -81,3 +94,32 @@ def update_by_key(session: Session, table: Table, key: str, changes: Mapping[Any
 def _update(table: Table, key: str, names: tuple[str, ...]) -> Any:
     batch = _unnest([table.c[name] for name in (key, *names)])
     return update(table).where(table.c[key] == batch.c[key]).values({name: batch.c[name] for name in names})
+
+
+def reassign(session: Session, table: Table, name: str, moves: Mapping[Any, Any]) -> None:
+    """In every row whose `name` column holds a key of `moves`, set it to that key's value (old → new)."""
+    if moves:
+        ordered = sorted(moves.items())
+        session.execute(_reassign(table, name), {"batch_old": [old for old, _ in ordered],
+                                                 "batch_new": [new for _, new in ordered]})
+
+
+def delete_where_in(session: Session, table: Table, name: str, values: Collection[Any]) -> None:
+    """Delete the rows whose `name` column holds one of `values`."""
+    if values:
+        session.execute(_delete(table, name), {"batch_values": sorted(values)})
+
+
+@cache
+def _reassign(table: Table, name: str) -> Any:
+    target = table.c[name]
+    arrays = [bindparam(f"batch_{side}", type_=_array_of(target.type)) for side in ("old", "new")]
+    batch = func.unnest(*arrays).table_valued(column("old", target.type), column("new", target.type),
+                                              name="batch").render_derived()
+    return update(table).where(target == batch.c.old).values({name: batch.c.new})
+
+
+@cache
+def _delete(table: Table, name: str) -> Any:
+    target = table.c[name]
+    return delete(table).where(target == any_(bindparam("batch_values", type_=_array_of(target.type))))

@@ -21,8 +21,8 @@ from declic.kit.database import UnitOfWork, make_engine, migrate, session_factor
 from declic.kit.identifiers import identifier_hash
 from declic.kit.stream import StreamConsumer, StreamPublisher, stream_key
 from services.profile.domain.rules import ProfileRules
+from services.profile.intake.consumer import ProfileIntake
 from services.profile.storage.tables import consent_history, engagement_counts, metadata, orders, outbox
-from services.profile.updates import ProfileUpdater
 from tests.integration.profile.conftest import START
 from tests.integration.profile.records import accepted, consent, ident, identify, merged, order
 
@@ -40,7 +40,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings, "profile")
         migrate(self.engine, "profile", settings)
-        self.updater = ProfileUpdater(UnitOfWork(session_factory(self.engine)), ManualClock(START), ProfileRules())
+        self.updater = ProfileIntake(UnitOfWork(session_factory(self.engine)), ManualClock(START), ProfileRules())
 
     def contents(self) -> dict[str, list[tuple]]:
         """Every row of every table (consent history without its sequence), in a stable order."""
