@@ -43,7 +43,7 @@ class OperatorRepository(IngestRepository):
         """Set the identifier counts of `customer_ids` from their identifiers (after a split or an erasure)."""
         ids, custs = tables.identifiers, tables.customers
         for customer_id in customer_ids:
-            counted = dict(self._session.execute(
+            counted: dict[str, int] = dict(self._session.execute(
                 select(ids.c.type, func.count()).where(ids.c.customer_id == customer_id).group_by(ids.c.type)
             ).all())
             values = {f"n_{kind}": counted.get(kind, 0) for kind in PRIORITY}
