@@ -4,7 +4,9 @@ checkov sees that a pod has a NetworkPolicy; only we know which connections
 Declic makes. The rendered policies are evaluated as Kubernetes does (a pod
 that a policy of a direction selects accepts only what some such policy
 allows, and a connection needs the caller's egress and the callee's ingress),
-for the pods and namespaces of one rendering.
+for the pods and namespaces of one rendering. Ports are matched by number (a
+named port in a policy matches nothing here) and an ipBlock by "outside the
+cluster" (its CIDR is not read).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from deploy.policy.model import (
 )
 
 # Who calls whom over gRPC: a service calls a peer when its code builds a stub of the peer's service
-# (services/scenario/main.py). tests/unit/test_deploy_manifests.py holds this map to the imports.
+# (services/scenario/). tests/unit/test_deploy_manifests.py holds this map to the stubs the code builds.
 CALLS: dict[str, tuple[str, ...]] = {"scenario": ("profile", "arbiter", "dispatch")}
 # What client systems outside the namespace reach: ingest's gRPC, dispatch's tracking over HTTP.
 PUBLIC = {"ingest": "grpc", "dispatch": "http"}
