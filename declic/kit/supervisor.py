@@ -188,8 +188,9 @@ def terminate(children: Iterable[Child], grace: float, names: Iterable[str] = ()
         if exit_code(child) is None:
             log.warning("%s (pid %s) still running %.1f s after SIGTERM; killing it", name, child.pid, grace)
             child.kill()
-    while any(exit_code(child) is None for child in children):  # reaped: no zombie left behind
-        time.sleep(0.01)
+    deadline = time.monotonic() + 5.0
+    while any(exit_code(child) is None for child in children) and time.monotonic() < deadline:
+        time.sleep(0.01)  # reaped: no zombie left behind
 
 
 # --- the child's side ---------------------------------------------------------------------------------------
