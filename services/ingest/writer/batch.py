@@ -7,7 +7,6 @@ Everything is set-based: a handful of statements per transaction whatever its si
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from datetime import datetime
 
 from uuid_utils import uuid7
 
-from declic.kit.errors import stats_reason
 from declic.kit.identifiers import identifier_hash
 from services.ingest import handoff
 from services.ingest.domain.identity import CustomerState, Identifier, IdentityGraph, IdentityPolicy, Resolution
@@ -250,24 +248,6 @@ class BatchWriter:
         for outcome in self.outcomes:
             if outcome.duplicate_of is not None:
                 outcome.customer_id = self.outcomes[outcome.duplicate_of].customer_id
-
-    def stats(self) -> Counter[tuple[str, str, str]]:
-        """Counts by (source, status, reason); a rejected event counts once under each distinct reason."""
-        outcomes = self.outcomes
-        counts: Counter[tuple[str, str]] = Counter(
-            (event.key[0], outcomes[event.position].status) for call in self._submissions for event in call.events
-        )
-        by_reason: Counter[tuple[str, str, str]] = Counter()
-        for (source, status), count in counts.items():
-            if status != REJECTED:
-                by_reason[(source if source and len(source) <= 64 else "(invalid)", status, "")] += count
-        for event in (event for call in self._submissions for event in call.events):
-            outcome = outcomes[event.position]
-            if outcome.status == REJECTED:
-                source = event.key[0] if event.key[0] and len(event.key[0]) <= 64 else "(invalid)"
-                for reason in sorted({stats_reason(path, why) for path, why in outcome.errors}):
-                    by_reason[(source, REJECTED, reason)] += 1
-        return by_reason
 
 
 def _refusal_rows(resolution: Resolution, event: ValidatedEvent, now: datetime) -> list[dict]:

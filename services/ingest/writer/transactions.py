@@ -20,6 +20,7 @@ from services.ingest.storage.repository import IngestRepository
 from services.ingest.writer.batch import BatchWriter
 from services.ingest.writer.calls import Outcome, Submission
 from services.ingest.writer.identity_cache import IdentityCache
+from services.ingest.writer.stats import count_outcomes
 
 log = logging.getLogger("declic.ingest")
 
@@ -52,7 +53,7 @@ class TransactionWriter:
                     writer = BatchWriter(repository, self._policy, self._stream, cache=self._cache)
                     look_up = writer.look_up_duplicates = not self.duplicates.optimistic()
                     outcomes = writer.apply(submissions)
-                    repository.add_stats(writer.stats())
+                    repository.add_stats(count_outcomes(submissions, outcomes))
                     session.commit()
                 writer.remember(version)
                 if look_up:
