@@ -42,7 +42,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
     stream = stream_key(settings.stream_prefix, "handoff")
     supervisor = Supervisor()
     background: list[Worker]
-    relay_wake: Any = None  # the relay's wake-up, when it can cross to the writer process
+    relay_wake: Any = None  # what the writer process sets after a commit: a pipe to the relay's process, else none
     if in_processes and ingest_settings.background_process:
         relay = RelayProcess(settings, ingest_settings, supervisor)
         wake, relay_wake, background = relay.wake, relay.wake, [relay]
@@ -51,7 +51,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, ingest_settings: I
         wake = background[0].wake  # type: ignore[attr-defined] # the relay's threading.Event
     writer: Writer
     if in_processes and ingest_settings.writer_process:
-        writer = WriterProcess(settings, ingest_settings, stream, supervisor, relay_wake)  # else the relay polls
+        writer = WriterProcess(settings, ingest_settings, stream, supervisor, relay_wake)  # none: the relay polls
     else:
         writer = GroupWriter(TransactionWriter(uow, ingest_settings, stream).write, on_written=wake.set)
         if in_processes:
