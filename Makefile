@@ -63,7 +63,7 @@ $(CHECKOV): deploy/checkov-requirements.txt
 
 lint: setup $(CHECKOV)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy services/*/domain declic/kit
+	$(VENV)/bin/mypy services/*/domain services/*/service.py services/*/grpc_api.py services/*/storage declic/kit
 	@if command -v npm >/dev/null; then \
 	  $(MAKE) --no-print-directory $(BUF) && cd protos && ../$(BUF) lint && \
 	  ../$(BUF) breaking --against "../.git#ref=$$(cat BREAKING_BASELINE),subdir=protos"; \
