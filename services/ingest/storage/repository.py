@@ -14,9 +14,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.kit.framing import frame
+from declic.kit.sql_sets import TEXT_ARRAY, copy_rows, raw_connection, row_writer, text_array
 from services.ingest.domain.identity import PRIORITY, CustomerState, Identifier
 from services.ingest.storage import tables
-from services.ingest.storage.bulk import ARRAY, copy_rows, raw_connection, row_writer, text_array
 
 EVENT_COLUMNS = ("source", "event_id", "customer_id", "kind", "event_time", "received_at", "payload")
 COUNT_COLUMNS = tuple(f"n_{kind}" for kind in PRIORITY)
@@ -38,7 +38,7 @@ class IngestRepository:
         copy_rows(self._session, table, columns, rows, self._connection)
 
     def _raw(self, sql: str, *arrays: Iterable[object]) -> list[tuple[Any, ...]]:
-        """Run `sql` (prepared) with each of `arrays` as one ARRAY parameter; return the rows."""
+        """Run `sql` (prepared) with each of `arrays` as one TEXT_ARRAY parameter; return the rows."""
         with self._connection.cursor() as cursor:
             cursor.execute(sql, [text_array(array) for array in arrays], prepare=True)
             return cursor.fetchall() if cursor.description else []
@@ -65,7 +65,7 @@ class IngestRepository:
         if not keys:
             return {}
         rows = self._raw(
-            f"SELECT e.source, e.event_id, e.customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(source, event_id)"
+            f"SELECT e.source, e.event_id, e.customer_id FROM unnest({TEXT_ARRAY}, {TEXT_ARRAY}) AS k(source, event_id)"
             " JOIN events e USING (source, event_id)",
             (k[0] for k in keys), (k[1] for k in keys),
         )
@@ -90,7 +90,7 @@ class IngestRepository:
         # Merges re-point identifiers in the same transaction and writers take turns: an identifier
         # always names a live customer, no need to follow customers.merged_into.
         rows = self._raw(
-            f"SELECT type, value, customer_id FROM unnest({ARRAY}, {ARRAY}) AS k(type, value)"
+            f"SELECT type, value, customer_id FROM unnest({TEXT_ARRAY}, {TEXT_ARRAY}) AS k(type, value)"
             " JOIN identifiers USING (type, value)",
             (w[0] for w in wanted), (w[1] for w in wanted),
         )
@@ -101,8 +101,8 @@ class IngestRepository:
         wanted = sorted(set(customer_ids))
         # unnest + join, not "= ANY(array)": the planner would scan the whole table for the latter.
         rows = self._raw(f"SELECT customer_id, created_at, {', '.join(COUNT_COLUMNS)}"
-                         f" FROM unnest({ARRAY}) AS k(customer_id) JOIN customers USING (customer_id)", wanted)
-        pairs = self._raw(f"SELECT customer_a, customer_b FROM unnest({ARRAY}) AS k(customer_id)"
+                         f" FROM unnest({TEXT_ARRAY}) AS k(customer_id) JOIN customers USING (customer_id)", wanted)
+        pairs = self._raw(f"SELECT customer_a, customer_b FROM unnest({TEXT_ARRAY}) AS k(customer_id)"
                           " JOIN split_pairs ON customer_a = k.customer_id OR customer_b = k.customer_id", wanted)
         states = [CustomerState(row[0], row[1], {kind: n for kind, n in zip(PRIORITY, row[2:], strict=True) if n})
                   for row in rows]
@@ -119,8 +119,8 @@ class IngestRepository:
             return
         ids = sorted(changes)
         sets = ", ".join(f"{column} = c.{column} + d.{column}" for column in COUNT_COLUMNS)
-        arrays = ", ".join(f"{ARRAY}::int[]" for _ in COUNT_COLUMNS)
-        self._raw(f"UPDATE customers c SET {sets} FROM unnest({ARRAY}, {arrays})"
+        arrays = ", ".join(f"{TEXT_ARRAY}::int[]" for _ in COUNT_COLUMNS)
+        self._raw(f"UPDATE customers c SET {sets} FROM unnest({TEXT_ARRAY}, {arrays})"
                   f" AS d(customer_id, {', '.join(COUNT_COLUMNS)}) WHERE c.customer_id = d.customer_id",
                   ids, *([changes[c].get(kind, 0) for c in ids] for kind in PRIORITY))
 
@@ -133,7 +133,7 @@ class IngestRepository:
         was merged into them before) at the survivor, so that chains stay one hop long."""
         if not survivors:
             return
-        moves = f"FROM unnest({ARRAY}, {ARRAY}) AS m(merged, survivor) WHERE"
+        moves = f"FROM unnest({TEXT_ARRAY}, {TEXT_ARRAY}) AS m(merged, survivor) WHERE"
         for sql in (f"UPDATE identifiers i SET customer_id = m.survivor {moves} i.customer_id = m.merged",
                     f"UPDATE customers c SET merged_into = m.survivor {moves} c.customer_id = m.merged",
                     f"UPDATE customers c SET merged_into = m.survivor {moves} c.merged_into = m.merged"):
@@ -152,7 +152,7 @@ class IngestRepository:
         """The hashes, among `hashes`, of identifiers of erased people."""
         if not hashes:
             return set()
-        sql = (f"SELECT identifier_hash FROM unnest({ARRAY}) AS k(identifier_hash)"
+        sql = (f"SELECT identifier_hash FROM unnest({TEXT_ARRAY}) AS k(identifier_hash)"
                " JOIN suppressed_identifiers USING (identifier_hash)")
         return {row[0] for row in self._raw(sql, hashes)}
 
@@ -162,7 +162,7 @@ class IngestRepository:
         wanted = sorted(set(product_ids))
         if not wanted:
             return set()
-        sql = f"SELECT product_id FROM unnest({ARRAY}) AS k(product_id) JOIN products USING (product_id)"
+        sql = f"SELECT product_id FROM unnest({TEXT_ARRAY}) AS k(product_id) JOIN products USING (product_id)"
         return {row[0] for row in self._raw(sql, wanted)}
 
     def upsert_products(self, rows: Sequence[dict[str, Any]]) -> None:
