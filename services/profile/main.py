@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
@@ -11,14 +10,16 @@ from declic.kit.database import UnitOfWork, make_engine, migrate, session_factor
 from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
-from services.profile.config import ProfileSettings
 from services.profile.domain.rules import ProfileRules
 from services.profile.grpc_api import ProfileServicer
 from services.profile.intake.consumer import ProfileIntake
 from services.profile.service import ProfileService
+from services.profile.settings import ProfileSettings
 from services.profile.storage.tables import outbox
+from services.profile.workers.relay import PromptRelay
 
 NAME = "profile"
 CONSUMER_GROUP = "profile"
@@ -31,6 +32,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
     clock = clock or make_clock(settings)
     rules = rules or ProfileSettings().rules()
     engine = make_engine(settings, NAME)
+    send_lists_in_binary(engine)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
     # Lookups are a few SELECTs: run them in autocommit, sparing the BEGIN and ROLLBACK round trips
@@ -55,17 +57,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
         workers=[consumer, PromptRelay(relay)],
         on_stop=[engine.dispose],
     )
-
-
-class PromptRelay:
-    """The outbox relay, woken by a new erasure (see ProfileService) and by the stop event."""
-
-    def __init__(self, relay: OutboxRelay) -> None:
-        self.relay = relay
-
-    def run(self, stop: threading.Event) -> None:
-        threading.Thread(target=lambda: (stop.wait(), self.relay.wake.set()), daemon=True).start()
-        self.relay.run(stop)
 
 
 def _bootstrap_for_serving(settings: Settings) -> ServiceApp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from services.profile.domain.appetence import Appetence, rank
 from services.profile.domain.contactability import Contactability
@@ -21,10 +22,16 @@ def infer_timezone(identifiers: Sequence[tuple[str, str]]) -> str:
     """The zone of the person's first phone number whose country has a single zone ("" if none)."""
     for id_type, value in identifiers:
         if id_type == "phone":
-            zone = phone_timezone(value)
+            zone = _zone_of_phone(value)
             if zone:
                 return zone
     return ""
+
+
+@lru_cache(maxsize=100_000)
+def _zone_of_phone(e164: str) -> str | None:
+    # Parsing a number costs ~0.3 ms; a batch recomputes the zones of people it touches again and again.
+    return phone_timezone(e164)
 
 
 def effective_timezone(given: str, inferred: str, default: str) -> tuple[str, str]:

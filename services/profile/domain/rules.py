@@ -1,7 +1,7 @@
 """The configurable rules behind computed attributes (see docs/profile.md).
 
 Defaults suit a retailer with a few purchases a year; every value can be
-changed with a `DECLIC_PROFILE_*` environment variable (services/profile/config.py).
+changed with a `DECLIC_PROFILE_*` environment variable (services/profile/settings.py).
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from services.profile.storage.bulk import BulkRepository
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.merges import MergeRepository
+from services.profile.storage.splits import SplitRepository
 from services.profile.storage.tables import inbox
 
 
@@ -82,8 +83,8 @@ class ProfileIntake(HandoffHandler):
 
     def _apply_alone(self, session: Session, command: HandoffCommand, now: datetime) -> None:
         if isinstance(command, SplitCustomer):
-            MergeRepository(session, self._rules).split(command.from_customer_id, command.new_customer_id,
-                                                        command.identifiers, now)
+            SplitRepository(session).split(command.from_customer_id, command.new_customer_id, command.identifiers,
+                                           now)
         elif isinstance(command, EraseCustomer):  # profile's own erasures come back here too: a no-op then
             ErasureRepository(session).erase(command.customer_id, command.identifier_hashes, now)
         elif isinstance(command, ApplyEvent) and isinstance(command.action, UpsertProduct):

@@ -47,6 +47,7 @@ log = logging.getLogger("declic.profile")
 # Engagements that withdraw consent on the channel, and those that make the address unusable.
 WITHDRAWING = {"unsubscribed": "unsubscribe link", "complained": "spam complaint"}
 BLOCKING = {"bounced", "complained"}
+ADDRESS_TYPES = frozenset(CHANNEL_ADDRESS_TYPE.values())
 
 
 def closes_run(command: ApplyEvent) -> bool:
@@ -129,7 +130,7 @@ class EventBatch:
 
     def _attach_identifiers(self, events: list[_Event]) -> set[str]:
         """Every event's identifiers go to its customer unless someone holds them already (ingest decides
-        identity, and tells us with a merge); returns the customers who got a new one."""
+        identity, and tells us with a merge); returns the customers who got a new address."""
         owners = self._bulk.owners({key for event in events for key in event.context.identifiers})
         rows = []
         changed = set()
@@ -140,7 +141,8 @@ class EventBatch:
                 if owner is None:
                     owners[key] = event.customer_id
                     rows.append((*key, event.customer_id, event.context.event_time))
-                    changed.add(event.customer_id)
+                    if key[0] in ADDRESS_TYPES:  # an address: contactability or the inferred zone may change
+                        changed.add(event.customer_id)
                 elif owner != event.customer_id:
                     conflicts.append(key[0])
             if conflicts:

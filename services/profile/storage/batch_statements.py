@@ -7,18 +7,16 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 
+from declic.kit.sql_sets import BatchInsert, BatchLookup
 from services.profile.domain.commands import PURCHASE
 from services.profile.domain.identifiers import CHANNELS
-from services.profile.storage.sets import BatchInsert, BatchLookup
 from services.profile.storage.tables import (
     appetences,
     channel_blocks,
-    consent_history,
     consents,
     customers,
     engagement_counts,
     identifiers,
-    order_lines,
     orders,
     suppressions,
 )
@@ -53,14 +51,12 @@ ADD_IDENTIFIERS = BatchInsert(identifiers, ["id_type", "value", "customer_id", "
                               _ignoring(["id_type", "value"]))
 ADD_ORDERS = BatchInsert(orders, [c.name for c in orders.columns], lambda insert: insert.on_conflict_do_nothing(
     index_elements=["order_id", "kind"]).returning(orders.c.order_id, orders.c.kind))
-ADD_LINES = BatchInsert(order_lines, [c.name for c in order_lines.columns])
 PUT_ENGAGEMENT = BatchInsert(engagement_counts, ["customer_id", "channel", "kind", "count", "last_at"],
                              _replacing(["customer_id", "channel", "kind"], ["count", "last_at"]))
 ADD_ENGAGEMENT = BatchInsert(engagement_counts, ["customer_id", "channel", "kind", "count", "last_at"],
                              _engagement_conflict)
 PUT_APPETENCES = BatchInsert(appetences, ["customer_id", "dimension", "value", "score", "anchor_ts"],
                              _replacing(["customer_id", "dimension", "value"], ["score", "anchor_ts"]))
-ADD_CONSENT_HISTORY = BatchInsert(consent_history, [c.name for c in consent_history.columns if c.name != "id"])
 PUT_CONSENTS = BatchInsert(consents, ["customer_id", "channel", "state", "legal_basis", "source", "given_at"],
                            _replacing(["customer_id", "channel"], ["state", "legal_basis", "source", "given_at"]))
 ADD_BLOCKS = BatchInsert(channel_blocks, ["customer_id", "channel", "address", "reason", "blocked_at"],

@@ -11,17 +11,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import copy_rows, update_by_key
 from services.profile.domain.appetence import fold_signals
 from services.profile.domain.computed import infer_timezone
 from services.profile.domain.consents import Consent
 from services.profile.domain.contactability import contactability_by_channel
 from services.profile.storage import batch_statements as statements
-from services.profile.storage.sets import update_by_key
-from services.profile.storage.tables import ACTIVE, customers
+from services.profile.storage.tables import ACTIVE, consent_history, customers, order_lines
 
 MAX_MERGE_CHAIN = 20
 AppetenceKey = tuple[str, str, str]  # customer id, dimension, value
 Signal = tuple[AppetenceKey, float, int]  # key, weight, at (epoch seconds)
+LINE_COLUMNS = [column.name for column in order_lines.columns]
+HISTORY_COLUMNS = ["customer_id", "channel", "state", "legal_basis", "source", "given_at", "recorded_at", "origin"]
 
 
 class BulkRepository:
@@ -114,7 +116,8 @@ class BulkRepository:
         return set() if result is None else {(row.order_id, row.kind) for row in result}
 
     def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
-        statements.ADD_LINES.execute(self._session, rows)
+        """The lines of new orders (COPY: they cannot exist yet)."""
+        copy_rows(self._session, order_lines, LINE_COLUMNS, [[row[name] for name in LINE_COLUMNS] for row in rows])
 
     def add_engagement(self, counts: Mapping[tuple[str, str, str], tuple[int, datetime]]) -> None:
         """(customer id, channel, kind) → (how many more, latest time)."""
@@ -132,10 +135,9 @@ class BulkRepository:
 
     def add_consent_history(self, rows: Sequence[tuple[str, Consent, str, datetime]]) -> None:
         """(customer id, consent, origin, recorded at) rows: the proof of every consent received."""
-        statements.ADD_CONSENT_HISTORY.execute(self._session, [dict(
-            customer_id=customer_id, channel=consent.channel, state=consent.state, legal_basis=consent.legal_basis,
-            source=consent.source[:200], given_at=consent.given_at, recorded_at=recorded_at, origin=origin[:200])
-            for customer_id, consent, origin, recorded_at in rows])
+        copy_rows(self._session, consent_history, HISTORY_COLUMNS, [
+            (customer_id, consent.channel, consent.state, consent.legal_basis, consent.source[:200], consent.given_at,
+             recorded_at, origin[:200]) for customer_id, consent, origin, recorded_at in rows])
 
     def put_consents(self, in_force: Mapping[tuple[str, str], Consent]) -> None:
         """(customer id, channel) → the consent now in force."""

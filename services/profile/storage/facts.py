@@ -42,7 +42,7 @@ class FactRepository:
         result: dict[str, dict[str, int]] = {}
         for row in self._session.execute(select(engagement_counts)
                                          .where(engagement_counts.c.customer_id == customer_id)):
-            result.setdefault(row.channel, {})[row.kind] = row.count
+            result.setdefault(row.channel, {})[row.kind] = row._mapping["count"]  # row.count: the tuple method
         return result
 
     # --- appetences ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Merges and splits decided by ingest, applied to everything profile holds.
+"""Merges decided by ingest, applied to everything profile holds.
 
 History follows the survivor; for consents the most restrictive choice wins (domain.consents.merge_consents);
 contact fields keep the most recent value of the two profiles (domain.contact.merge_contact). Merges about
@@ -13,18 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import delete_where_in, reassign, update_by_key
 from services.profile.domain.appetence import combine
 from services.profile.domain.consents import Consent, merge_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, merge_contact
-from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.rules import ProfileRules
 from services.profile.storage import batch_statements as statements
 from services.profile.storage.bulk import BulkRepository
-from services.profile.storage.customers import CustomerRepository
-from services.profile.storage.sets import delete_where_in, reassign, update_by_key
 from services.profile.storage.tables import (
     ACTIVE,
     MERGED,
@@ -62,10 +59,6 @@ class MergeRepository:
     def __init__(self, session: Session, rules: ProfileRules) -> None:
         self._session = session
         self._rules = rules
-        self._customers = CustomerRepository(session)
-
-    def merge(self, survivor_id: str, merged_ids: Sequence[str], now: datetime) -> None:
-        self.merge_all([(survivor_id, merged_ids)], now)
 
     def merge_all(self, merges: Sequence[tuple[str, Sequence[str]]], now: datetime) -> None:
         """(survivor id, merged ids) merges about distinct people (no id, nor the person it leads to, in two of
@@ -139,7 +132,8 @@ class MergeRepository:
 
     def _merge_engagement(self, plan: _Plan) -> None:
         """Counts of the merged profiles added to the survivor's (the survivor's last time kept, if it has one)."""
-        rows = {(row.customer_id, row.channel, row.kind): (row.count, row.last_at) for row in
+        rows: dict[tuple[str, str, str], tuple[int, datetime]] = {
+            (row.customer_id, row.channel, row.kind): (row._mapping["count"], row.last_at) for row in
                 statements.ENGAGEMENT_OF.execute(self._session, {*plan.moves, *plan.survivors})}
         sums: dict[tuple[str, str, str], tuple[int, datetime]] = {}
         for (customer_id, channel, kind), (count, last_at) in sorted(rows.items(), key=_in_order(plan.moves)):
@@ -186,29 +180,6 @@ class MergeRepository:
                            field_times=json.dumps(contact["times"], sort_keys=True),
                            first_seen_at=contact["first_seen_at"], updated_at=now)
             for survivor, contact in merged_into.items()})
-
-    def split(self, from_id: str, new_id: str, moved: Sequence[tuple[str, str]], now: datetime) -> None:
-        """Move the listed identifiers (and their blocked addresses) to a new customer.
-
-        The new customer starts without consents: nobody is contacted on the
-        strength of a consent that may have been given by the other person.
-        """
-        found = self._customers.resolve(from_id)
-        if found is None or found[1] != ACTIVE:
-            return
-        origin = found[0]
-        self._customers.lock(origin)
-        self._customers.ensure(new_id, now, now)
-        for id_type, value in moved:
-            self._session.execute(update(identifiers).where(
-                identifiers.c.id_type == id_type, identifiers.c.value == value, identifiers.c.customer_id == origin,
-            ).values(customer_id=new_id))
-            channels = [channel for channel, address_type in CHANNEL_ADDRESS_TYPE.items() if address_type == id_type]
-            self._session.execute(update(channel_blocks).where(
-                channel_blocks.c.customer_id == origin, channel_blocks.c.address == value,
-                channel_blocks.c.channel.in_(channels),
-            ).values(customer_id=new_id))
-        BulkRepository(self._session).refresh_derived([origin, new_id])
 
 
 def _in_order(moves: dict[str, str]) -> Any:

@@ -19,6 +19,7 @@ from declic.kit.clock import ManualClock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.identifiers import identifier_hash
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, StreamPublisher, stream_key
 from services.profile.domain.rules import ProfileRules
 from services.profile.intake.consumer import ProfileIntake
@@ -39,6 +40,7 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings, "profile")
+        send_lists_in_binary(self.engine)  # as the service sends them
         migrate(self.engine, "profile", settings)
         self.updater = ProfileIntake(UnitOfWork(session_factory(self.engine)), ManualClock(START), ProfileRules())
 

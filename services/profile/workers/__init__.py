@@ -1,0 +1,1 @@
+"""Profile's background loops (no rules inside)."""

@@ -1,0 +1,18 @@
+"""The outbox relay of profile's erasures, woken as soon as one is committed."""
+
+from __future__ import annotations
+
+import threading
+
+from declic.kit.outbox import OutboxRelay
+
+
+class PromptRelay:
+    """The outbox relay, woken by a new erasure (see ProfileService) and by the stop event."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
+
+    def run(self, stop: threading.Event) -> None:
+        threading.Thread(target=lambda: (stop.wait(), self.relay.wake.set()), daemon=True).start()
+        self.relay.run(stop)
