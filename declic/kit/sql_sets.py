@@ -104,6 +104,7 @@ def send_lists_in_binary(engine: Engine) -> None:
     element for characters to quote (a sixth of a set-based batch's CPU, measured in profile's intake)."""
     event.listen(engine, "connect", lambda connection, _: connection.adapters.register_dumper(
         list, ListBinaryDumper))
+    engine.dispose()  # connections opened already (make_engine's) would go on sending lists as text
 
 
 def array_of(type_: TypeEngine[Any]) -> ARRAY:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from psycopg.adapt import PyFormat
+from psycopg.pq import Format
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, select, text
 from sqlalchemy.orm import Session
 
@@ -104,3 +106,11 @@ def test_a_text_array_is_split_on_the_server(engine) -> None:
         cursor = raw_connection(session).execute(f"SELECT {TEXT_ARRAY}", (text_array(values),))
         assert cursor.fetchone()[0] == values
         assert session.execute(text("SELECT 1")).scalar() == 1  # the same connection, still usable
+
+
+def test_lists_travel_in_binary_once_asked(engine, request) -> None:
+    with Session(engine) as session:
+        cursor = raw_connection(session).execute("SELECT %s::text[]", (AWKWARD,))
+        assert cursor.fetchone()[0] == AWKWARD
+        binary = raw_connection(session).adapters.get_dumper(list, PyFormat.AUTO).format == Format.BINARY
+    assert binary == (request.node.callspec.params["engine"] == "binary lists")

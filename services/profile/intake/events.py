@@ -33,6 +33,7 @@ from services.profile.domain.commands import (
 )
 from services.profile.domain.consents import DENIED, Consent, fold_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, fold_contact_updates
+from services.profile.domain.contactability import POSTAL_ADDRESS_ATTRIBUTE
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
@@ -201,7 +202,8 @@ class EventBatch:
             if isinstance(action, UpdateContact):
                 origin = f"event {context.source}/{context.event_id}"
                 received.extend((customer_id, consent, origin, self._now) for consent in action.consents)
-                changed.add(customer_id)
+                if action.consents or POSTAL_ADDRESS_ATTRIBUTE in action.attributes:  # else reachability is as it was
+                    changed.add(customer_id)
             elif isinstance(action, RecordEngagement) and (action.kind in WITHDRAWING or action.kind in BLOCKING):
                 changed.add(customer_id)
                 if action.kind in WITHDRAWING:
