@@ -1,4 +1,4 @@
-"""Server interceptors: errors mapped once to gRPC status, one log line per call.
+"""Server interceptors: requests checked at the door, errors mapped once to gRPC status, one log line per call.
 
 Log lines carry the method, the status code and the duration only: never
 request fields, so no personal data reaches the logs.
@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_status import rpc_status
 
-from declic.kit.errors import DeclicError, internal_status
+from declic.kit.errors import DeclicError, InvalidArgument, internal_status
+from declic.kit.request_validation import check_request
+from declic.kit.request_validation.undecodable import UNDECODABLE, BurstLog, tolerant
 
 log = logging.getLogger("declic.rpc")
 
@@ -62,32 +65,63 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
     """Turns DeclicError into its status (with details) and anything else into INTERNAL."""
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
         method = handler_call_details.method
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+
+        def wrap(behaviour: Callable, streaming_request: bool, streaming_response: bool) -> Callable:
+            return (_wrap_streaming if streaming_response else _wrap_unary)(behaviour, method)
+
+        return _rebuild(continuation(handler_call_details), wrap)
+
+
+class RequestCheckInterceptor(grpc.ServerInterceptor):
+    """The door: every request decodes and keeps the rules of `declic.kit.request_validation`, or the call is
+    INVALID_ARGUMENT before the handler runs. Placed inside ErrorMappingInterceptor, which maps its errors."""
+
+    def __init__(self, service: str) -> None:
+        self._undecodable = BurstLog(service, log)
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        method = handler_call_details.method
+        undecodable = self._undecodable
+
+        def checked(request: Any) -> Any:
+            if request is UNDECODABLE:
+                undecodable.note(method)
+                raise InvalidArgument("the request cannot be decoded (malformed protobuf, or a string that is "
+                                      "not UTF-8)")
+            if isinstance(request, Message):
+                check_request(request)
+            return request
+
+        def checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
+            for request in requests:
+                yield checked(request)
+
+        def wrap(behaviour: Callable, streaming_request: bool, streaming_response: bool) -> Callable:
+            if streaming_request:
+                return lambda requests, context: behaviour(checked_stream(requests), context)
+            return lambda request, context: behaviour(checked(request), context)
+
+        return _rebuild(continuation(handler_call_details), wrap, tolerant)
+
+
+def _rebuild(handler: grpc.RpcMethodHandler | None, wrap: Callable[[Callable, bool, bool], Callable],
+             deserializer: Callable[[Any], Any] = lambda deserialize: deserialize) -> grpc.RpcMethodHandler | None:
+    """The same handler with its behaviour wrapped (`wrap(behaviour, streaming_request, streaming_response)`)
+    and its request deserializer passed through `deserializer`."""
+    if handler is None:
+        return None
+    kinds = (
+        (handler.unary_unary, False, False, grpc.unary_unary_rpc_method_handler),
+        (handler.unary_stream, False, True, grpc.unary_stream_rpc_method_handler),
+        (handler.stream_unary, True, False, grpc.stream_unary_rpc_method_handler),
+        (handler.stream_stream, True, True, grpc.stream_stream_rpc_method_handler),
+    )
+    for behaviour, streaming_request, streaming_response, make in kinds:
+        if behaviour:
+            return make(
+                wrap(behaviour, streaming_request, streaming_response),
+                request_deserializer=deserializer(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_streaming(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary(handler.stream_unary, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                _wrap_streaming(handler.stream_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+    return handler

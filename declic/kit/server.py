@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 
 from declic.kit.auth import AuthInterceptor, TokenTable
 from declic.kit.config import Settings
-from declic.kit.interceptors import ErrorMappingInterceptor
+from declic.kit.interceptors import ErrorMappingInterceptor, RequestCheckInterceptor
 from declic.kit.telemetry import configure_tracing, server_interceptors
 
 log = logging.getLogger("declic.server")
@@ -94,7 +94,8 @@ def start(app: ServiceApp, settings: Settings, port: int | None = None) -> Runni
         log.warning("%s: no DECLIC_AUTH_TOKENS configured: calls are not authenticated", app.name)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=app.name),
-        interceptors=[*server_interceptors(), AuthInterceptor(tokens), ErrorMappingInterceptor()],
+        interceptors=[*server_interceptors(), AuthInterceptor(tokens), ErrorMappingInterceptor(),
+                      RequestCheckInterceptor(app.name)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
