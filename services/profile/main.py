@@ -23,9 +23,10 @@ from services.profile.workers.relay import PromptRelay
 
 NAME = "profile"
 CONSUMER_GROUP = "profile"
-INTAKE_BATCH = 1000
-"""Hand-off records applied in one transaction: the statements of a batch are about as many for a thousand
-records as for a hundred (set-based, in waves), and a thousand take well under the stream's claim time."""
+INTAKE_BATCH = 2000
+"""Hand-off records applied in one transaction: a batch costs a few dozen statements whatever its size (set-based,
+in waves), so larger batches cost less per record (CPU per record, 40,000 events through ingest: 140–170 µs in
+batches of 1,000, 115–135 in batches of 2,000); two thousand take well under the stream's claim time."""
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRules | None = None) -> ServiceApp:

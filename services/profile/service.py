@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
-from declic.kit.errors import InvalidArgument, NotFound
+from declic.kit.errors import InvalidArgument, NotFound, quoted
 from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from declic.kit.protoconv import to_timestamp
 from services.profile.domain.appetence import decay
@@ -60,7 +60,7 @@ class ProfileService:
         value = self.normalise(id_type, raw_value)
         with self._reads.begin() as session:
             reader = SummaryReader(session)
-            missing = f"no customer with {id_type.replace('_', ' ')} {value} (as normalised)"
+            missing = f"no customer with {id_type.replace('_', ' ')} {quoted(value)} (as normalised)"
             row = self._usable(reader, reader.by_identifier(id_type, value), missing, value)
             return self._summary(reader, row, as_of or self._clock.now())
 
@@ -77,7 +77,7 @@ class ProfileService:
         if row is None:
             raise NotFound(missing)
         if row.status == ERASED:
-            raise NotFound(f"customer {asked} was erased (GDPR)")
+            raise NotFound(f"customer {quoted(asked)} was erased (GDPR)")
         return row
 
     def _surviving(self, session: Session, customer_id: str) -> str:
@@ -85,9 +85,9 @@ class ProfileService:
             raise InvalidArgument.field("customer_id", "is required")
         found = CustomerRepository(session).resolve(customer_id)
         if found is None:
-            raise NotFound(f"no customer {customer_id}")
+            raise NotFound(f"no customer {quoted(customer_id)}")
         if found[1] == ERASED:
-            raise NotFound(f"customer {customer_id} was erased (GDPR)")
+            raise NotFound(f"customer {quoted(customer_id)} was erased (GDPR)")
         return found[0]
 
     def _summary(self, reader: SummaryReader, row: Any, as_of: datetime) -> ProfileSummary:

@@ -72,10 +72,11 @@ class ProfileIntake(HandoffHandler):
     def _apply(self, session: Session, commands: Sequence[HandoffCommand], now: datetime) -> None:
         """The commands in waves: each wave's events, then its merges, then the rest one by one."""
         mentioned = {customer_id for command in commands for customer_id in _customer_ids(command)}
-        surviving = {customer_id: found[0] for customer_id, found in
-                     BulkRepository(session).resolve(mentioned).items()}
-        for wave in plan_waves(commands, surviving, closes_run):
-            EventBatch(session, self._rules, now).apply(wave.events)
+        resolved = BulkRepository(session).resolve(mentioned)
+        surviving = {customer_id: found[0] for customer_id, found in resolved.items()}
+        for number, wave in enumerate(plan_waves(commands, surviving, closes_run)):
+            # Before the first wave's events nothing has changed: the resolution just read still holds.
+            EventBatch(session, self._rules, now).apply(wave.events, resolved if number == 0 else None)
             MergeRepository(session, self._rules).merge_all(
                 [(merge.survivor_id, merge.merged_ids) for merge in wave.merges], now)
             for command in wave.others:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,10 +77,12 @@ class EventBatch:
         self._now = now
         self._bulk = BulkRepository(session)
 
-    def apply(self, commands: Sequence[ApplyEvent]) -> None:
+    def apply(self, commands: Sequence[ApplyEvent], resolved: Mapping[str, tuple[str, str]] | None = None) -> None:
+        """Apply the events; `resolved`: BulkRepository.resolve of (at least) their customer ids, when the caller
+        has it and nothing has changed since."""
         if not commands:
             return
-        events = self._addressed(commands)
+        events = self._addressed(commands, resolved)
         if not events:
             return
         first_seen: dict[str, datetime] = {}
@@ -103,12 +105,14 @@ class EventBatch:
         # Only there can contactability or the inferred zone have changed.
         self._bulk.refresh_derived(reachability_changed)
 
-    def _addressed(self, commands: Sequence[ApplyEvent]) -> list[_Event]:
+    def _addressed(self, commands: Sequence[ApplyEvent],
+                   resolved: Mapping[str, tuple[str, str]] | None) -> list[_Event]:
         """The events with the customer they land on: merged-away ids lead to the survivor; events of erased
         people, or of new ids naming an erased person's identifiers, are dropped."""
         wanted = [command for command in commands
                   if command.context.customer_id and not isinstance(command.action, UpsertProduct)]
-        resolved = self._bulk.resolve({command.context.customer_id for command in wanted})
+        if resolved is None:
+            resolved = self._bulk.resolve({command.context.customer_id for command in wanted})
         hashes = {id(command): {identifier_hash(id_type, value) for id_type, value in command.context.identifiers}
                   for command in wanted if command.context.customer_id not in resolved}
         suppressed = self._bulk.suppressed(set().union(*hashes.values()))

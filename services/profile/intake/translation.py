@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
@@ -34,10 +35,10 @@ def to_cents(money: money_pb2.Money) -> int:
     return money.units * 100 + money.nanos // 10_000_000
 
 
-def identifiers_of(found: list[identity_pb2.Identifier] | object) -> tuple[tuple[str, str], ...]:
+def identifiers_of(found: Iterable[identity_pb2.Identifier]) -> tuple[tuple[str, str], ...]:
     return tuple(
         (identifier_type_name(identifier.type), identifier.value)
-        for identifier in found  # type: ignore[attr-defined]
+        for identifier in found
         if identifier.type != identity_pb2.IDENTIFIER_TYPE_UNSPECIFIED and identifier.value
     )
 

@@ -11,9 +11,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import BatchLookup
 from services.profile.domain.appetence import decay
 from services.profile.domain.commands import PURCHASE, UpsertProduct
 from services.profile.storage.tables import appetences, engagement_counts, order_lines, orders, products
+
+PRODUCTS_BY_ID = BatchLookup([products.c.product_id], select(products).where)
 
 
 class FactRepository:
@@ -80,6 +83,5 @@ class FactRepository:
         wanted = [product_id for product_id in set(product_ids) if product_id]
         if not wanted:
             return {}
-        rows = self._session.execute(select(products).where(products.c.product_id.in_(wanted)))
-        return {row.product_id: row for row in rows}
+        return {row.product_id: row for row in PRODUCTS_BY_ID.execute(self._session, wanted)}
 

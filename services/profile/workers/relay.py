@@ -14,5 +14,9 @@ class PromptRelay:
         self.relay = relay
 
     def run(self, stop: threading.Event) -> None:
-        threading.Thread(target=lambda: (stop.wait(), self.relay.wake.set()), daemon=True).start()
+        def wake_on_stop() -> None:
+            stop.wait()
+            self.relay.wake.set()
+
+        threading.Thread(target=wake_on_stop, daemon=True).start()
         self.relay.run(stop)
