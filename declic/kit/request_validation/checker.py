@@ -34,14 +34,13 @@ _NANOS = 999_999_999
 
 
 class _Plan:
-    """What to check in one message type: a check per field, and the enums that must not be zero."""
+    """What to check in one message type: a check per field."""
 
-    __slots__ = ("checks", "required_enums")
+    __slots__ = ("checks",)
 
     def __init__(self) -> None:
         self.checks: dict[FieldDescriptor, Check | None] = {}
         """By field descriptor (what ListFields hands back: no name to read per field)."""
-        self.required_enums: list[str] = []
 
 
 _plans: dict[str, _Plan] = {}
@@ -58,9 +57,6 @@ def walk(message: Message, prefix: str, found: Violations) -> None:
         check = checks[field]
         if check is not None:
             check(value, prefix + field.name, found)
-    for name in plan.required_enums:
-        if getattr(message, name) == 0:
-            found.append((prefix + name, "is required"))
 
 
 def plan_of(descriptor: Descriptor) -> _Plan:
@@ -71,8 +67,6 @@ def plan_of(descriptor: Descriptor) -> _Plan:
         for field in descriptor.fields:
             rule = limits.FIELD_RULES.get(field.full_name, limits.FieldRule())
             plan.checks[field] = _field_check(field, rule)
-            if rule.required and field.type == FieldDescriptor.TYPE_ENUM and not field.is_repeated:
-                plan.required_enums.append(field.name)
     return plan
 
 
@@ -93,7 +87,7 @@ def _item_check(field: FieldDescriptor, rule: limits.FieldRule) -> Check | None:
     if kind == FieldDescriptor.TYPE_BYTES:
         return _length_check(limits.MAX_BYTES, "bytes")
     if kind == FieldDescriptor.TYPE_ENUM:
-        return _enum_check(field, rule.required)
+        return _enum_check(field)
     if kind in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
         return _finite
     if kind == FieldDescriptor.TYPE_MESSAGE:
@@ -113,13 +107,13 @@ def _length_check(limit: int, unit: str) -> Check:
     return check
 
 
-def _enum_check(field: FieldDescriptor, required: bool) -> Check:
+def _enum_check(field: FieldDescriptor) -> Check:
     enum = field.enum_type
-    allowed = frozenset(value.number for value in enum.values if value.number != 0 or not required)
+    known = frozenset(value.number for value in enum.values)
 
     def check(value: int, path: str, found: Violations) -> None:
-        if value not in allowed:
-            found.append((path, "is required" if value == 0 else f"{value} is not a known {enum.name}"))
+        if value not in known:
+            found.append((path, f"{value} is not a known {enum.name}"))
 
     return check
 

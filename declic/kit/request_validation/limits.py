@@ -1,8 +1,12 @@
 """What every request must satisfy before a handler sees it: the documented defaults, and the fields that differ.
 
 The defaults hold for every field of every request message of every service, nested messages included, so an
-RPC added tomorrow is bounded the day it is added; `FIELD_RULES` lists only the fields whose limit differs or whose
-enum must be set. docs/requests.md tells clients the same numbers.
+RPC added tomorrow is bounded the day it is added; `FIELD_RULES` lists only the fields whose limit differs.
+docs/requests.md tells clients the same numbers.
+
+Enums: the door refuses numbers the enum does not define. Whether its zero value (…_UNSPECIFIED) is acceptable
+is the service's question, answered once, where the field is read: it decides what a missing value means (an
+order of no kind is a purchase; a consent for no channel is refused, "is required").
 """
 
 from __future__ import annotations
@@ -36,8 +40,6 @@ class FieldRule:
     """Strings: characters allowed instead of MAX_STRING_CHARS."""
     max_items: int | None = None
     """Repeated fields and maps: items allowed instead of MAX_ITEMS."""
-    required: bool = False
-    """Enums: the zero value (…_UNSPECIFIED) is refused; for a repeated enum, in every item."""
     answered_per_item: bool = False
     """Messages the service answers one by one (ingest's events and products: a bad one is REJECTED, the others
     stored). The door counts them but leaves their content to the service, which checks each with
@@ -45,7 +47,6 @@ class FieldRule:
 
 
 URL = FieldRule(max_chars=4_096)
-REQUIRED = FieldRule(required=True)
 
 FIELD_RULES: dict[str, FieldRule] = {
     # Ingest answers each event or product on its own; its own setting (max_batch_events, default 1,000)
@@ -57,17 +58,4 @@ FIELD_RULES: dict[str, FieldRule] = {
     "declic.common.v1.PageView.url": URL,
     "declic.common.v1.PageView.referrer": URL,
     "declic.common.v1.MessageEngagement.url": URL,
-    # Enums whose zero value no consumer can apply (a consent for no channel, an engagement of no kind).
-    "declic.common.v1.Identifier.type": REQUIRED,
-    "declic.common.v1.Consent.channel": REQUIRED,
-    "declic.common.v1.Consent.state": REQUIRED,
-    "declic.common.v1.CartChange.action": REQUIRED,
-    "declic.common.v1.MessageEngagement.channel": REQUIRED,
-    "declic.common.v1.MessageEngagement.kind": REQUIRED,
-    "declic.common.v1.TriggerFiring.channels": REQUIRED,
-    "declic.arbiter.v1.DecideRequest.contactable_channels": REQUIRED,
-    "declic.profile.v1.Segment.contactable_on": REQUIRED,
-    "declic.profile.v1.Segment.lifecycle_stages": REQUIRED,
-    "declic.profile.v1.SegmentCondition.field": REQUIRED,
-    "declic.profile.v1.SegmentCondition.comparison": REQUIRED,
 }

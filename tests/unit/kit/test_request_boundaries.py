@@ -43,7 +43,7 @@ def test_values_at_the_limits_pass_and_one_past_them_fail() -> None:
     ]
 
 
-def test_required_enums_unknown_values_money_signs_and_non_finite_numbers() -> None:
+def test_unknown_enum_values_money_signs_and_non_finite_numbers() -> None:
     event = event_pb2.Event(identify=event_pb2.Identify(consents=[
         identity_pb2.Consent(channel=identity_pb2.CHANNEL_EMAIL, state=999, legal_basis=999),
         identity_pb2.Consent(),
@@ -51,9 +51,7 @@ def test_required_enums_unknown_values_money_signs_and_non_finite_numbers() -> N
     assert request_validation.violations(event) == [
         ("identify.consents[0].state", "999 is not a known ConsentState"),
         ("identify.consents[0].legal_basis", "999 is not a known LegalBasis"),
-        ("identify.consents[1].channel", "is required"),
-        ("identify.consents[1].state", "is required"),
-    ]
+    ]  # the zero values of the second consent are ingest's to judge (it answers "is required")
     line = event_pb2.OrderLine(unit_price=money_pb2.Money(currency_code="EUR", units=1, nanos=-5))
     assert request_validation.violations(event_pb2.Event(order=event_pb2.Order(lines=[line]))) == [
         ("order.lines[0].unit_price.nanos", "must be within ±999,999,999 and of the same sign as units")]
