@@ -9,7 +9,7 @@ reached from our machines (only PyPI and npm), and its rules run as CEL expressi
 ingest's batches must stay at tens of thousands of events a second. The few fields that differ are data in
 `limits.FIELD_RULES`; a unit test holds every entry to an existing field.
 
-Only set fields are visited (`ListFields`), so a typical event costs a few microseconds.
+Each message type gets a list of steps, one per field that can break a rule, built once from its descriptor.
 """
 
 from __future__ import annotations
@@ -33,41 +33,81 @@ _TIME_RANGE = f"must be from {limits.EARLIEST_TIME:%Y-%m-%d} to before {limits.L
 _NANOS = 999_999_999
 
 
-class _Plan:
-    """What to check in one message type: a check per field."""
+Step = Callable[[Message, str, Violations], None]
+"""step(message, prefix, violations): checks one field (or one oneof) of `message`."""
 
-    __slots__ = ("checks",)
-
-    def __init__(self) -> None:
-        self.checks: dict[FieldDescriptor, Check | None] = {}
-        """By field descriptor (what ListFields hands back: no name to read per field)."""
-
-
-_plans: dict[str, _Plan] = {}
-_plans_by_class: dict[type, _Plan] = {}
+_steps_by_class: dict[type, list[Step]] = {}
 
 
 def walk(message: Message, prefix: str, found: Violations) -> None:
     """Append to `found` every rule `message` breaks, field paths starting with `prefix` ("" or "event.")."""
-    plan = _plans_by_class.get(type(message))
-    if plan is None:
-        plan = _plans_by_class[type(message)] = plan_of(message.DESCRIPTOR)
-    checks = plan.checks
-    for field, value in message.ListFields():
-        check = checks[field]
-        if check is not None:
-            check(value, prefix + field.name, found)
+    steps = _steps_by_class.get(type(message))
+    if steps is None:
+        steps = _steps_by_class[type(message)] = steps_of(message.DESCRIPTOR)
+    for step in steps:
+        step(message, prefix, found)
 
 
-def plan_of(descriptor: Descriptor) -> _Plan:
-    """The compiled plan of a message type (built on first use, kept for the process)."""
-    plan = _plans.get(descriptor.full_name)
-    if plan is None:
-        plan = _plans[descriptor.full_name] = _Plan()  # registered first: a message may contain itself
-        for field in descriptor.fields:
-            rule = limits.FIELD_RULES.get(field.full_name, limits.FieldRule())
-            plan.checks[field] = _field_check(field, rule)
-    return plan
+def steps_of(descriptor: Descriptor) -> list[Step]:
+    """The steps that check a message type, one per field that can break a rule (integers and booleans cannot),
+    one per oneof of several fields (only the member that is set is read)."""
+    steps: list[Step] = []
+    members: dict[str, dict[str, Step]] = {}
+    for field in descriptor.fields:
+        step = _step(field, limits.FIELD_RULES.get(field.full_name, limits.FieldRule()))
+        oneof = field.containing_oneof
+        if step is None:
+            continue
+        if oneof is not None and len(oneof.fields) > 1:
+            members.setdefault(oneof.name, {})[field.name] = step
+        else:
+            steps.append(step)
+    steps.extend(_oneof_step(name, member_steps) for name, member_steps in members.items())
+    return steps
+
+
+def _oneof_step(oneof: str, members: dict[str, Step]) -> Step:
+    def step(message: Message, prefix: str, found: Violations) -> None:
+        which = message.WhichOneof(oneof)
+        if which in members:
+            members[which](message, prefix, found)
+
+    return step
+
+
+def _step(field: FieldDescriptor, rule: limits.FieldRule) -> Step | None:
+    """Fields are read directly, not through ListFields: three to four times cheaper for our small messages."""
+    name = field.name
+    if field.type == FieldDescriptor.TYPE_STRING and not field.is_repeated:
+        limit = rule.max_chars or limits.MAX_STRING_CHARS
+        too_long = f"must be at most {limit:,} characters"
+
+        def string_step(message: Message, prefix: str, found: Violations) -> None:
+            if len(getattr(message, name)) > limit:
+                found.append((prefix + name, too_long))
+
+        return string_step
+    check = _field_check(field, rule)
+    if check is None:
+        return None
+    if field.is_repeated:
+        def container_step(message: Message, prefix: str, found: Violations) -> None:
+            values = getattr(message, name)
+            if values:
+                check(values, prefix + name, found)
+
+        return container_step
+    if field.message_type is not None:
+        def message_step(message: Message, prefix: str, found: Violations) -> None:
+            if message.HasField(name):
+                check(getattr(message, name), prefix + name, found)
+
+        return message_step
+
+    def scalar_step(message: Message, prefix: str, found: Violations) -> None:
+        check(getattr(message, name), prefix + name, found)
+
+    return scalar_step
 
 
 def _field_check(field: FieldDescriptor, rule: limits.FieldRule) -> Check | None:
