@@ -14,6 +14,22 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 _INDEX = re.compile(r"\[\d+\]")
+# A caller's value is quoted in an error only this far: an error travels in gRPC trailers (about 8 KiB in all).
+QUOTE_CHARS = 64
+# The last bounds, whatever was put in an error: its message, each violation's texts, the violations sent.
+MAX_MESSAGE_CHARS = 512
+MAX_VIOLATION_CHARS = 160
+MAX_VIOLATIONS = 10
+
+
+def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
+    """A caller's value fit to quote in an error: repr() of its first `limit` characters, "…" when cut."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
+def _bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class DeclicError(Exception):
@@ -22,6 +38,7 @@ class DeclicError(Exception):
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
 
     def __init__(self, message: str) -> None:
+        message = _bounded(message)
         super().__init__(message)
         self.message = message
 
@@ -42,7 +59,8 @@ class InvalidArgument(DeclicError):
     code = grpc.StatusCode.INVALID_ARGUMENT
 
     def __init__(self, message: str, violations: Iterable[tuple[str, str]] = ()) -> None:
-        self.violations = list(violations)
+        self.violations = [(_bounded(field, MAX_VIOLATION_CHARS), _bounded(why, MAX_VIOLATION_CHARS))
+                           for field, why in violations]
         if self.violations and message == "":
             message = "; ".join(f"{field}: {why}" for field, why in self.violations)
         super().__init__(message)
@@ -58,7 +76,7 @@ class InvalidArgument(DeclicError):
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(field=field, description=why)
-                for field, why in self.violations
+                for field, why in self.violations[:MAX_VIOLATIONS]
             ]
         )
         packed = any_pb2.Any()
