@@ -12,7 +12,7 @@ from typing import Protocol
 from declic.common.v1 import event_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
-from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from declic.kit.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
 from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from declic.kit.protoconv import to_timestamp
 from declic.kit.telemetry import current_context
@@ -51,7 +51,8 @@ class IngestService:
         self._stream = stream
         self._settings = settings
         self._default_region = default_region
-        self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds))
+        self._validator = EventValidator(default_region, timedelta(seconds=settings.max_future_seconds),
+                                         settings.validation_cache_bytes)
         self._writer = writer
         self._on_commit = on_commit
 
@@ -82,12 +83,12 @@ class IngestService:
             repository.serialize_writers()
             current = repository.current_customer(customer_id)
             if current is None:
-                raise NotFound(f"customer {customer_id} not found")
+                raise NotFound(f"customer {quoted(customer_id)} not found")
             held = set(repository.customer_identifiers(current))
             foreign = [i for i in identifiers if i not in held]
             if foreign:
                 raise InvalidArgument("", [(f"identifiers[{list(identifiers).index(i)}]",
-                                            f"is not an identifier of customer {current}") for i in foreign])
+                                            f"is not an identifier of customer {quoted(current)}") for i in foreign])
             if held <= set(identifiers):
                 raise FailedPrecondition("a split must leave at least one identifier to the customer")
             new_id = new_customer_id()

@@ -56,6 +56,10 @@ class IngestSettings(BaseSettings):
     consume_erasures: bool = Field(
         default=True, description="Read customer_erased records from the privacy stream (consumer group ingest)."
     )
+    validation_cache_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=0, description="Most bytes (estimated) the gRPC process keeps of answers of the "
+        "rules for good sources and identifiers met again (0: none kept); refused input is never kept.",
+    )
     relay_batch_size: int = Field(
         default=8, ge=1, description="Outbox rows relayed per round (a row holds the records of one transaction)."
     )

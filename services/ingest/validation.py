@@ -16,6 +16,7 @@ from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier
 from services.ingest.domain.rules import RuleViolation
 from services.ingest.quick_checks import QUICK_CHECKS
+from services.ingest.validation_cache import DEFAULT_MAX_BYTES, ValidationCache
 
 IDENTIFIER_TYPE_NAMES = {
     value: name.removeprefix("IDENTIFIER_TYPE_").lower()
@@ -25,7 +26,7 @@ IDENTIFIER_TYPE_NAMES = {
 CATALOGUE_KINDS = frozenset({"product_upsert"})
 PAYLOAD_KINDS = tuple(field.name for field in event_pb2.Event.DESCRIPTOR.oneofs_by_name["payload"].fields)
 MAX_CONTEXT_ENTRIES = 50
-CACHE_LIMIT = 500_000
+SOURCES = "source"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TEXT = 1000
 
@@ -57,14 +58,11 @@ class ValidatedEvent:
 class EventValidator:
     """Checks events against the rules of their type; `default_region` reads national phone numbers."""
 
-    def __init__(self, default_region: str, max_future: timedelta) -> None:
+    def __init__(self, default_region: str, max_future: timedelta, cache_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._region = default_region
         self._max_future = max_future
-        # Results of the rules for values met again and again (sources, a customer's identifiers): the
-        # same input always gives the same answer, and most events repeat what earlier ones said.
-        self._sources: dict[str, str] = {}
-        self._identifiers_seen: dict[int, dict[str, tuple[Identifier | None, str, str]]] = {}
-        """By identifier type, then raw value: the identifier it stands for, or the field and reason refused."""
+        # Good sources, and by identifier type the good raw values with the identifier each stands for.
+        self.cache = ValidationCache([SOURCES, *IDENTIFIER_TYPE_NAMES], cache_bytes)
         self._payload_checks = {kind: getattr(self, f"_{kind}") for kind in PAYLOAD_KINDS}
 
     def validate(self, index: int, event: event_pb2.Event, received_at: datetime) -> ValidatedEvent:
@@ -92,13 +90,12 @@ class EventValidator:
     def _envelope(self, event: event_pb2.Event, result: ValidatedEvent, check: _Checker,
                   received_at: datetime) -> None:
         source = result.key[0]
-        source_error = self._sources.get(source)
-        if source_error is None:
+        if source not in self.cache.spaces[SOURCES]:
             source_error = _reason(rules.check_source, source)
-            if len(self._sources) < CACHE_LIMIT:
-                self._sources[source] = source_error
-        if source_error:
-            check.fail("source", source_error)
+            if source_error:
+                check.fail("source", source_error)
+            else:
+                self.cache.keep(SOURCES, source, True)
         event_id = result.key[1]
         if not (0 < len(event_id) <= rules.MAX_ID_LENGTH and event_id.isascii() and event_id.isprintable()
                 and " " not in event_id):
@@ -114,23 +111,18 @@ class EventValidator:
         identifiers = event.identifiers
         if not identifiers and result.kind and result.kind not in CATALOGUE_KINDS:
             check.fail("identifiers", "at least one identifier is required")
-        seen = self._identifiers_seen
+        seen = self.cache.spaces
         found = result.identifiers
         for position, identifier in enumerate(identifiers):
             raw = identifier.value
             by_value = seen.get(identifier.type)
-            if by_value is None:
-                by_value = seen.setdefault(identifier.type, {})
-            known = by_value.get(raw)
-            if known is None:
-                known = self._identifier(identifier.type, raw)
-                if len(by_value) >= CACHE_LIMIT:
-                    by_value.clear()
-                by_value[raw] = known
-            good, where, reason = known
+            good = by_value.get(raw) if by_value is not None else None
             if good is None:
-                check.fail(f"identifiers[{position}].{where}", reason)
-                continue
+                good, where, reason = self._identifier(identifier.type, raw)
+                if good is None:
+                    check.fail(f"identifiers[{position}].{where}", reason)
+                    continue
+                self.cache.keep(identifier.type, raw, good)
             if good[1] != raw:
                 identifier.value = good[1]
             found.append(good)
