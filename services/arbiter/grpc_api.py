@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import grpc
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.errors import InvalidArgument
+from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.arbiter.domain.decisions import Decision, FiringRequest, SuppressReason
 from services.arbiter.service import ArbiterService
 
-DEFAULT_HISTORY_LIMIT = 50
+HISTORY_ORDER = (datetime, str)
+"""GetContactHistory's sort key: (decided_at, firing_id), newest first."""
 
 
 def request_from_proto(request: arbiter_pb2.DecideRequest) -> FiringRequest:
@@ -70,5 +74,8 @@ class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
             raise InvalidArgument.field("customer_id", "is required")
         if request.limit < 0:
             raise InvalidArgument.field("limit", "must be >= 0")
-        decisions = self._service.history(request.customer_id, request.limit or DEFAULT_HISTORY_LIMIT)
-        return arbiter_pb2.GetContactHistoryResponse(decisions=[decision_to_proto(d) for d in decisions])
+        page = page_request(request.page_size or request.limit, request.page_token, HISTORY_ORDER,
+                            query=request.customer_id)
+        found = self._service.history(request.customer_id, page.fetch, page.after)
+        decisions, next_token = fill_page(found, page, lambda d: (d.decided_at, d.firing_id), decision_to_proto)
+        return arbiter_pb2.GetContactHistoryResponse(decisions=decisions, next_page_token=next_token)

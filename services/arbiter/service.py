@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from services.arbiter.domain.decisions import Decision, FiringRequest, Verdict, apply_cap, decide, needs_slot
@@ -38,7 +40,7 @@ class ArbiterService:
         assert stored is not None
         return stored
 
-    def history(self, customer_id: str, limit: int) -> list[Decision]:
-        """The person's last `limit` decisions, newest first."""
+    def history(self, customer_id: str, limit: int, after: tuple[datetime, str] | None = None) -> list[Decision]:
+        """`limit` of the person's decisions, newest first, after the (decided_at, firing_id) `after`."""
         with self._uow.begin() as session:
-            return DecisionRepository(session).history(customer_id, limit)
+            return DecisionRepository(session).history(customer_id, limit, after)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import grpc
 
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.errors import InvalidArgument
+from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.dispatch.domain.messages import Message, SendOrder
 from services.dispatch.service import DispatchService
 
-DEFAULT_LIST_LIMIT = 100
+MESSAGE_ORDER = (datetime, str)
+"""ListMessages' sort key: (created_at, message_id), newest first."""
 
 
 def order_from_proto(request: dispatch_pb2.SendMessageRequest) -> SendOrder:
@@ -66,5 +70,8 @@ class DispatchServicer(dispatch_pb2_grpc.DispatchServiceServicer):
     ) -> dispatch_pb2.ListMessagesResponse:
         if request.limit < 0:
             raise InvalidArgument.field("limit", "must be >= 0")
-        messages = self._service.list(request.customer_id, request.limit or DEFAULT_LIST_LIMIT)
-        return dispatch_pb2.ListMessagesResponse(messages=[message_to_proto(m) for m in messages])
+        page = page_request(request.page_size or request.limit, request.page_token, MESSAGE_ORDER,
+                            query=request.customer_id)
+        found = self._service.list(request.customer_id, page.fetch, page.after)
+        messages, next_token = fill_page(found, page, lambda m: (m.created_at, m.message_id), message_to_proto)
+        return dispatch_pb2.ListMessagesResponse(messages=messages, next_page_token=next_token)

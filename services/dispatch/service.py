@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from services.dispatch.domain.messages import Message, SendOrder, compose
@@ -24,7 +26,8 @@ class DispatchService:
         assert stored is not None
         return stored, created
 
-    def list(self, customer_id: str, limit: int) -> list[Message]:
-        """The last `limit` messages, newest first; only the person's when `customer_id` is given."""
+    def list(self, customer_id: str, limit: int, after: tuple[datetime, str] | None = None) -> list[Message]:
+        """`limit` messages, newest first, after the (created_at, message_id) `after`; only the person's when
+        `customer_id` is given."""
         with self._uow.begin() as session:
-            return MessageRepository(session).list(customer_id, limit)
+            return MessageRepository(session).list(customer_id, limit, after)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import grpc
 
 from declic.common.v1 import trigger_pb2
 from declic.kit.errors import InvalidArgument
+from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, to_timestamp
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from services.scenario.domain.catalogue import ScenarioDefinition
 from services.scenario.domain.firings import Firing
 from services.scenario.service import ScenarioService
+
+FIRING_ORDER = (datetime, str)
+"""ListFirings' sort key: (fired_at, firing_id), oldest first."""
+SCENARIO_ORDER = (str,)
+"""ListScenarios' sort key: scenario_id."""
 
 
 def firing_to_proto(firing: Firing, variables: dict[str, str] | None = None) -> trigger_pb2.TriggerFiring:
@@ -56,12 +64,17 @@ class ScenarioServicer(scenario_pb2_grpc.ScenarioServiceServicer):
     def ListScenarios(
         self, request: scenario_pb2.ListScenariosRequest, context: grpc.ServicerContext
     ) -> scenario_pb2.ListScenariosResponse:
-        return scenario_pb2.ListScenariosResponse(scenarios=[scenario_to_proto(s) for s in self._service.scenarios()])
+        page = page_request(request.page_size, request.page_token, SCENARIO_ORDER)
+        found = self._service.scenarios(page.fetch, page.after[0] if page.after else None)
+        scenarios, next_token = fill_page(found, page, lambda s: (s.scenario_id,), scenario_to_proto)
+        return scenario_pb2.ListScenariosResponse(scenarios=scenarios, next_page_token=next_token)
 
     def ListFirings(
         self, request: scenario_pb2.ListFiringsRequest, context: grpc.ServicerContext
     ) -> scenario_pb2.ListFiringsResponse:
         if not request.customer_id:
             raise InvalidArgument.field("customer_id", "is required")
-        firings = self._service.firings_of(request.customer_id)
-        return scenario_pb2.ListFiringsResponse(firings=[firing_status_to_proto(f) for f in firings])
+        page = page_request(request.page_size, request.page_token, FIRING_ORDER, query=request.customer_id)
+        found = self._service.firings_of(request.customer_id, page.fetch, page.after)
+        firings, next_token = fill_page(found, page, lambda f: (f.fired_at, f.firing_id), firing_status_to_proto)
+        return scenario_pb2.ListFiringsResponse(firings=firings, next_page_token=next_token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from declic.kit.clock import Clock
@@ -45,14 +45,17 @@ class ScenarioService:
         self._clock = clock
         self._peers = peers
 
-    def scenarios(self) -> tuple[ScenarioDefinition, ...]:
-        """The scenarios Declic knows."""
-        return BUILT_IN
+    def scenarios(self, limit: int, after: str | None = None) -> list[ScenarioDefinition]:
+        """`limit` of the scenarios Declic knows, by id, after the id `after`."""
+        ordered = sorted(BUILT_IN, key=lambda scenario: scenario.scenario_id)
+        return [s for s in ordered if after is None or s.scenario_id > after][:limit]
 
-    def firings_of(self, customer_id: str) -> list[Firing]:
-        """The customer's firings and where each stands, oldest first."""
+    def firings_of(self, customer_id: str, limit: int | None = None,
+                   after: tuple[datetime, str] | None = None) -> list[Firing]:
+        """The customer's firings (`limit` of them when given) and where each stands, oldest first, after the
+        (fired_at, firing_id) `after`."""
         with self._uow.begin() as session:
-            return FiringRepository(session).for_customer(customer_id)
+            return FiringRepository(session).for_customer(customer_id, limit, after)
 
     def deliver_due(self, limit: int = 20) -> int:
         """Advance up to `limit` due firings one attempt each; return how many were handled.

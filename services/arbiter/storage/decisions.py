@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, select
+from datetime import datetime
+
+from sqlalchemy import Row, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -39,14 +41,17 @@ class DecisionRepository:
         row = self._session.execute(select(decisions).where(decisions.c.firing_id == firing_id)).first()
         return _to_decision(row) if row else None
 
-    def history(self, customer_id: str, limit: int) -> list[Decision]:
-        """The person's last `limit` decisions, newest first."""
+    def history(self, customer_id: str, limit: int, after: tuple[datetime, str] | None = None) -> list[Decision]:
+        """`limit` of the person's decisions, newest first, after the (decided_at, firing_id) `after`."""
+        order = (decisions.c.decided_at, decisions.c.firing_id)
         query = (
             select(decisions)
             .where(decisions.c.customer_id == customer_id)
-            .order_by(decisions.c.decided_at.desc())
+            .order_by(*(column.desc() for column in order))
             .limit(limit)
         )
+        if after is not None:
+            query = query.where(tuple_(*order) < tuple_(*after))
         return [_to_decision(row) for row in self._session.execute(query)]
 
 

@@ -1,10 +1,11 @@
-"""The messages dispatch recorded: inserted once per message id, listed newest first."""
+"""The messages dispatch recorded: inserted once per message id, listed newest first (then by id)."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,11 +34,15 @@ class MessageRepository:
         row = self._session.execute(select(messages).where(messages.c.message_id == message_id)).first()
         return _to_message(row) if row else None
 
-    def list(self, customer_id: str = "", limit: int = 100) -> list[Message]:
-        """The last `limit` messages, newest first; only the person's when `customer_id` is given."""
-        query = select(messages).order_by(messages.c.created_at.desc()).limit(limit)
+    def list(self, customer_id: str, limit: int, after: tuple[datetime, str] | None = None) -> list[Message]:
+        """`limit` messages, newest first, after the (created_at, message_id) `after`; only the person's when
+        `customer_id` is given."""
+        order = (messages.c.created_at, messages.c.message_id)
+        query = select(messages).order_by(*(column.desc() for column in order)).limit(limit)
         if customer_id:
             query = query.where(messages.c.customer_id == customer_id)
+        if after is not None:
+            query = query.where(tuple_(*order) < tuple_(*after))
         return [_to_message(row) for row in self._session.execute(query)]
 
 

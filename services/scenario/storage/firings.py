@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -56,9 +56,14 @@ class FiringRepository:
             )
         )
 
-    def for_customer(self, customer_id: str) -> list[Firing]:
-        """The customer's firings, oldest first."""
-        query = select(firings).where(firings.c.customer_id == customer_id).order_by(firings.c.fired_at)
+    def for_customer(self, customer_id: str, limit: int | None = None,
+                     after: tuple[datetime, str] | None = None) -> list[Firing]:
+        """The customer's firings (`limit` of them when given), oldest first, after the (fired_at, firing_id)
+        `after`."""
+        order = (firings.c.fired_at, firings.c.firing_id)
+        query = select(firings).where(firings.c.customer_id == customer_id).order_by(*order).limit(limit)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
         return [_to_firing(row) for row in self._session.execute(query)]
 
     def give_to(self, firing_ids: list[str], customer_id: str) -> None:

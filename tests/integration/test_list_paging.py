@@ -1,0 +1,112 @@
+"""Every list RPC pages (AIP-158): a walk over more than a page sees every item once, in order; a page stays
+far under the message limit whatever the rows hold; a bad page token is INVALID_ARGUMENT naming page_token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
+from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
+from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
+from services.arbiter.domain.decisions import Decision, Verdict
+from services.arbiter.storage.decisions import DecisionRepository
+from services.dispatch.domain.messages import DeliveryState, Message
+from services.dispatch.storage.messages import MessageRepository
+from services.scenario.domain.firings import Firing
+from services.scenario.storage.firings import FiringRepository
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+MIB = 1024 * 1024
+
+
+def walk(call: Callable, request, items: str, id_of: Callable) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """The ids of every item, page after page, and the number of pages."""
+    ids, pages = [], 0
+    while True:
+        response = call(request)
+        ids += [id_of(item) for item in getattr(response, items)]
+        pages += 1
+        if not response.next_page_token:
+            return ids, pages
+        request.page_token = response.next_page_token
+
+
+def stored(settings, service: str, add: Callable, rows: list) -> None:  # type: ignore[no-untyped-def]
+    """Write rows straight to the service's tables (its server has migrated them)."""
+    uow = UnitOfWork(session_factory(make_engine(settings, service)))
+    with uow.begin() as session:
+        for row in rows:
+            add(session, row)
+        session.commit()
+
+
+def assert_bad_token_refused(call: Callable, request) -> None:  # type: ignore[no-untyped-def]
+    request.page_token = "not-a-token"
+    with pytest.raises(grpc.RpcError) as refused:
+        call(request)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details().startswith("page_token:")
+
+
+def message(n: int, customer_id: str = "c-1", subject: str = "Hello") -> Message:
+    # Every third message at the same instant: the id breaks the tie.
+    return Message(f"m-{n:04}", customer_id, "email", "welcome", f"f-{n}", "ann@example.com", subject, "body",
+                   DeliveryState.SENT, START + timedelta(minutes=n // 3))
+
+
+def test_list_messages_walks_every_page_and_refuses_a_bad_token(settings, start_service) -> None:
+    _, channel = start_service("dispatch")
+    stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+    stored(settings, "dispatch", lambda s, m: MessageRepository(s).add_once(m),
+           [message(n) for n in range(250)] + [message(n, customer_id="c-2") for n in range(250, 260)])
+    ids, pages = walk(stub.ListMessages, dispatch_pb2.ListMessagesRequest(customer_id="c-1", page_size=40),
+                      "messages", lambda m: m.message_id)
+    assert ids == [f"m-{n:04}" for n in reversed(range(250))] and pages == 7
+    everyone, _ = walk(stub.ListMessages, dispatch_pb2.ListMessagesRequest(), "messages", lambda m: m.message_id)
+    assert len(everyone) == len(set(everyone)) == 260
+    assert_bad_token_refused(stub.ListMessages, dispatch_pb2.ListMessagesRequest(customer_id="c-1"))
+
+
+def test_list_messages_stays_under_the_message_limit_with_huge_rows(settings, start_service) -> None:
+    _, channel = start_service("dispatch")
+    stub = dispatch_pb2_grpc.DispatchServiceStub(channel)
+    stored(settings, "dispatch", lambda s, m: MessageRepository(s).add_once(m),
+           [message(n, subject="x" * MIB) for n in range(10)])
+    # Two 1 MiB messages a page (a page stops before 3 MiB): a client with the default 4 MiB limit reads them all.
+    ids, pages = walk(stub.ListMessages, dispatch_pb2.ListMessagesRequest(), "messages", lambda m: m.message_id)
+    assert sorted(ids) == [f"m-{n:04}" for n in range(10)] and pages == 5
+
+
+def test_contact_history_walks_every_page(settings, start_service) -> None:
+    _, channel = start_service("arbiter")
+    stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
+    stored(settings, "arbiter", lambda s, d: DecisionRepository(s).add_once(d), [
+        Decision(f"f-{n:04}", "c-1", "welcome", Verdict.ALLOW, START + timedelta(minutes=n // 3), channel="email")
+        for n in range(120)
+    ])
+    ids, pages = walk(stub.GetContactHistory, arbiter_pb2.GetContactHistoryRequest(customer_id="c-1", page_size=50),
+                      "decisions", lambda d: d.firing_id)
+    assert ids == [f"f-{n:04}" for n in reversed(range(120))] and pages == 3
+    assert_bad_token_refused(stub.GetContactHistory, arbiter_pb2.GetContactHistoryRequest(customer_id="c-1"))
+
+
+def test_firings_and_scenarios_walk_every_page(settings, start_service) -> None:
+    _, channel = start_service("scenario")
+    stub = scenario_pb2_grpc.ScenarioServiceStub(channel)
+    stored(settings, "scenario", lambda s, f: FiringRepository(s).add_once(f), [
+        Firing(f"f-{n:04}", "welcome", "send", "c-1", 10, ("email",), "welcome", START + timedelta(minutes=n // 3))
+        for n in range(130)
+    ])
+    ids, pages = walk(stub.ListFirings, scenario_pb2.ListFiringsRequest(customer_id="c-1", page_size=0),
+                      "firings", lambda f: f.firing.firing_id)
+    assert ids == [f"f-{n:04}" for n in range(130)] and pages == 2
+    assert_bad_token_refused(stub.ListFirings, scenario_pb2.ListFiringsRequest(customer_id="c-1"))
+    one_by_one, pages = walk(stub.ListScenarios, scenario_pb2.ListScenariosRequest(page_size=1), "scenarios",
+                             lambda s: s.scenario_id)
+    all_at_once = [s.scenario_id for s in stub.ListScenarios(scenario_pb2.ListScenariosRequest()).scenarios]
+    assert one_by_one == sorted(all_at_once) and pages == len(one_by_one)
