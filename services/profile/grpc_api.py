@@ -9,12 +9,16 @@ import grpc
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.kit.errors import InvalidArgument
+from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, identifier_type_name, to_datetime, to_timestamp
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.profile.domain.consents import GRANTED, Consent
 from services.profile.domain.summary import ProfileSummary
 from services.profile.grpc_segments import batch_size_of, spec_of
 from services.profile.service import ProfileService
+
+CONSENT_HISTORY_ORDER = (datetime, int)
+"""ListConsentHistory's sort key: (given_at, id), oldest first."""
 
 
 def money(cents: int, currency: str) -> money_pb2.Money:
@@ -131,12 +135,13 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             yield profile_pb2.QuerySegmentResponse(customer_ids=batch)
 
     def ListConsentHistory(self, request: profile_pb2.ListConsentHistoryRequest, context: grpc.ServicerContext):
-        customer_id, history = self._service.consent_history(_required_customer_id(request))
-        return profile_pb2.ListConsentHistoryResponse(customer_id=customer_id, records=[
-            profile_pb2.ConsentRecord(consent=consent_to_proto(consent), recorded_at=to_timestamp(recorded_at),
-                                      origin=origin)
-            for consent, recorded_at, origin in history
-        ])
+        asked = _required_customer_id(request)
+        page = page_request(request.page_size, request.page_token, CONSENT_HISTORY_ORDER, query=asked)
+        customer_id, history = self._service.consent_history(asked, page.fetch, page.after)
+        records, next_token = fill_page(history, page, lambda entry: entry[0], lambda entry: profile_pb2.ConsentRecord(
+            consent=consent_to_proto(entry[1]), recorded_at=to_timestamp(entry[2]), origin=entry[3]))
+        return profile_pb2.ListConsentHistoryResponse(customer_id=customer_id, records=records,
+                                                      next_page_token=next_token)
 
     def ExportProfile(self, request: profile_pb2.ExportProfileRequest, context: grpc.ServicerContext):
         exported = self._service.export(_required_customer_id(request))

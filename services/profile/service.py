@@ -176,11 +176,13 @@ class ProfileService:
         self._on_outbox_written()
         return surviving, hashes
 
-    def consent_history(self, customer_id: str) -> tuple[str, list[tuple[Consent, datetime, str]]]:
-        """(surviving id, every consent recorded: consent, recorded_at, origin), oldest first."""
+    def consent_history(self, customer_id: str, limit: int, after: tuple[datetime, int] | None = None
+                        ) -> tuple[str, list[tuple[tuple[datetime, int], Consent, datetime, str]]]:
+        """(surviving id, `limit` consents recorded after the (given_at, id) `after`, oldest first: ((given_at,
+        id), consent, recorded_at, origin))."""
         with self._uow.begin() as session:
             surviving = self._surviving(session, customer_id)
-            return surviving, CustomerRepository(session).consent_history_of(surviving)
+            return surviving, CustomerRepository(session).consent_history_page(surviving, limit, after)
 
 
 def _json_default(value: object) -> object:

@@ -12,11 +12,14 @@ import pytest
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from services.arbiter.domain.decisions import Decision, Verdict
 from services.arbiter.storage.decisions import DecisionRepository
 from services.dispatch.domain.messages import DeliveryState, Message
 from services.dispatch.storage.messages import MessageRepository
+from services.profile.domain.consents import GRANTED, Consent
+from services.profile.storage.customers import CustomerRepository
 from services.scenario.domain.firings import Firing
 from services.scenario.storage.firings import FiringRepository
 
@@ -110,3 +113,22 @@ def test_firings_and_scenarios_walk_every_page(settings, start_service) -> None:
                              lambda s: s.scenario_id)
     all_at_once = [s.scenario_id for s in stub.ListScenarios(scenario_pb2.ListScenariosRequest()).scenarios]
     assert one_by_one == sorted(all_at_once) and pages == len(one_by_one)
+
+
+def test_consent_history_walks_every_page(settings, start_service) -> None:
+    _, channel = start_service("profile")
+    stub = profile_pb2_grpc.ProfileServiceStub(channel)
+
+    def record(session, n: int) -> None:  # type: ignore[no-untyped-def]
+        customers = CustomerRepository(session)
+        customers.ensure("c-1", START, START)
+        given_at = START + timedelta(minutes=n // 3)
+        customers.add_history("c-1", Consent("email", GRANTED, "consent", "web", given_at), f"event web/e-{n:04}",
+                              given_at)
+
+    stored(settings, "profile", record, list(range(150)))
+    origins, pages = walk(stub.ListConsentHistory,
+                          profile_pb2.ListConsentHistoryRequest(customer_id="c-1", page_size=60), "records",
+                          lambda r: r.origin)
+    assert origins == [f"event web/e-{n:04}" for n in range(150)] and pages == 3
+    assert_bad_token_refused(stub.ListConsentHistory, profile_pb2.ListConsentHistoryRequest(customer_id="c-1"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,17 @@ class CustomerRepository:
             .order_by(consent_history.c.given_at, consent_history.c.id)
         )
         return [(_consent(row), row.recorded_at, row.origin) for row in rows]
+
+    def consent_history_page(self, customer_id: str, limit: int, after: tuple[datetime, int] | None
+                             ) -> list[tuple[tuple[datetime, int], Consent, datetime, str]]:
+        """`limit` consents recorded for the person, oldest first, after the (given_at, id) `after`:
+        ((given_at, id), consent, recorded_at, origin)."""
+        order = (consent_history.c.given_at, consent_history.c.id)
+        query = select(consent_history).where(consent_history.c.customer_id == customer_id).order_by(*order)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
+        rows = self._session.execute(query.limit(limit))
+        return [((row.given_at, row.id), _consent(row), row.recorded_at, row.origin) for row in rows]
 
     def blocks_of(self, customer_id: str) -> dict[tuple[str, str], str]:
         rows = self._session.execute(select(channel_blocks).where(channel_blocks.c.customer_id == customer_id))
