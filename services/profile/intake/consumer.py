@@ -34,7 +34,7 @@ from services.profile.domain.waves import plan_waves
 from services.profile.intake.events import EventBatch, closes_run
 from services.profile.intake.signals import appetence_signals, signals_of
 from services.profile.intake.translation import command_of
-from services.profile.storage.bulk import BulkRepository
+from services.profile.storage.bulk import BulkRepository, StaleFigures
 from services.profile.storage.erasure import ErasureRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.merges import MergeRepository
@@ -71,16 +71,19 @@ class ProfileIntake(HandoffHandler):
 
     def _apply(self, session: Session, commands: Sequence[HandoffCommand], now: datetime) -> None:
         """The commands in waves: each wave's events, then its merges, then the rest one by one."""
+        bulk = BulkRepository(session)
         mentioned = {customer_id for command in commands for customer_id in _customer_ids(command)}
-        resolved = BulkRepository(session).resolve(mentioned)
+        resolved = bulk.resolve(mentioned)
         surviving = {customer_id: found[0] for customer_id, found in resolved.items()}
+        stale = StaleFigures()
         for number, wave in enumerate(plan_waves(commands, surviving, closes_run)):
             # Before the first wave's events nothing has changed: the resolution just read still holds.
-            EventBatch(session, self._rules, now).apply(wave.events, resolved if number == 0 else None)
+            EventBatch(session, self._rules, now).apply(wave.events, stale, resolved if number == 0 else None)
             MergeRepository(session, self._rules).merge_all(
-                [(merge.survivor_id, merge.merged_ids) for merge in wave.merges], now)
+                [(merge.survivor_id, merge.merged_ids) for merge in wave.merges], now, stale)
             for command in wave.others:
                 self._apply_alone(session, command, now)
+        bulk.refresh(stale)
 
     def _apply_alone(self, session: Session, command: HandoffCommand, now: datetime) -> None:
         if isinstance(command, SplitCustomer):

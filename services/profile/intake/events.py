@@ -38,7 +38,7 @@ from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
 from services.profile.intake.signals import appetence_signals, signals_of
-from services.profile.storage.bulk import BulkRepository, Signal
+from services.profile.storage.bulk import BulkRepository, Signal, StaleFigures
 from services.profile.storage.customers import CustomerRepository
 from services.profile.storage.facts import FactRepository
 from services.profile.storage.tables import ERASED
@@ -77,9 +77,11 @@ class EventBatch:
         self._now = now
         self._bulk = BulkRepository(session)
 
-    def apply(self, commands: Sequence[ApplyEvent], resolved: Mapping[str, tuple[str, str]] | None = None) -> None:
-        """Apply the events; `resolved`: BulkRepository.resolve of (at least) their customer ids, when the caller
-        has it and nothing has changed since."""
+    def apply(self, commands: Sequence[ApplyEvent], stale: StaleFigures,
+              resolved: Mapping[str, tuple[str, str]] | None = None) -> None:
+        """Apply the events, and add to `stale` the customers whose derived figures they change; `resolved`:
+        BulkRepository.resolve of (at least) their customer ids, when the caller has it and nothing has changed
+        since."""
         if not commands:
             return
         events = self._addressed(commands, resolved)
@@ -101,9 +103,8 @@ class EventBatch:
         self._count_engagement(events)
         reachability_changed |= self._record_consents_and_blocks(events)
         self._update_contacts(events)
-        self._bulk.refresh_order_stats({event.customer_id for event in events if id(event) in stored})
-        # Only there can contactability or the inferred zone have changed.
-        self._bulk.refresh_derived(reachability_changed)
+        stale.orders.update(event.customer_id for event in events if id(event) in stored)
+        stale.reachability.update(reachability_changed)  # only there can contactability or the zone change
 
     def _addressed(self, commands: Sequence[ApplyEvent],
                    resolved: Mapping[str, tuple[str, str]] | None) -> list[_Event]:

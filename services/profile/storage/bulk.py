@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,16 @@ AppetenceKey = tuple[str, str, str]  # customer id, dimension, value
 Signal = tuple[AppetenceKey, float, int]  # key, weight, at (epoch seconds)
 LINE_COLUMNS = [column.name for column in order_lines.columns]
 HISTORY_COLUMNS = ["customer_id", "channel", "state", "legal_basis", "source", "given_at", "recorded_at", "origin"]
+
+
+@dataclass
+class StaleFigures:
+    """Customers whose derived columns a batch has made stale: order figures (their orders changed), and
+    contactability and inferred zone (their addresses, consents, blocks or postal address may have). Both are
+    functions of what is stored, so they are recomputed once, at the end of the batch (`BulkRepository.refresh`)."""
+
+    orders: set[str] = field(default_factory=set)
+    reachability: set[str] = field(default_factory=set)
 
 
 class BulkRepository:
@@ -161,6 +172,10 @@ class BulkRepository:
         update_by_key(self._session, customers, "customer_id", changes)
 
     # --- derived figures -----------------------------------------------------------------------
+    def refresh(self, stale: StaleFigures) -> None:
+        self.refresh_order_stats(stale.orders)
+        self.refresh_derived(stale.reachability)
+
     def refresh_order_stats(self, customer_ids: Collection[str]) -> None:
         """Recompute the customers' lifetime figures from their stored orders (order-independent), in one
         UPDATE … FROM (aggregate)."""

@@ -21,7 +21,7 @@ from services.profile.domain.consents import Consent, merge_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, merge_contact
 from services.profile.domain.rules import ProfileRules
 from services.profile.storage import batch_statements as statements
-from services.profile.storage.bulk import BulkRepository
+from services.profile.storage.bulk import BulkRepository, StaleFigures
 from services.profile.storage.tables import (
     ACTIVE,
     MERGED,
@@ -60,9 +60,10 @@ class MergeRepository:
         self._session = session
         self._rules = rules
 
-    def merge_all(self, merges: Sequence[tuple[str, Sequence[str]]], now: datetime) -> None:
+    def merge_all(self, merges: Sequence[tuple[str, Sequence[str]]], now: datetime, stale: StaleFigures) -> None:
         """(survivor id, merged ids) merges about distinct people (no id, nor the person it leads to, in two of
-        them), applied together: the same as one after the other."""
+        them), applied together: the same as one after the other. The survivors' derived figures are left to
+        refresh (`stale`)."""
         bulk = BulkRepository(self._session)
         plan = self._plan(merges, bulk.resolve({i for survivor, merged in merges for i in (survivor, *merged)}))
         if not plan.survivors:
@@ -73,8 +74,8 @@ class MergeRepository:
             for pointer, survivor in sorted(plan.pointers.items())])
         if plan.moves:
             self._move_everything(plan, now)
-        bulk.refresh_order_stats(plan.survivors)
-        bulk.refresh_derived(plan.survivors)
+        stale.orders.update(plan.survivors)
+        stale.reachability.update(plan.survivors)
 
     @staticmethod
     def _plan(merges: Sequence[tuple[str, Sequence[str]]], resolved: dict[str, tuple[str, str]]) -> _Plan:
