@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from declic.common.v1 import event_pb2, identity_pb2
+from declic.kit import request_validation
 from declic.kit.identifiers import InvalidIdentifier, normalise_identifier
 from services.ingest.domain import rules
 from services.ingest.domain.identity import Identifier
@@ -69,6 +70,11 @@ class EventValidator:
         """Validate and normalise `event` (modified in place). Field paths are relative to the event."""
         kind = event.WhichOneof("payload") or ""
         result = ValidatedEvent(index, event, (event.source, event.event_id), kind)
+        # The kit's rules of every request first (known enums, Timestamps in range, bounded text and lists), so
+        # the rules below may take them for granted: one bad event is REJECTED, never a failed batch.
+        result.errors.extend(request_validation.violations(event))
+        if result.errors:
+            return result
         check = _Checker(result.errors)
         self._envelope(event, result, check, received_at)
         if len(event.context) > MAX_CONTEXT_ENTRIES:
