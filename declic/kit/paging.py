@@ -98,16 +98,23 @@ def fill_page(
     The page stops at `request.size` items or before `max_bytes` (at least one item is always returned,
     so a page can always move forward; the door bounds every field, so one item is far under the limit).
     """
+    page, more = cut_page(items, request.size, to_proto, max_bytes)
+    return page, encode_token(key(items[len(page) - 1]), request.query) if more else ""
+
+
+def cut_page(items: Sequence[Item], size: int, to_proto: Callable[[Item], Message],
+             max_bytes: int = MAX_PAGE_BYTES) -> tuple[list[Message], bool]:
+    """The protos of the first items that fit `size` and `max_bytes` (at least one), and whether more follow
+    (`items` read with one more than `size`): for a response that pages several lists with one token."""
     page: list[Message] = []
     used = 0
-    for item in items[: request.size]:
+    for item in items[:size]:
         message = to_proto(item)
         used += message.ByteSize() + 8  # the field's tag and length
         if page and used > max_bytes:
-            return page, encode_token(key(items[len(page) - 1]), request.query)
+            return page, True
         page.append(message)
-    more = len(items) > request.size
-    return page, encode_token(key(items[request.size - 1]), request.query) if more else ""
+    return page, len(items) > size
 
 
 def _typed(value: Any, expected: type | tuple[type, ...]) -> Any:

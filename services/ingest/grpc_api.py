@@ -8,15 +8,11 @@ from declic.common.v1 import identity_pb2
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.framing import varint as _length
-from declic.kit.protoconv import identifier_type_enum, identifier_type_name, to_datetime, to_timestamp
+from declic.kit.protoconv import identifier_type_name, to_datetime
+from services.ingest.grpc_lists import STATUS, audit_page, identifier_to_proto, stats_page
 from services.ingest.service import IngestService
 from services.ingest.writer.calls import ACCEPTED, DUPLICATE, REJECTED, Outcome
 
-STATUS = {
-    ACCEPTED: ingest_pb2.EVENT_STATUS_ACCEPTED,
-    DUPLICATE: ingest_pb2.EVENT_STATUS_DUPLICATE,
-    REJECTED: ingest_pb2.EVENT_STATUS_REJECTED,
-}
 STATUS_NAMES = {value: name for name, value in STATUS.items()}
 
 
@@ -70,13 +66,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise InvalidArgument.field(name, f"a request must be at most {limits.max_batch_bytes} bytes (got {size})")
 
     def GetIngestStats(self, request: ingest_pb2.GetIngestStatsRequest, context: grpc.ServicerContext):
-        rows = self._service.stats(request.source)
-        return ingest_pb2.GetIngestStatsResponse(
-            rows=[ingest_pb2.IngestStatsRow(source=source, status=STATUS[status], reason=reason, count=count)
-                  for source, status, reason, count in rows],
-            refusals=[ingest_pb2.RefusalCount(reason=reason, count=count)
-                      for reason, count in self._service.refusal_counts()],
-        )
+        return stats_page(self._service, request)
 
     def SplitCustomer(self, request: ingest_pb2.SplitCustomerRequest, context: grpc.ServicerContext):
         if not request.customer_id:
@@ -100,29 +90,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         )
 
     def ListIdentityAudit(self, request: ingest_pb2.ListIdentityAuditRequest, context: grpc.ServicerContext):
-        if request.limit < 0:
-            raise InvalidArgument.field("limit", "must be >= 0")
-        merges, refusals, splits = self._service.audit(request.customer_id, request.limit or 100)
-        return ingest_pb2.ListIdentityAuditResponse(
-            merges=[ingest_pb2.MergeAuditEntry(
-                record_id=m.record_id, survivor_id=m.survivor_id, merged_ids=m.merged_ids.split(),
-                cause_source=m.cause_source, cause_event_id=m.cause_event_id, merged_at=to_timestamp(m.merged_at),
-            ) for m in merges],
-            refusals=[ingest_pb2.RefusedMerge(
-                reason=r.reason, customer_ids=r.customer_ids.split(),
-                identifier_type=identifier_type_enum(r.identifier_type) if r.identifier_type else 0,
-                cause_source=r.cause_source, cause_event_id=r.cause_event_id, refused_at=to_timestamp(r.refused_at),
-            ) for r in refusals],
-            splits=[ingest_pb2.SplitAuditEntry(
-                record_id=s.record_id, from_customer_id=s.from_customer_id, new_customer_id=s.new_customer_id,
-                identifiers=[identifier_to_proto(tuple(line.split(":", 1))) for line in s.identifiers.splitlines()],
-                reason=s.reason, split_at=to_timestamp(s.split_at),
-            ) for s in splits],
-        )
-
-
-def identifier_to_proto(identifier: tuple[str, str]) -> identity_pb2.Identifier:
-    return identity_pb2.Identifier(type=identifier_type_enum(identifier[0]), value=identifier[1])
+        return audit_page(self._service, request)
 
 
 def _identifier(identifier: identity_pb2.Identifier, path: str) -> tuple[str, str]:

@@ -25,6 +25,9 @@ from services.ingest.validation import EventValidator
 from services.ingest.writer.batch import new_customer_id
 from services.ingest.writer.calls import Outcome, Submission
 
+AuditPosition = tuple[tuple | None, tuple | None, tuple | None]
+"""Where ListIdentityAudit stands in merges, refusals and splits: a sort key, None (the start) or () (the end)."""
+
 
 class Writer(Protocol):
     """Applies validated batches: `writer.group_commit.GroupWriter` (a thread) or `writer.process.WriterProcess`."""
@@ -69,9 +72,12 @@ class IngestService:
     def close(self) -> None:
         self._writer.close()
 
-    def stats(self, source: str) -> list[tuple[str, str, str, int]]:
+    def stats(self, source: str, limit: int | None = None,
+              after: tuple[str, str, str] | None = None) -> list[tuple[str, str, str, int]]:
+        """Counts by (source, status, reason) in that order (only `source`'s when given), `limit` of them after
+        `after`."""
         with self._uow.begin() as session:
-            return OperatorRepository(session).stats(source)
+            return OperatorRepository(session).stats(source, limit, after)
 
     def split(self, customer_id: str, identifiers: Sequence[Identifier], reason: str) -> SplitResult:
         """Move `identifiers` of `customer_id` to a new customer, and keep the two apart from now on."""
@@ -140,12 +146,16 @@ class IngestService:
                 raise NotFound("no such customer")
             return current, repository.customer_identifiers(current)
 
-    def audit(self, customer_id: str, limit: int) -> tuple[list, list, list]:
-        """Recent merges and splits (of `customer_id` when given) and recent refused merges."""
+    def audit(self, customer_id: str, limit: int, after: AuditPosition = (None, None, None)
+              ) -> tuple[list, list, list]:
+        """Merges and splits (of `customer_id` when given) and refused merges, `limit` of each, newest first,
+        each after its sort key in `after` (None: from the start; (): none left)."""
+        merges_after, refusals_after, splits_after = after
         with self._uow.begin() as session:
             repository = OperatorRepository(session)
-            return (repository.list_merges(customer_id, limit), repository.list_refusals(limit),
-                    repository.list_splits(customer_id, limit))
+            return (repository.list_merges(customer_id, limit, merges_after),
+                    repository.list_refusals(limit, refusals_after),
+                    repository.list_splits(customer_id, limit, splits_after))
 
     def refusal_counts(self) -> list[tuple[str, int]]:
         with self._uow.begin() as session:

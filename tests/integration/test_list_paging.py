@@ -11,6 +11,7 @@ import pytest
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
+from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.database import UnitOfWork, make_engine, session_factory
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
@@ -18,6 +19,7 @@ from services.arbiter.domain.decisions import Decision, Verdict
 from services.arbiter.storage.decisions import DecisionRepository
 from services.dispatch.domain.messages import DeliveryState, Message
 from services.dispatch.storage.messages import MessageRepository
+from services.ingest.storage import tables as ingest_tables
 from services.profile.domain.consents import GRANTED, Consent
 from services.profile.storage.customers import CustomerRepository
 from services.scenario.domain.firings import Firing
@@ -132,3 +134,38 @@ def test_consent_history_walks_every_page(settings, start_service) -> None:
                           lambda r: r.origin)
     assert origins == [f"event web/e-{n:04}" for n in range(150)] and pages == 3
     assert_bad_token_refused(stub.ListConsentHistory, profile_pb2.ListConsentHistoryRequest(customer_id="c-1"))
+
+
+def test_identity_audit_walks_each_kind_and_stats_walk_every_page(settings, start_service) -> None:
+    _, channel = start_service("ingest")
+    stub = ingest_pb2_grpc.IngestServiceStub(channel)
+    at = [START + timedelta(minutes=n // 3) for n in range(130)]
+    stored(settings, "ingest", lambda s, insert: s.execute(insert), [
+        ingest_tables.merges.insert().values([dict(
+            record_id=f"m-{n:04}", survivor_id="c-1", merged_ids=f"c-{n + 2}", cause_source="web",
+            cause_event_id=f"e-{n}", merged_at=at[n]) for n in range(130)]),
+        ingest_tables.refusals.insert().values([dict(
+            reason="weak_identifier_shared", customer_ids="c-1 c-2", identifier_type="device_id",
+            cause_source="web", cause_event_id=f"e-{n}", refused_at=at[n]) for n in range(45)]),
+        ingest_tables.splits.insert().values([dict(
+            record_id=f"s-{n:04}", from_customer_id="c-1", new_customer_id=f"n-{n}", identifiers="email:a@b.c",
+            reason="ticket", split_at=at[n]) for n in range(10)]),
+        ingest_tables.stats.insert().values([dict(
+            source=f"shop-{n:03}", status="accepted", reason="", shard=0, count=n) for n in range(250)]),
+    ])
+    request = ingest_pb2.ListIdentityAuditRequest(page_size=50)
+    merges, refusals, splits, pages = [], [], [], 0
+    while True:
+        answer = stub.ListIdentityAudit(request)
+        merges += [m.record_id for m in answer.merges]
+        refusals += [r.cause_event_id for r in answer.refusals]
+        splits += [s.record_id for s in answer.splits]
+        pages += 1
+        if not answer.next_page_token:
+            break
+        request.page_token = answer.next_page_token
+    assert merges == [f"m-{n:04}" for n in reversed(range(130))] and pages == 3
+    assert refusals == [f"e-{n}" for n in reversed(range(45))] and splits == [f"s-{n:04}" for n in reversed(range(10))]
+    assert_bad_token_refused(stub.ListIdentityAudit, ingest_pb2.ListIdentityAuditRequest())
+    sources, pages = walk(stub.GetIngestStats, ingest_pb2.GetIngestStatsRequest(), "rows", lambda r: r.source)
+    assert sources == [f"shop-{n:03}" for n in range(250)] and pages == 3

@@ -73,22 +73,33 @@ class OperatorRepository(IngestRepository):
 
     # --- audit trail and stats -------------------------------------------------------------------------------
 
-    def list_merges(self, customer_id: str, limit: int) -> list[Any]:
+    # Each list newest first, `limit` rows after the sort key `after` (None: from the start; (): none left).
+
+    def list_merges(self, customer_id: str, limit: int, after: tuple[Any, ...] | None = None) -> list[Any]:
         m = tables.merges
-        query = select(m).order_by(m.c.merged_at.desc(), m.c.record_id).limit(limit)
+        order = (m.c.merged_at, m.c.record_id)
+        query = select(m).order_by(*(column.desc() for column in order)).limit(limit)
         if customer_id:
             query = query.where(or_(m.c.survivor_id == customer_id, m.c.merged_ids.contains(customer_id)))
-        return list(self._session.execute(query))
+        return self._after(query, order, after)
 
-    def list_refusals(self, limit: int) -> list[Any]:
+    def list_refusals(self, limit: int, after: tuple[Any, ...] | None = None) -> list[Any]:
         r = tables.refusals
-        return list(self._session.execute(select(r).order_by(r.c.id.desc()).limit(limit)))
+        return self._after(select(r).order_by(r.c.id.desc()).limit(limit), (r.c.id,), after)
 
-    def list_splits(self, customer_id: str, limit: int) -> list[Any]:
+    def list_splits(self, customer_id: str, limit: int, after: tuple[Any, ...] | None = None) -> list[Any]:
         t = tables.splits
-        query = select(t).order_by(t.c.split_at.desc()).limit(limit)
+        order = (t.c.split_at, t.c.record_id)
+        query = select(t).order_by(*(column.desc() for column in order)).limit(limit)
         if customer_id:
             query = query.where(or_(t.c.from_customer_id == customer_id, t.c.new_customer_id == customer_id))
+        return self._after(query, order, after)
+
+    def _after(self, query: Any, order: tuple[Any, ...], after: tuple[Any, ...] | None) -> list[Any]:
+        if after == ():
+            return []
+        if after is not None:
+            query = query.where(tuple_(*order) < tuple_(*after))
         return list(self._session.execute(query))
 
     def refusal_counts(self) -> list[tuple[str, int]]:
@@ -96,13 +107,14 @@ class OperatorRepository(IngestRepository):
         query = select(r.c.reason, func.count()).group_by(r.c.reason).order_by(r.c.reason)
         return [(reason, int(count)) for reason, count in self._session.execute(query)]
 
-    def stats(self, source: str) -> list[tuple[str, str, str, int]]:
+    def stats(self, source: str, limit: int | None = None,
+              after: tuple[str, str, str] | None = None) -> list[tuple[str, str, str, int]]:
+        """Counts by (source, status, reason) in that order: `limit` of them (all when None) after `after`."""
         table = tables.stats
-        query = (
-            select(table.c.source, table.c.status, table.c.reason, func.sum(table.c.count))
-            .group_by(table.c.source, table.c.status, table.c.reason)
-            .order_by(table.c.source, table.c.status, table.c.reason)
-        )
+        order = (table.c.source, table.c.status, table.c.reason)
+        query = select(*order, func.sum(table.c.count)).group_by(*order).order_by(*order).limit(limit)
         if source:
             query = query.where(table.c.source == source)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
         return [(s, st, r, int(c)) for s, st, r, c in self._session.execute(query)]
