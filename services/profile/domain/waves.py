@@ -7,18 +7,19 @@ every earlier record it depends on, so the profiles are those of applying the re
 
 - an event depends on earlier records about the same person (merges make two customers one person), the same
   identifier (the first to bring it keeps it) or the same order (the first delivery wins);
-- an event that reads the person's identifiers as they are at that moment (`reads_identifiers`) comes before the
-  person's later records;
+- a bounce or complaint naming no address (domain.engagement.blocks_every_address) reads the person's addresses
+  as they are at that moment: it comes before the person's later records;
 - a merge comes after everything earlier about its customers, and before everything later about them;
 - a split, an erasure or a catalogue change comes after everything earlier, and before everything later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from services.profile.domain.commands import ApplyEvent, HandoffCommand, MergeCustomers, RecordOrder, UpsertProduct
+from services.profile.domain.engagement import blocks_every_address
 
 
 @dataclass
@@ -52,8 +53,7 @@ class _People:
         return people[0]
 
 
-def plan_waves(commands: Sequence[HandoffCommand], surviving: Mapping[str, str],
-               reads_identifiers: Callable[[ApplyEvent], bool]) -> list[Wave]:
+def plan_waves(commands: Sequence[HandoffCommand], surviving: Mapping[str, str]) -> list[Wave]:
     """The batch's commands, in order, cut into waves. `surviving`: customer id → the id it leads to (through
     merges stored before the batch); ids absent lead to themselves."""
     people = _People(surviving)
@@ -73,7 +73,7 @@ def plan_waves(commands: Sequence[HandoffCommand], surviving: Mapping[str, str],
             wave(number).events.append(command)
             for key in keys:
                 ready[key] = max(ready.get(key, 0), number)
-            if reads_identifiers(command):
+            if blocks_every_address(command):
                 ready[keys[0]] = number + 1
         elif isinstance(command, MergeCustomers):
             before = [("person", people.person(customer_id)) for customer_id in (command.survivor_id,

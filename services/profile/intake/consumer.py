@@ -31,7 +31,7 @@ from services.profile.domain.commands import (
 )
 from services.profile.domain.rules import ProfileRules
 from services.profile.domain.waves import plan_waves
-from services.profile.intake.events import EventBatch, closes_run
+from services.profile.intake.events import EventBatch
 from services.profile.intake.signals import appetence_signals, signals_of
 from services.profile.intake.translation import command_of
 from services.profile.storage.bulk import BulkRepository, StaleFigures
@@ -76,7 +76,7 @@ class ProfileIntake(HandoffHandler):
         resolved = bulk.resolve(mentioned)
         surviving = {customer_id: found[0] for customer_id, found in resolved.items()}
         stale = StaleFigures()
-        for number, wave in enumerate(plan_waves(commands, surviving, closes_run)):
+        for number, wave in enumerate(plan_waves(commands, surviving)):
             # Before the first wave's events nothing has changed: the resolution just read still holds.
             EventBatch(session, self._rules, now).apply(wave.events, stale, resolved if number == 0 else None)
             MergeRepository(session, self._rules).merge_all(

@@ -2,9 +2,8 @@
 memory in the events' order, write the outcome in a few statements — the same profiles as applying them one
 at a time (tests/integration/profile/test_batches.py checks it on random histories cut at random).
 
-A run holds customer events only: merges, splits, erasures and catalogue changes are applied between runs
-(services/profile/intake/consumer.py), and an event whose effect depends on identifiers as they are at that moment
-closes its run (`closes_run`).
+A run holds the customer events of one wave (domain.waves): merges, splits, erasures and catalogue changes are
+applied between runs (services/profile/intake/consumer.py).
 """
 
 from __future__ import annotations
@@ -34,9 +33,11 @@ from services.profile.domain.commands import (
 from services.profile.domain.consents import DENIED, Consent, fold_consents
 from services.profile.domain.contact import CONTACT_FIELDS, birth_month_day, fold_contact_updates
 from services.profile.domain.contactability import POSTAL_ADDRESS_ATTRIBUTE
+from services.profile.domain.engagement import BLOCKING, WITHDRAWING
 from services.profile.domain.identifiers import CHANNEL_ADDRESS_TYPE
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
+from services.profile.intake.order_rows import line_rows, order_row
 from services.profile.intake.signals import appetence_signals, signals_of
 from services.profile.storage.bulk import BulkRepository, Signal, StaleFigures
 from services.profile.storage.customers import CustomerRepository
@@ -45,20 +46,7 @@ from services.profile.storage.tables import ERASED
 
 log = logging.getLogger("declic.profile")
 
-# Engagements that withdraw consent on the channel, and those that make the address unusable.
-WITHDRAWING = {"unsubscribed": "unsubscribe link", "complained": "spam complaint"}
-BLOCKING = {"bounced", "complained"}
 ADDRESS_TYPES = frozenset(CHANNEL_ADDRESS_TYPE.values())
-
-
-def closes_run(command: ApplyEvent) -> bool:
-    """A bounce or complaint naming no address blocks every address the customer has on the channel at that
-    moment, so identifiers brought by later events must not be attached before it is applied."""
-    action = command.action
-    if not isinstance(action, RecordEngagement) or action.kind not in BLOCKING:
-        return False
-    address_type = CHANNEL_ADDRESS_TYPE.get(action.channel)
-    return not any(id_type == address_type for id_type, _ in command.context.identifiers)
 
 
 @dataclass(frozen=True)
@@ -163,11 +151,11 @@ class EventBatch:
         for event in events:
             if isinstance(event.action, RecordOrder):
                 first.setdefault((event.action.order_id, event.action.kind), (event, event.action))
-        new = self._bulk.add_orders([_order_row(event.customer_id, order, event.context.event_time)
+        new = self._bulk.add_orders([order_row(event.customer_id, order, event.context.event_time)
                                      for event, order in first.values()])
         stored = [(event, order) for key, (event, order) in first.items() if key in new]
         self._bulk.add_lines([line for event, order in stored
-                              for line in _line_rows(event.customer_id, order, event.context.event_time, catalogue)])
+                              for line in line_rows(event.customer_id, order, event.context.event_time, catalogue)])
         return {id(event): order for event, order in stored}
 
     def _feed_appetences(self, events: list[_Event], stored: dict[int, RecordOrder], catalogue: dict[str, Any]) -> None:
@@ -255,25 +243,3 @@ class EventBatch:
             }
         self._bulk.update_customers(changes)
 
-
-def _order_row(customer_id: str, order: RecordOrder, ordered_at: datetime) -> dict[str, Any]:
-    return dict(order_id=order.order_id, kind=order.kind, customer_id=customer_id, ordered_at=ordered_at,
-                ordered_ts=to_epoch(ordered_at), amount_cents=order.amount_cents,
-                discount_cents=order.discount_cents, currency=order.currency, channel=order.channel,
-                original_order_id=order.original_order_id, line_count=len(order.lines))
-
-
-def _line_rows(customer_id: str, order: RecordOrder, ordered_at: datetime,
-               catalogue: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order's lines, completed from the catalogue when it knows their product."""
-    rows = []
-    for line_no, line in enumerate(order.lines):
-        known = catalogue.get(line.product_id)
-        rows.append(dict(
-            order_id=order.order_id, kind=order.kind, line_no=line_no, customer_id=customer_id,
-            ordered_ts=to_epoch(ordered_at), product_id=line.product_id,
-            category=line.category or (known.category if known else ""),
-            pack_size=known.pack_size if known else "", quantity=line.quantity, amount_cents=line.amount_cents,
-            catalogued=known is not None,
-        ))
-    return rows
