@@ -15,6 +15,7 @@ from rich.table import Table
 from declic.cli.ingest_commands import print_summary
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.importing.runner import ImportSummary
+from declic.kit.paging import MAX_PAGE_SIZE, every_item
 from declic.kit.protoconv import channel_name
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
@@ -47,7 +48,8 @@ def settle(scenario: scenario_pb2_grpc.ScenarioServiceStub, customer_ids: list[s
         while time.monotonic() < deadline:
             firings = [
                 f for c in customer_ids
-                for f in scenario.ListFirings(scenario_pb2.ListFiringsRequest(customer_id=c), timeout=5).firings
+                for f in every_item(scenario.ListFirings, scenario_pb2.ListFiringsRequest(customer_id=c), "firings",
+                                    timeout=5)
             ]
             if firings and all(f.state != scenario_pb2.FIRING_STATE_PENDING for f in firings):
                 break
@@ -82,7 +84,8 @@ def report(stack: Stack, summary: ImportSummary) -> None:
     dispatch = dispatch_pb2_grpc.DispatchServiceStub(grpc.insecure_channel(stack.address("dispatch")))
     customer_ids = sorted(summary.customers)
     firings = settle(scenario, customer_ids)
-    messages = dispatch.ListMessages(dispatch_pb2.ListMessagesRequest(limit=100_000), timeout=30).messages
+    messages = list(every_item(dispatch.ListMessages, dispatch_pb2.ListMessagesRequest(page_size=MAX_PAGE_SIZE),
+                               "messages", timeout=30))
 
     console.print("[bold]Events through ingest[/bold] (UCI rows read by the importer, and the demo's sign-ups)")
     print_summary(summary, console)

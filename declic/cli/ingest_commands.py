@@ -16,6 +16,7 @@ from declic.importing.csv_files import READERS
 from declic.importing.runner import ImportRun, ImportSummary
 from declic.importing.uci import read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from declic.kit.paging import MAX_PAGE_SIZE, every_item
 from declic.kit.protoconv import identifier_type_enum, identifier_type_name
 
 console = Console()
@@ -88,18 +89,21 @@ def stats_command(
 ) -> None:
     """Accepted, duplicate and rejected events by source and reason; refused merges by reason."""
     with _stub(address) as stub:
-        response = stub.GetIngestStats(ingest_pb2.GetIngestStatsRequest(source=source))
+        rows = list(every_item(stub.GetIngestStats, ingest_pb2.GetIngestStatsRequest(
+            source=source, page_size=MAX_PAGE_SIZE), "rows"))
+        # The refusal counts (a few reasons) come with every page.
+        refusal_counts = stub.GetIngestStats(ingest_pb2.GetIngestStatsRequest(source=source, page_size=1)).refusals
     table = Table(title="Ingest: events by source, status and reason")
     for column in ("source", "status", "reason", "events"):
         table.add_column(column, justify="right" if column == "events" else "left")
-    for row in response.rows:
+    for row in rows:
         table.add_row(row.source, STATUS_NAMES.get(row.status, "?"), row.reason, f"{row.count:,}")
     console.print(table)
-    if response.refusals:
+    if refusal_counts:
         refusals = Table(title="Identity guard rails: refused merges and attachments")
         refusals.add_column("reason")
         refusals.add_column("count", justify="right")
-        for refusal in response.refusals:
+        for refusal in refusal_counts:
             refusals.add_row(refusal.reason, f"{refusal.count:,}")
         console.print(refusals)
 
@@ -126,12 +130,20 @@ def identity_command(
 @ingest_app.command("audit")
 def audit_command(
     customer_id: Annotated[str, typer.Option("--customer", help="Only merges and splits of this customer.")] = "",
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Entries of each kind per page.")] = 20,
+    every_page: Annotated[bool, typer.Option("--all", help="Every entry, page after page.")] = False,
     address: Address = "",
 ) -> None:
     """Recent merges, refused merges and splits."""
+    request = ingest_pb2.ListIdentityAuditRequest(customer_id=customer_id, page_size=limit)
+    audit = ingest_pb2.ListIdentityAuditResponse()
     with _stub(address) as stub:
-        audit = stub.ListIdentityAudit(ingest_pb2.ListIdentityAuditRequest(customer_id=customer_id, limit=limit))
+        while True:
+            page = stub.ListIdentityAudit(request)
+            audit.MergeFrom(page)
+            if not (every_page and page.next_page_token):
+                break
+            request.page_token = page.next_page_token
     table = Table(title="Identity audit")
     for column in ("when", "what", "customers", "cause / reason"):
         table.add_column(column)
@@ -145,6 +157,8 @@ def audit_command(
         table.add_row(split.split_at.ToJsonString(), "split", f"{split.from_customer_id} → {split.new_customer_id}",
                       split.reason)
     console.print(table)
+    if audit.next_page_token and not every_page:
+        console.print("more entries: [bold]--all[/bold] lists them all")
 
 
 @ingest_app.command("split")

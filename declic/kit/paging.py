@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -141,3 +141,15 @@ def _query_hash(query: str) -> str:
 
 def _checksum(payload: bytes) -> bytes:
     return hashlib.blake2b(payload, key=_CHECKSUM_KEY, digest_size=8).digest()
+
+
+def every_item(call: Callable[..., Any], request: Any, field: str, **options: Any) -> Iterator[Any]:
+    """Client side: every item of a list RPC's `field`, following next_page_token from `request` on
+    (`options` such as timeout go to each call)."""
+    request = type(request).FromString(request.SerializeToString())  # the caller's request stays as it was
+    while True:
+        response = call(request, **options)
+        yield from getattr(response, field)
+        if not response.next_page_token:
+            return
+        request.page_token = response.next_page_token

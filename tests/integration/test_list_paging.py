@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
+from declic.cli.ingest_commands import register
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.database import UnitOfWork, make_engine, session_factory
@@ -137,7 +140,7 @@ def test_consent_history_walks_every_page(settings, start_service) -> None:
 
 
 def test_identity_audit_walks_each_kind_and_stats_walk_every_page(settings, start_service) -> None:
-    _, channel = start_service("ingest")
+    running, channel = start_service("ingest")
     stub = ingest_pb2_grpc.IngestServiceStub(channel)
     at = [START + timedelta(minutes=n // 3) for n in range(130)]
     stored(settings, "ingest", lambda s, insert: s.execute(insert), [
@@ -169,3 +172,13 @@ def test_identity_audit_walks_each_kind_and_stats_walk_every_page(settings, star
     assert_bad_token_refused(stub.ListIdentityAudit, ingest_pb2.ListIdentityAuditRequest())
     sources, pages = walk(stub.GetIngestStats, ingest_pb2.GetIngestStatsRequest(), "rows", lambda r: r.source)
     assert sources == [f"shop-{n:03}" for n in range(250)] and pages == 3
+    # The operator's commands follow the pages.
+    app = typer.Typer()
+    register(app)
+    address = ["--address", f"127.0.0.1:{running.port}"]
+    audit = CliRunner().invoke(app, ["ingest", "audit", "--limit", "50", "--all", *address], terminal_width=200)
+    assert audit.exit_code == 0 and audit.output.count(" merged ") == 130, audit.output
+    one_page = CliRunner().invoke(app, ["ingest", "audit", "--limit", "50", *address], terminal_width=200)
+    assert one_page.output.count(" merged ") == 50 and "--all" in one_page.output
+    stats = CliRunner().invoke(app, ["ingest", "stats", *address], terminal_width=200)
+    assert stats.exit_code == 0 and "shop-000" in stats.output and "shop-249" in stats.output
