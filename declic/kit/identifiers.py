@@ -19,6 +19,8 @@ import phonenumbers
 from email_validator import syntax as email_syntax
 from email_validator.rfc_constants import EMAIL_MAX_LENGTH, LOCAL_PART_MAX_LENGTH
 
+from declic.kit.errors import quoted
+
 IDENTIFIER_TYPES = ("email", "phone", "loyalty_card", "crm_id", "anonymous_id", "device_id")
 MAX_OPAQUE_ID_LENGTH = 128
 
@@ -36,7 +38,7 @@ def normalise_identifier(identifier_type: str, raw: str, default_region: str) ->
     """The stored form of an identifier of `identifier_type` ("email", "phone", ...); national phone numbers are
     read in `default_region` ("FR"). Raises InvalidIdentifier with the reason."""
     if identifier_type not in IDENTIFIER_TYPES:
-        raise InvalidIdentifier(f"is not an identifier type ({identifier_type!r})")
+        raise InvalidIdentifier(f"is not an identifier type ({quoted(identifier_type)})")
     if not raw.strip():
         raise InvalidIdentifier("is required")
     if identifier_type == "email":

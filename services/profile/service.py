@@ -52,7 +52,7 @@ class ProfileService:
             raise InvalidArgument.field("customer_id", "is required")
         with self._reads.begin() as session:
             reader = SummaryReader(session)
-            row = self._usable(reader, reader.by_id(customer_id), f"no customer {customer_id}", customer_id)
+            row = self._usable(reader, reader.by_id(customer_id), f"no customer {quoted(customer_id)}", customer_id)
             return self._summary(reader, row, as_of or self._clock.now())
 
     def lookup(self, id_type: str, raw_value: str, as_of: datetime | None = None) -> ProfileSummary:
