@@ -37,12 +37,14 @@ from declic.kit.config import Settings, load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.protoconv import to_timestamp
 from declic.kit.redis_client import start_embedded_redis
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamPublisher, stream_key
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.profile.domain.orders import to_epoch
 from services.profile.domain.rules import ProfileRules
 from services.profile.domain.segments import BirthdayToday, LastOrderContaining, RepurchaseOverdue, SegmentSpec
 from services.profile.intake.consumer import ProfileIntake
+from services.profile.main import INTAKE_BATCH
 from services.profile.storage.segments import segment_query
 from services.profile.storage.tables import customers, identifiers
 from tests.integration.profile import records
@@ -283,7 +285,7 @@ def update_events(n: int, count: int) -> list:
     return made
 
 
-BATCH = 100  # records the stream consumer reads, and applies in one transaction, at a time
+BATCH = INTAKE_BATCH  # records the stream consumer reads, and applies in one transaction, at a time
 
 
 def applied_in_process(updater: ProfileIntake, n: int, count: int, label: str) -> list[list]:
@@ -300,6 +302,7 @@ def applied_in_process(updater: ProfileIntake, n: int, count: int, label: str) -
 def updates(settings: Settings, n: int, count: int, client: redis.Redis) -> list[list]:
     """Rows: (what, events, per event p50 ms, p99 ms, events/s)."""
     engine = make_engine(settings, "profile")
+    send_lists_in_binary(engine)  # as services.profile.main wires it
     updater = ProfileIntake(UnitOfWork(session_factory(engine)), ManualClock(AS_OF), ProfileRules())
     rows = applied_in_process(updater, n, count, "PostgreSQL")
     engine.dispose()
