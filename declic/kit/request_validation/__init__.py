@@ -16,7 +16,8 @@ from google.protobuf.message import Message
 
 from declic.kit.errors import InvalidArgument
 from declic.kit.request_validation import limits
-from declic.kit.request_validation.checker import Violations, walk
+from declic.kit.request_validation.checker import walk
+from declic.kit.request_validation.values import Violations
 
 __all__ = ["check_request", "limits", "violations"]
 
