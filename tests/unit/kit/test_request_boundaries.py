@@ -93,3 +93,7 @@ def test_a_burst_is_logged_once_then_counted_per_window(caplog: pytest.LogCaptur
         "ingest: undecodable request to IngestBatch (answered INVALID_ARGUMENT; more are counted for 0.2 s)",
         "ingest: 499 undecodable requests to IngestBatch in the last 0.2 s",
     ]
+
+
+def test_money_has_only_the_fields_its_own_check_reads() -> None:
+    assert [field.name for field in money_pb2.Money.DESCRIPTOR.fields] == ["currency_code", "units", "nanos"]
