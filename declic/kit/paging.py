@@ -128,6 +128,9 @@ def _typed(value: Any, expected: type | tuple[type, ...]) -> Any:
             raise _bad_token("is not a token this list gave") from None
     if isinstance(value, bool) or not isinstance(value, tuple(t for t in allowed if t is not datetime)):
         raise _bad_token("is not a token this list gave")
+    # A forged position still reaches the database only as values it takes (the checksum's key is no secret).
+    if isinstance(value, int) and not -(2**63) <= value < 2**63 or isinstance(value, str) and "\x00" in value:
+        raise _bad_token("is not a token this list gave")
     return value
 
 

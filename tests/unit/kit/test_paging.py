@@ -67,12 +67,19 @@ def test_a_token_holds_its_typed_position() -> None:
 
 
 @pytest.mark.parametrize("token", ["x", "not a token", "A" * 2000, encode_token([1, "a"], "q"),
-                                   encode_token(["2026-01-01", "a", "b"], "q"), encode_token([None, "a"], "q")])
+                                   encode_token(["2026-01-01", "a", "b"], "q"), encode_token([None, "a"], "q"),
+                                   encode_token(["2026-01-01", "a\x00"], "q")])
 def test_a_bad_token_names_page_token(token: str) -> None:
     with pytest.raises(InvalidArgument) as refused:
         decode_token(token, KEY, "q")
     assert refused.value.violations[0][0] == "page_token"
     assert len(refused.value.message) < 200
+
+
+def test_a_forged_integer_the_database_cannot_take_is_refused() -> None:
+    with pytest.raises(InvalidArgument):
+        decode_token(encode_token([2**70], "q"), (int,), "q")
+    assert decode_token(encode_token([2**62], "q"), (int,), "q") == (2**62,)
 
 
 def test_a_token_of_another_query_is_refused() -> None:
