@@ -21,5 +21,6 @@ messages = Table(
     Column("body", Text, nullable=False),
     Column("state", String(20), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_messages_customer", "customer_id", "created_at"),
+    Index("ix_messages_customer", "customer_id", "created_at", "message_id"),
+    Index("ix_messages_created", "created_at", "message_id"),
 )

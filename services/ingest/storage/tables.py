@@ -58,6 +58,7 @@ merges = Table(
     Column("cause_event_id", String(128), nullable=False),
     Column("merged_at", UtcDateTime(), nullable=False),
     Index("ix_merges_survivor", "survivor_id"),
+    Index("ix_merges_merged_at", "merged_at", "record_id"),
 )
 
 refusals = Table(
@@ -81,6 +82,7 @@ splits = Table(
     Column("identifiers", Text, nullable=False),  # "type:value" lines
     Column("reason", Text, nullable=False),
     Column("split_at", UtcDateTime(), nullable=False),
+    Index("ix_splits_split_at", "split_at", "record_id"),
 )
 
 # Customers an operator split apart: never merged again.
