@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.ingest.v1 import handoff_pb2
@@ -35,9 +36,12 @@ def to_cents(money: money_pb2.Money) -> int:
     return money.units * 100 + money.nanos // 10_000_000
 
 
+_type_name = cache(identifier_type_name)  # a few types, named for every identifier of every record
+
+
 def identifiers_of(found: Iterable[identity_pb2.Identifier]) -> tuple[tuple[str, str], ...]:
     return tuple(
-        (identifier_type_name(identifier.type), identifier.value)
+        (_type_name(identifier.type), identifier.value)
         for identifier in found
         if identifier.type != identity_pb2.IDENTIFIER_TYPE_UNSPECIFIED and identifier.value
     )
