@@ -4,8 +4,8 @@ A publisher (normally an outbox relay) appends records; each consuming
 service reads them through its own consumer group, so a service that is down
 finds every record waiting when it comes back. A record is acknowledged only
 after its handler succeeded (at-least-once); handlers are made idempotent
-with an inbox (see `kit.inbox`). A record that keeps failing is moved to a
-dead-letter stream after `max_deliveries` attempts instead of blocking the rest.
+with an inbox (see `kit.inbox`). A record that cannot be applied is set aside in the group's dead letters
+(`kit.dead_letters`) at once, instead of holding up the records after it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import cast
 
 import redis
 
+from declic.kit.dead_letters import FOR_GROUP_FIELD, set_aside
+from declic.kit.failures import is_outage, reason_of
 from declic.kit.framing import unframe
 
 log = logging.getLogger("declic.stream")
@@ -81,7 +83,7 @@ class StreamPublisher:
 class _Record:
     entry_id: bytes
     key: bytes
-    """The record's name in failure counts and the dead-letter stream: the entry id, with "#<n>" in a frame."""
+    """The record's name in the dead-letter stream: the entry id, with "#<n>" in a frame."""
     payload: bytes
 
 
@@ -90,7 +92,12 @@ class StreamConsumer:
 
     An entry holds one record or a frame of many (`FRAME_FIELD`); either way the handler sees records one by
     one (or a list of them with `handle_batch`), in order. An entry is acknowledged once all its records are
-    handled or dead-lettered; until then it is delivered again (records of it already handled are skipped)."""
+    handled or set aside; until then it is delivered again (records of it already handled are skipped).
+
+    A failure is one of two kinds (`kit.failures`). A dependency that is down (database, Redis): the records wait
+    and are tried again with backoff, never set aside. Anything else is the record's fault: a batch that fails is
+    split in halves until the failing records stand alone, the others applied; a record that fails alone twice is
+    set aside at once in the dead letters (`kit.dead_letters`), and the records after it go on."""
 
     def __init__(
         self,
@@ -103,13 +110,17 @@ class StreamConsumer:
         batch_size: int = 100,
         block_ms: int = 500,
         claim_idle_ms: int = 10_000,
-        max_deliveries: int = 10,
+        max_deliveries: int = 2,
     ) -> None:
-        """`batch_size`: records handed to `handle_batch` at a time, and about as many read at a time."""
+        """`batch_size`: records handed to `handle_batch` at a time, and about as many read at a time.
+        `max_deliveries`: attempts of a record on its own before it is set aside (a second, at once, lets a
+        conflict with another writer pass)."""
         self._client = client
         self.stream = stream
         self.group = group
+        self._group_id = group.encode()
         self._handle = handle
+        self._handle_batch: Callable[[list[bytes]], None] | None = getattr(handle, "handle_batch", None)
         # A name stable across restarts on one host lets a restarted process
         # take back its own pending records at once.
         self.consumer = consumer or f"{group}-{socket.gethostname()}"
@@ -120,11 +131,13 @@ class StreamConsumer:
         of work at most, well under `claim_idle_ms`, after which another consumer would take its entries over."""
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
-        self._max_deliveries = max_deliveries
-        self._failures: dict[bytes, int] = {}
+        self._tries_alone = max(1, max_deliveries)
         self._handled: dict[bytes, set[bytes]] = {}
-        """Of entries not acknowledged yet (a record of theirs failed): the records already handled."""
+        """Of entries not acknowledged yet (a dependency failed meanwhile): the records already handled."""
+        self._remaining: dict[bytes, int] = {}
         self._last_claim = 0.0
+        self._outage_wait = 0.0
+        self._wait: Callable[[float], object] = time.sleep
 
     def ensure_group(self) -> None:
         """Create the group at the start of the stream (so nothing published earlier is missed)."""
@@ -136,6 +149,7 @@ class StreamConsumer:
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; survives Redis outages by retrying with backoff."""
+        self._wait = stop.wait
         backoff = 0.1
         while not stop.is_set():
             try:
@@ -149,8 +163,8 @@ class StreamConsumer:
                 backoff = min(backoff * 2, 5.0)
 
     def poll_once(self) -> int:
-        """Process one batch of entries (pending retries first, then new ones); return how many records were
-        handled."""
+        """Process one batch of entries (pending ones first, then new ones); return how many records were handled.
+        When a dependency is down, stop there, wait (longer each time, up to 5 s) and return."""
         now = time.monotonic()
         if now - self._last_claim > self._claim_idle_ms / 1000:
             self._last_claim = now
@@ -158,27 +172,90 @@ class StreamConsumer:
         entries = self._read("0", block=False)  # our own pending: retries and post-restart leftovers
         if not entries:
             entries = self._read(">", block=True)
-        records, remaining = self._unpack(entries)
+        records = self._unpack(entries)
         self._size_reads(len(entries), len(records))
-        self._acknowledge([entry_id for entry_id, count in remaining.items() if count == 0])
-        handled, failed = 0, False
-        for start in range(0, len(records), self._batch_size):
-            chunk = records[start:start + self._batch_size]
-            finished, dead = self._apply_whole_batch(chunk) or self._apply_one_by_one(chunk)
-            complete = []
-            for record in finished:
-                remaining[record.entry_id] -= 1
-                if remaining[record.entry_id] == 0:
-                    complete.append(record.entry_id)
-                else:
-                    self._handled.setdefault(record.entry_id, set()).add(record.key)
-            self._acknowledge(complete)
-            handled += len(finished) - dead
-            failed = failed or dead > 0 or len(finished) < len(chunk)
-        if failed:  # let a failing dependency recover before the retry
-            worst = max(self._failures.values(), default=1)
-            time.sleep(min(0.05 * 2 ** min(worst, 6), 3.0))
+        self._acknowledge([entry_id for entry_id, count in self._remaining.items() if count == 0])
+        handled = 0
+        try:
+            for start in range(0, len(records), self._batch_size):
+                handled += self._apply(records[start:start + self._batch_size])
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self._outage_wait = min(max(self._outage_wait * 2, 0.1), 5.0)
+            log.warning("group %s: a dependency is unavailable (%s); its records wait, retried in %.1fs",
+                        self.group, reason_of(exc), self._outage_wait)
+            self._wait(self._outage_wait)
+            return handled
+        self._outage_wait = 0.0
         return handled
+
+    def _apply(self, records: list[_Record]) -> int:
+        """Apply `records` (as one batch when the handler can); when they fail together, apply the longest start
+        that does not, set aside the first bad record, and go on with the rest. Return how many were applied;
+        raise what says a dependency is down.
+
+        Each batch applied costs a commit, each one that fails only a rollback: looking for the first bad record
+        (halving the start) rather than halving the whole batch commits about half as many pieces."""
+        if self._handle_batch is None:
+            return sum(self._apply_alone(record) for record in records)
+        applied = 0
+        while records and not self._applied_together(records):
+            first_bad = self._apply_up_to_first_bad(records)
+            applied += first_bad + self._apply_alone(records[first_bad])
+            records = records[first_bad + 1:]
+        return applied + len(records)
+
+    def _apply_up_to_first_bad(self, records: list[_Record]) -> int:
+        """Of `records`, which fail together: apply the ones before the first bad one, and return its index."""
+        start, end = 0, len(records)  # records[:start] applied; the first bad one in records[start:end]
+        while end - start > 1:
+            middle = (start + end) // 2
+            if self._applied_together(records[start:middle]):
+                start = middle
+            else:
+                end = middle
+        return start
+
+    def _applied_together(self, records: list[_Record]) -> bool:
+        """Whether `records` were applied as one batch (one transaction): False when it failed because of them."""
+        try:
+            self._handle_batch([record.payload for record in records])  # type: ignore[misc]
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            log.info("group %s: a batch of %d records failed (%s)", self.group, len(records), reason_of(exc))
+            return False
+        self._finish(records)
+        return True
+
+    def _apply_alone(self, record: _Record) -> int:
+        """1 when `record` was applied; 0 when it was set aside after failing `max_deliveries` times."""
+        for attempt in range(1, self._tries_alone + 1):
+            try:
+                self._handle(record.payload)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                if attempt == self._tries_alone:
+                    self._set_aside({PAYLOAD_FIELD: record.payload}, record.key, reason_of(exc))
+                    self._finish([record])
+                    return 0
+                continue
+            break
+        self._finish([record])
+        return 1
+
+    def _finish(self, records: list[_Record]) -> None:
+        """Records handled or set aside: acknowledge the entries that have no record left."""
+        complete = []
+        for record in records:
+            self._remaining[record.entry_id] -= 1
+            if self._remaining[record.entry_id] == 0:
+                complete.append(record.entry_id)
+            else:
+                self._handled.setdefault(record.entry_id, set()).add(record.key)
+        self._acknowledge(complete)
 
     def _size_reads(self, entries: int, records: int) -> None:
         """Read about `batch_size` records' worth of entries next time, as the entries just read held."""
@@ -187,64 +264,28 @@ class StreamConsumer:
         if len(self._handled) > 10_000:  # entries another consumer took over meanwhile: let go of their progress
             self._handled.clear()  # (their records already handled would be handled again: harmless)
 
-    def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[_Record], dict[bytes, int]]:
-        """The records of `entries` still to handle, in order, and how many each entry has left."""
-        remaining: dict[bytes, int] = {}
+    def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[_Record]:
+        """The records of `entries` still to handle, in order; `_remaining` tells how many each entry has left."""
+        self._remaining = {}
         records: list[_Record] = []
         for entry_id, fields in entries:
-            try:
-                if fields and PAYLOAD_FIELD not in fields and FRAME_FIELD not in fields:
-                    raise ValueError(f"no field {PAYLOAD_FIELD!r} or {FRAME_FIELD!r} (a newer publisher?)")
-                payloads = entry_records(fields or {})
-            except ValueError as exc:  # not records: set aside as it is, at once (no retry can mend it)
-                self._dead_letter(fields, entry_id, f"cannot be read ({exc})")
-                payloads = []
-            single = PAYLOAD_FIELD in (fields or {})
+            fields = fields or {}
+            payloads: list[bytes] = []
+            if fields.get(FOR_GROUP_FIELD, self._group_id) == self._group_id:  # else replayed for another group
+                try:
+                    if fields and PAYLOAD_FIELD not in fields and FRAME_FIELD not in fields:
+                        raise ValueError(f"no field {PAYLOAD_FIELD!r} or {FRAME_FIELD!r} (a newer publisher?)")
+                    payloads = entry_records(fields)
+                except ValueError as exc:  # not records: set aside as it is, at once (no retry can mend it)
+                    self._set_aside(fields, entry_id, f"cannot be read ({exc})")
+            single = PAYLOAD_FIELD in fields
             done = self._handled.get(entry_id, set())
             todo = [_Record(entry_id, entry_id if single else b"%s#%d" % (entry_id, n), payload)
                     for n, payload in enumerate(payloads)]
             todo = [record for record in todo if record.key not in done]
-            remaining[entry_id] = len(todo)
+            self._remaining[entry_id] = len(todo)
             records.extend(todo)
-        return records, remaining
-
-    def _apply_whole_batch(self, records: list[_Record]) -> tuple[list[_Record], int] | None:
-        """With a handler that has `handle_batch`, apply the records at once (one transaction); None when it
-        failed, and the records are then applied one by one to isolate the bad one."""
-        handle_batch = getattr(self._handle, "handle_batch", None)
-        if handle_batch is None or len(records) < 2:
-            return None
-        try:
-            handle_batch([record.payload for record in records])
-        except Exception:  # noqa: BLE001 - fall back to one record at a time
-            log.warning("batch of %d records failed; applying them one by one", len(records), exc_info=True)
-            return None
-        for record in records:
-            self._failures.pop(record.key, None)
-        return records, 0
-
-    def _apply_one_by_one(self, records: list[_Record]) -> tuple[list[_Record], int]:
-        """(the records finished with: handled, or dead-lettered after too many failures; how many of those
-        were dead-lettered)."""
-        finished: list[_Record] = []
-        dead = 0
-        for record in records:
-            try:
-                self._handle(record.payload)
-            except Exception:  # noqa: BLE001 - one bad record must not stop the others
-                attempts = self._failures.get(record.key, 0) + 1
-                self._failures[record.key] = attempts
-                log.exception("record %s failed (attempt %d)", record.key.decode(), attempts)
-                if attempts >= self._max_deliveries:
-                    self._dead_letter({PAYLOAD_FIELD: record.payload}, record.key,
-                                      f"failed {self._max_deliveries} times")
-                    self._failures.pop(record.key, None)
-                    finished.append(record)
-                    dead += 1
-                continue
-            self._failures.pop(record.key, None)
-            finished.append(record)
-        return finished, dead
+        return records
 
     def _acknowledge(self, entry_ids: list[bytes]) -> None:
         """One round trip for the entries whose records are all handled."""
@@ -273,9 +314,5 @@ class StreamConsumer:
             count=self._entries_per_read
         )
 
-    def _dead_letter(self, fields: dict[bytes, bytes], source_id: bytes, why: str) -> None:
-        """Set `fields` aside on `<stream>:dead:<group>`, naming where they came from (`source_id`: the entry,
-        "#<n>" for a record of a frame); the caller acknowledges the entry once nothing of it is left."""
-        dead = f"{self.stream}:dead:{self.group}"
-        self._client.xadd(dead, cast(dict, {**fields, b"source_id": source_id}))
-        log.error("%s %s moved to %s", source_id.decode(), why, dead)
+    def _set_aside(self, fields: dict[bytes, bytes], source_id: bytes, reason: str) -> None:
+        set_aside(self._client, self.stream, self.group, self.consumer, fields, source_id, reason)

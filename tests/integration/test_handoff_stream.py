@@ -44,15 +44,14 @@ def test_each_group_gets_everything_once_even_when_it_starts_late(settings, redi
     assert seen == {"early": [b"a", b"b", b"c"], "late": [b"a", b"b", b"c"]}
 
 
-def test_failed_record_is_retried_then_dead_lettered(settings, redis_client) -> None:
+def test_failed_record_is_dead_lettered_at_once(settings, redis_client) -> None:
     stream = stream_key(settings.stream_prefix, "handoff")
     StreamPublisher(redis_client, stream).publish([b"poison", b"fine"])
     handled: list[bytes] = []
     handle = _failing_on_poison(handled)
-    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
+    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10)
     consumer.ensure_group()
-    for _ in range(5):
-        consumer.poll_once()
+    consumer.poll_once()
     assert handled == [b"fine"]
     dead = redis_client.xrange(f"{stream}:dead:g")
     assert [fields[b"p"] for _, fields in dead] == [b"poison"]
@@ -113,7 +112,7 @@ def test_rows_stay_in_the_outbox_while_redis_is_down(settings, redis_client) -> 
     engine.dispose()
 
 
-def test_a_batch_is_applied_at_once_and_a_bad_batch_record_by_record(settings, redis_client) -> None:
+def test_a_batch_is_applied_at_once_and_a_bad_batch_around_its_bad_record(settings, redis_client) -> None:
     stream = stream_key(settings.stream_prefix, "handoff")
 
     class Handler:
@@ -132,14 +131,14 @@ def test_a_batch_is_applied_at_once_and_a_bad_batch_record_by_record(settings, r
             self.singles.append(payload)
 
     handler = Handler()
-    consumer = StreamConsumer(redis_client, stream, "g", handler, block_ms=10, max_deliveries=1)
+    consumer = StreamConsumer(redis_client, stream, "g", handler, block_ms=10)
     consumer.ensure_group()
     StreamPublisher(redis_client, stream).publish([b"a", b"b", b"c"])
     consumer.poll_once()
     assert handler.batches == [[b"a", b"b", b"c"]] and handler.singles == []
     StreamPublisher(redis_client, stream).publish([b"d", b"poison", b"e"])
     consumer.poll_once()
-    assert handler.singles == [b"d", b"e"]  # the good ones, once each
+    assert handler.batches[1:] == [[b"d"], [b"e"]] and handler.singles == []  # the good ones, once each
     assert [f[b"p"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [b"poison"]
     assert redis_client.xpending(stream, "g")["pending"] == 0
 
@@ -196,14 +195,11 @@ def test_a_bad_record_in_a_frame_is_dead_lettered_alone_and_the_others_handled_o
     StreamPublisher(redis_client, stream).publish_frames([frame([b"a", b"poison", b"b"]), frame([b"c"])])
     handled: list[bytes] = []
     handle = _failing_on_poison(handled)
-    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10, max_deliveries=3)
+    consumer = StreamConsumer(redis_client, stream, "g", handle, block_ms=10)
     consumer.ensure_group()
     first = redis_client.xrange(stream)[0][0]
     consumer.poll_once()
-    assert redis_client.xpending(stream, "g")["pending"] == 1  # the frame holding the bad record waits
-    for _ in range(3):
-        consumer.poll_once()
-    assert handled == [b"a", b"b", b"c"]  # once each, although their entry was delivered three times
+    assert handled == [b"a", b"b", b"c"]  # once each
     dead = redis_client.xrange(f"{stream}:dead:g")
     assert [(f[b"p"], f[b"source_id"]) for _, f in dead] == [(b"poison", first + b"#1")]
     assert redis_client.xpending(stream, "g")["pending"] == 0
@@ -213,7 +209,7 @@ def test_a_damaged_frame_goes_to_the_dead_letters_whole(settings, redis_client) 
     stream = stream_key(settings.stream_prefix, "handoff")
     damaged = frame([b"x" * 300])[:50]
     StreamPublisher(redis_client, stream).publish_frames([damaged])
-    consumer = StreamConsumer(redis_client, stream, "g", lambda p: None, block_ms=10, max_deliveries=1)
+    consumer = StreamConsumer(redis_client, stream, "g", lambda p: None, block_ms=10)
     consumer.ensure_group()
     consumer.poll_once()
     assert [f[b"f"] for _, f in redis_client.xrange(f"{stream}:dead:g")] == [damaged]
