@@ -85,7 +85,11 @@ def _field_lines(field: FieldDescriptor, constant: Callable[[Any], str], indent:
             else limits.MAX_BYTES
         unit = "characters" if kind == FieldDescriptor.TYPE_STRING else "bytes"
         reason = constant(f"must be at most {limit:,} {unit}")
-        return [f"{indent}if len({value}) > {limit}:", f"{indent}    found.append(({path}, {reason}))"]
+        lines = [f"{indent}if len({value}) > {limit}:", f"{indent}    found.append(({path}, {reason}))"]
+        if kind == FieldDescriptor.TYPE_STRING:
+            lines += [f"{indent}elif {limits.NUL!r} in {value}:",
+                      f"{indent}    found.append(({path}, {limits.NUL_REASON!r}))"]
+        return lines
     if not field.is_repeated and kind == FieldDescriptor.TYPE_ENUM:
         enum = field.enum_type
         known = constant(frozenset(v.number for v in enum.values))

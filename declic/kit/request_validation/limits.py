@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 
 MAX_STRING_CHARS = 1_024
 """Characters (code points) in any string field; strings must be valid UTF-8 (the decoder refuses others)."""
+NUL = "\x00"
+"""The one character no string may hold: PostgreSQL's text (and JSON) cannot store it, so it would fail a handler."""
+NUL_REASON = "must not contain the NUL character (U+0000)"
 MAX_MAP_KEY_CHARS = 256
 """Characters in a map key."""
 MAX_BYTES = 65_536

@@ -37,7 +37,7 @@ def _item_check(field: FieldDescriptor, rule: limits.FieldRule, nested: Check) -
     """The check of one value of the field (one item when repeated)."""
     kind = field.type
     if kind == FieldDescriptor.TYPE_STRING:
-        return _length_check(rule.max_chars or limits.MAX_STRING_CHARS, "characters")
+        return _string_check(rule.max_chars or limits.MAX_STRING_CHARS)
     if kind == FieldDescriptor.TYPE_BYTES:
         return _length_check(limits.MAX_BYTES, "bytes")
     if kind == FieldDescriptor.TYPE_ENUM:
@@ -57,6 +57,18 @@ def _length_check(limit: int, unit: str) -> Check:
     def check(value: str | bytes, path: str, found: Violations) -> None:
         if len(value) > limit:
             found.append((path, reason))
+
+    return check
+
+
+def _string_check(limit: int) -> Check:
+    too_long = f"must be at most {limit:,} characters"
+
+    def check(value: str, path: str, found: Violations) -> None:
+        if len(value) > limit:
+            found.append((path, too_long))
+        elif limits.NUL in value:
+            found.append((path, limits.NUL_REASON))
 
     return check
 
@@ -95,6 +107,8 @@ def _duration(value: Any, path: str, found: Violations) -> None:
 def _money(value: Any, path: str, found: Violations) -> None:
     if len(value.currency_code) > limits.MAX_STRING_CHARS:
         found.append((path + ".currency_code", f"must be at most {limits.MAX_STRING_CHARS:,} characters"))
+    elif limits.NUL in value.currency_code:
+        found.append((path + ".currency_code", limits.NUL_REASON))
     units, nanos = value.units, value.nanos
     if abs(nanos) > _NANOS or (units > 0 > nanos) or (units < 0 < nanos):
         found.append((path + ".nanos", "must be within ±999,999,999 and of the same sign as units"))
@@ -139,6 +153,9 @@ def _map_check(field: FieldDescriptor, rule: limits.FieldRule, nested: Check) ->
         for key, value in values.items():
             if string_keys and len(key) > limits.MAX_MAP_KEY_CHARS:
                 found.append((path, long_key))  # the key itself is not echoed: it is too long to be
+                continue
+            if string_keys and limits.NUL in key:
+                found.append((path, f"keys {limits.NUL_REASON}"))
                 continue
             if value_check is not None:
                 value_check(value, f"{path}[{key!r}]", found)
