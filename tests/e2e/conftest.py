@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,22 @@ def stack(tmp_path: Path, database_url: str, redis_url: str, unique_id: str) -> 
         "DECLIC_TRACES_EXPORTER": f"jsonl:{tmp_path}/traces-{{service}}.jsonl",
         "DECLIC_CALL_TIMEOUT_SECONDS": "2",
     }
+    with running_stack(env, tmp_path / "logs") as system:
+        yield system
+
+
+@contextmanager
+def running_stack(env: dict[str, str], log_dir: Path, timeout: float = 60) -> Iterator[Stack]:
+    """The six services as processes sharing `env` (their ports are added: free ones), until the block ends."""
     for name in SERVICES:
         env[f"DECLIC_{name.upper()}_PORT"] = str(free_port())
     settings = load_settings(
         **{key.removeprefix("DECLIC_").lower(): value for key, value in env.items()}
     )
-    system = Stack(settings, env=env, log_dir=tmp_path / "logs")
+    system = Stack(settings, env=env, log_dir=log_dir)
     system.start_all()
     try:
-        system.wait_serving(timeout=60)
+        system.wait_serving(timeout=timeout)
         yield system
     finally:
         system.stop_all()
