@@ -21,7 +21,8 @@ app = typer.Typer(help="Declic: trigger marketing over gRPC microservices.", no_
 console = Console()
 
 # Command groups contributed by services: each module defines register(app).
-COMMAND_MODULES = ("declic.cli.ingest_commands", "declic.cli.profile_commands", "declic.cli.demo")
+COMMAND_MODULES = ("declic.cli.ingest_commands", "declic.cli.profile_commands", "declic.cli.demo",
+                   "declic.cli.dead_letter_commands")
 
 
 def _settings():
