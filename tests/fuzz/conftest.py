@@ -13,7 +13,7 @@ from declic.kit.config import SERVICES
 from declic.stack import Stack
 from tests.conftest import _used_prefixes
 from tests.fuzz.requests import public_methods
-from tests.fuzz.target import resident_bytes, running_services, send
+from tests.fuzz.target import resident_bytes, running_services, warm_up
 
 
 @dataclass
@@ -39,8 +39,7 @@ def fuzz_target(database_url: str, redis_url: str, tmp_path_factory: pytest.Temp
     _used_prefixes.append(unique)  # the session drops this run's schemas at its end
     with running_services(database_url, redis_url, f"f{unique}", tmp_path_factory.mktemp("fuzz")) as stack:
         target = FuzzTarget(stack, {})
-        for method in public_methods():
-            send(target.channel(method.service), method, b"")
+        warm_up(stack, public_methods())
         target.baseline_rss = {service: resident_bytes(stack, service) for service in SERVICES}
         yield target
         for channel in target.channels.values():
