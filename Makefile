@@ -9,7 +9,7 @@ STAMP_STUBS := gen/.stubs-generated
 PROTOS := $(shell find protos -name '*.proto')
 BUF := node_modules/.bin/buf
 
-.PHONY: setup run demo test test-unit test-integration test-e2e bench lint stubs clean
+.PHONY: setup run demo test test-unit test-integration test-e2e bench fuzz lint stubs clean
 
 setup: $(STAMP_DEPS) $(STAMP_STUBS)
 
@@ -50,6 +50,10 @@ test-e2e: setup
 
 bench: setup
 	$(PY) -m benchmarks.run
+
+# 100,000 fuzzed requests to every RPC of the running services (also part of `make bench`).
+fuzz: setup
+	$(PY) -m benchmarks.run fuzz
 
 $(BUF):
 	npm install --no-save --no-audit --no-fund @bufbuild/buf@1.75.0
