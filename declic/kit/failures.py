@@ -8,6 +8,7 @@ that mistook a bad record for an outage would stall behind it forever. So an out
 from __future__ import annotations
 
 import traceback
+from pathlib import Path
 
 import psycopg
 import redis
@@ -26,13 +27,25 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
+_ROOT = Path(__file__).resolve().parents[2]
 REASON_CHARS = 300
 """A reason is cut here: it names the failure, it does not carry the input (nor personal data in it)."""
+
+
+class RecordFailed(Exception):
+    """Raised by a batch handler to say which of its records failed (`index` in the batch; the cause chained), so
+    that the consumer applies the others around it without searching for it. A wrong index costs only time: a record
+    is set aside only once it failed on its own."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"record {index} of the batch failed")
+        self.index = index
 
 
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says a dependency (PostgreSQL, Redis) is down or overloaded, rather than that the record cannot
     be applied: the record is then retried later, never set aside."""
+    exc = _cause(exc)
     return isinstance(exc, _OUTAGES) or is_broken_connection(exc)
 
 
@@ -41,20 +54,22 @@ def reason_of(exc: BaseException) -> str:
 
     A database error is described by the server's own first line (SQLAlchemy's text would quote the statement's
     parameters); the place is the innermost frame of our code."""
+    exc = _cause(exc)
     origin = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None else exc
     lines = str(origin).strip().splitlines()
     message = lines[0] if lines else ""
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if "site-packages" not in frame.filename]
-    where = f" (at {_short_path(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if _ours(frame.filename)]
+    where = f" (at {Path(frames[-1].filename).relative_to(_ROOT)}:{frames[-1].lineno})" if frames else ""
     reason = f"{type(origin).__name__}: {message}"
     limit = REASON_CHARS - len(where)
     return (reason if len(reason) <= limit else reason[:limit - 1] + "…") + where
 
 
-def _short_path(filename: str) -> str:
-    """A path from the repository's top (services/…, declic/…), or the file's name."""
-    parts = filename.replace("\\", "/").split("/")
-    for top in ("services", "declic", "tests", "benchmarks"):
-        if top in parts:
-            return "/".join(parts[len(parts) - parts[::-1].index(top) - 1:])
-    return parts[-1]
+def _cause(exc: BaseException) -> BaseException:
+    """What a `RecordFailed` stands for."""
+    return exc.__cause__ if isinstance(exc, RecordFailed) and exc.__cause__ is not None else exc
+
+
+def _ours(filename: str) -> bool:
+    """Whether `filename` is a file of this repository (not of the standard library nor of an installed package)."""
+    return filename.startswith(str(_ROOT)) and not filename.startswith(str(_ROOT / ".venv"))

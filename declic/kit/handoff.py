@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from google.protobuf.message import DecodeError
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
+from declic.kit.failures import RecordFailed, is_outage
 from declic.kit.inbox import claim_record
 from declic.kit.telemetry import continued_span
 
@@ -37,17 +39,30 @@ class HandoffHandler:
         self.handle_batch([payload])
 
     def handle_batch(self, payloads: Sequence[bytes]) -> None:
-        """Apply every record in one transaction; records seen before are skipped."""
+        """Apply every record in one transaction; records seen before are skipped. A record that fails is named to
+        the consumer (`RecordFailed`), unless a dependency is down; one that does not decode, before any work."""
+        records = []
+        for index, payload in enumerate(payloads):
+            try:
+                records.append(handoff_pb2.HandoffRecord.FromString(payload))
+            except DecodeError as exc:
+                raise RecordFailed(index) from exc
         now = self._clock.now()
         with self._uow.begin() as session:
-            for payload in payloads:
-                record = handoff_pb2.HandoffRecord.FromString(payload)
-                body = record.WhichOneof("body") or "unknown"
-                with continued_span(f"handoff.apply {body}", record.trace_context,
-                                    **{"declic.record_id": record.record_id}):
-                    if claim_record(session, self._inbox, record.record_id, now):
-                        self._dispatch(session, record, body, now)
+            for index, record in enumerate(records):
+                try:
+                    self._apply_record(session, record, now)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    raise RecordFailed(index) from exc
             session.commit()
+
+    def _apply_record(self, session: Session, record: handoff_pb2.HandoffRecord, now: datetime) -> None:
+        body = record.WhichOneof("body") or "unknown"
+        with continued_span(f"handoff.apply {body}", record.trace_context, **{"declic.record_id": record.record_id}):
+            if claim_record(session, self._inbox, record.record_id, now):
+                self._dispatch(session, record, body, now)
 
     def _dispatch(self, session: Session, record: handoff_pb2.HandoffRecord, body: str, now: datetime) -> None:
         if body == "accepted_event":

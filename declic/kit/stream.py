@@ -21,7 +21,7 @@ from typing import cast
 import redis
 
 from declic.kit.dead_letters import FOR_GROUP_FIELD, set_aside
-from declic.kit.failures import is_outage, reason_of
+from declic.kit.failures import RecordFailed, is_outage, reason_of
 from declic.kit.framing import unframe
 
 log = logging.getLogger("declic.stream")
@@ -191,43 +191,51 @@ class StreamConsumer:
         return handled
 
     def _apply(self, records: list[_Record]) -> int:
-        """Apply `records` (as one batch when the handler can); when they fail together, apply the longest start
-        that does not, set aside the first bad record, and go on with the rest. Return how many were applied;
-        raise what says a dependency is down.
+        """Apply `records` (as one batch when the handler can); when they fail together, apply the ones before the
+        first bad record, set it aside, and go on with the rest. Return how many were applied; raise what says a
+        dependency is down.
 
-        Each batch applied costs a commit, each one that fails only a rollback: looking for the first bad record
-        (halving the start) rather than halving the whole batch commits about half as many pieces."""
+        The handler names the bad record when it can (`RecordFailed`); else it is looked for by halving the start:
+        each batch applied costs a commit, each one that fails only a rollback, and halving the start rather than
+        the whole batch commits about half as many pieces."""
         if self._handle_batch is None:
             return sum(self._apply_alone(record) for record in records)
         applied = 0
-        while records and not self._applied_together(records):
-            first_bad = self._apply_up_to_first_bad(records)
-            applied += first_bad + self._apply_alone(records[first_bad])
+        while records:
+            failure = self._failure_of(records)
+            if failure is None:
+                return applied + len(records)
+            if isinstance(failure, RecordFailed) and 0 <= failure.index < len(records):
+                first_bad = failure.index
+                applied += self._apply(records[:first_bad])
+            else:
+                first_bad = self._apply_up_to_first_bad(records)
+            applied += self._apply_alone(records[first_bad])
             records = records[first_bad + 1:]
-        return applied + len(records)
+        return applied
 
     def _apply_up_to_first_bad(self, records: list[_Record]) -> int:
         """Of `records`, which fail together: apply the ones before the first bad one, and return its index."""
         start, end = 0, len(records)  # records[:start] applied; the first bad one in records[start:end]
         while end - start > 1:
             middle = (start + end) // 2
-            if self._applied_together(records[start:middle]):
+            if self._failure_of(records[start:middle]) is None:
                 start = middle
             else:
                 end = middle
         return start
 
-    def _applied_together(self, records: list[_Record]) -> bool:
-        """Whether `records` were applied as one batch (one transaction): False when it failed because of them."""
+    def _failure_of(self, records: list[_Record]) -> Exception | None:
+        """Apply `records` as one batch (one transaction): None when applied, else why they were not."""
         try:
             self._handle_batch([record.payload for record in records])  # type: ignore[misc]
         except Exception as exc:
             if is_outage(exc):
                 raise
             log.info("group %s: a batch of %d records failed (%s)", self.group, len(records), reason_of(exc))
-            return False
+            return exc
         self._finish(records)
-        return True
+        return None
 
     def _apply_alone(self, record: _Record) -> int:
         """1 when `record` was applied; 0 when it was set aside after failing `max_deliveries` times."""
