@@ -15,14 +15,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import cast
 
 import redis
 
 from declic.kit.dead_letters import FOR_GROUP_FIELD, set_aside
-from declic.kit.failures import RecordFailed, is_outage, reason_of
+from declic.kit.failures import is_outage, reason_of
 from declic.kit.framing import unframe
+from declic.kit.record_isolation import Record, RecordIsolation
 
 log = logging.getLogger("declic.stream")
 
@@ -79,14 +79,6 @@ class StreamPublisher:
             self._xadd_all(keys=[self.stream], args=[field, *values[start:start + _PUBLISH_CHUNK]])
 
 
-@dataclass(slots=True)
-class _Record:
-    entry_id: bytes
-    key: bytes
-    """The record's name in the dead-letter stream: the entry id, with "#<n>" in a frame."""
-    payload: bytes
-
-
 class StreamConsumer:
     """Reads a stream as one member of a consumer group and hands each record to `handle`.
 
@@ -94,10 +86,8 @@ class StreamConsumer:
     one (or a list of them with `handle_batch`), in order. An entry is acknowledged once all its records are
     handled or set aside; until then it is delivered again (records of it already handled are skipped).
 
-    A failure is one of two kinds (`kit.failures`). A dependency that is down (database, Redis): the records wait
-    and are tried again with backoff, never set aside. Anything else is the record's fault: a batch that fails is
-    split in halves until the failing records stand alone, the others applied; a record that fails alone twice is
-    set aside at once in the dead letters (`kit.dead_letters`), and the records after it go on."""
+    A record that cannot be applied is set aside at once in the group's dead letters (`kit.dead_letters`) and the
+    records after it go on (`kit.record_isolation`); while a dependency is down, the records wait (backoff)."""
 
     def __init__(
         self,
@@ -119,8 +109,7 @@ class StreamConsumer:
         self.stream = stream
         self.group = group
         self._group_id = group.encode()
-        self._handle = handle
-        self._handle_batch: Callable[[list[bytes]], None] | None = getattr(handle, "handle_batch", None)
+        self._isolation = RecordIsolation(handle, group, max_deliveries, self._finish, self._set_aside_record)
         # A name stable across restarts on one host lets a restarted process
         # take back its own pending records at once.
         self.consumer = consumer or f"{group}-{socket.gethostname()}"
@@ -131,7 +120,6 @@ class StreamConsumer:
         of work at most, well under `claim_idle_ms`, after which another consumer would take its entries over."""
         self._block_ms = block_ms
         self._claim_idle_ms = claim_idle_ms
-        self._tries_alone = max(1, max_deliveries)
         self._handled: dict[bytes, set[bytes]] = {}
         """Of entries not acknowledged yet (a dependency failed meanwhile): the records already handled."""
         self._remaining: dict[bytes, int] = {}
@@ -178,7 +166,7 @@ class StreamConsumer:
         handled = 0
         try:
             for start in range(0, len(records), self._batch_size):
-                handled += self._apply(records[start:start + self._batch_size])
+                handled += self._isolation.apply(records[start:start + self._batch_size])
         except Exception as exc:
             if not is_outage(exc):
                 raise
@@ -190,71 +178,7 @@ class StreamConsumer:
         self._outage_wait = 0.0
         return handled
 
-    def _apply(self, records: list[_Record]) -> int:
-        """Apply `records` (as one batch when the handler can); when they fail together, apply the ones before the
-        first bad record, set it aside, and go on with the rest. Return how many were applied; raise what says a
-        dependency is down.
-
-        The handler names the bad record when it can (`RecordFailed`); else it is looked for by halving the start:
-        each batch applied costs a commit, each one that fails only a rollback, and halving the start rather than
-        the whole batch commits about half as many pieces."""
-        if self._handle_batch is None:
-            return sum(self._apply_alone(record) for record in records)
-        applied = 0
-        while records:
-            failure = self._failure_of(records)
-            if failure is None:
-                return applied + len(records)
-            if isinstance(failure, RecordFailed) and 0 <= failure.index < len(records):
-                first_bad = failure.index
-                applied += self._apply(records[:first_bad])
-            else:
-                first_bad = self._apply_up_to_first_bad(records)
-            applied += self._apply_alone(records[first_bad])
-            records = records[first_bad + 1:]
-        return applied
-
-    def _apply_up_to_first_bad(self, records: list[_Record]) -> int:
-        """Of `records`, which fail together: apply the ones before the first bad one, and return its index."""
-        start, end = 0, len(records)  # records[:start] applied; the first bad one in records[start:end]
-        while end - start > 1:
-            middle = (start + end) // 2
-            if self._failure_of(records[start:middle]) is None:
-                start = middle
-            else:
-                end = middle
-        return start
-
-    def _failure_of(self, records: list[_Record]) -> Exception | None:
-        """Apply `records` as one batch (one transaction): None when applied, else why they were not."""
-        try:
-            self._handle_batch([record.payload for record in records])  # type: ignore[misc]
-        except Exception as exc:
-            if is_outage(exc):
-                raise
-            log.info("group %s: a batch of %d records failed (%s)", self.group, len(records), reason_of(exc))
-            return exc
-        self._finish(records)
-        return None
-
-    def _apply_alone(self, record: _Record) -> int:
-        """1 when `record` was applied; 0 when it was set aside after failing `max_deliveries` times."""
-        for attempt in range(1, self._tries_alone + 1):
-            try:
-                self._handle(record.payload)
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                if attempt == self._tries_alone:
-                    self._set_aside({PAYLOAD_FIELD: record.payload}, record.key, reason_of(exc))
-                    self._finish([record])
-                    return 0
-                continue
-            break
-        self._finish([record])
-        return 1
-
-    def _finish(self, records: list[_Record]) -> None:
+    def _finish(self, records: list[Record]) -> None:
         """Records handled or set aside: acknowledge the entries that have no record left."""
         complete = []
         for record in records:
@@ -272,10 +196,10 @@ class StreamConsumer:
         if len(self._handled) > 10_000:  # entries another consumer took over meanwhile: let go of their progress
             self._handled.clear()  # (their records already handled would be handled again: harmless)
 
-    def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[_Record]:
+    def _unpack(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[Record]:
         """The records of `entries` still to handle, in order; `_remaining` tells how many each entry has left."""
         self._remaining = {}
-        records: list[_Record] = []
+        records: list[Record] = []
         for entry_id, fields in entries:
             fields = fields or {}
             payloads: list[bytes] = []
@@ -288,7 +212,7 @@ class StreamConsumer:
                     self._set_aside(fields, entry_id, f"cannot be read ({exc})")
             single = PAYLOAD_FIELD in fields
             done = self._handled.get(entry_id, set())
-            todo = [_Record(entry_id, entry_id if single else b"%s#%d" % (entry_id, n), payload)
+            todo = [Record(entry_id, entry_id if single else b"%s#%d" % (entry_id, n), payload)
                     for n, payload in enumerate(payloads)]
             todo = [record for record in todo if record.key not in done]
             self._remaining[entry_id] = len(todo)
@@ -324,3 +248,6 @@ class StreamConsumer:
 
     def _set_aside(self, fields: dict[bytes, bytes], source_id: bytes, reason: str) -> None:
         set_aside(self._client, self.stream, self.group, self.consumer, fields, source_id, reason)
+
+    def _set_aside_record(self, record: Record, reason: str) -> None:
+        self._set_aside({PAYLOAD_FIELD: record.payload}, record.key, reason)
