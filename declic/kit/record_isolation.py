@@ -61,6 +61,7 @@ class RecordIsolation:
                 applied += self.apply(records[:first_bad])
             else:
                 first_bad = self._apply_up_to_first_bad(records)
+                applied += first_bad
             applied += self._apply_alone(records[first_bad])
             records = records[first_bad + 1:]
         return applied
