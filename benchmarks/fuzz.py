@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.ingest import database_url, drop_schemas, machine, redis_url
+from benchmarks.ingest import ROOT, database_url, drop_schemas, machine, redis_url
 from declic.kit.config import SERVICES
 from declic.stack import Stack
 from tests.fuzz.requests import Method, public_methods, request_bytes
@@ -128,8 +128,20 @@ def fuzz(stack: Stack, methods: list[Method], args: argparse.Namespace) -> dict[
     return statuses
 
 
+@dataclass
+class LogCounts:
+    """Lines a service logged, and how many of them at ERROR or in a traceback."""
+
+    log_dir: Path
+
+    def __call__(self, service: str) -> str:
+        lines = (self.log_dir / f"{service}.log").read_text(errors="replace").splitlines()
+        errors = sum(" ERROR " in line or line.startswith("Traceback") for line in lines)
+        return f"{len(lines):,} ({errors:,})"
+
+
 def report(methods: list[Method], statuses: dict[str, Counter[str]], before: dict[str, int],
-           after: dict[str, int], log_lines: Callable[[str], int], alive: dict[str, bool]) -> None:
+           after: dict[str, int], log_lines: Callable[[str], str], alive: dict[str, bool]) -> None:
     calls = Table(title="Fuzzed requests per RPC")
     for column in ("RPC", "inputs", "statuses seen", "INTERNAL/UNKNOWN"):
         calls.add_column(column, justify="left" if column in ("RPC", "statuses seen") else "right")
@@ -143,12 +155,12 @@ def report(methods: list[Method], statuses: dict[str, Counter[str]], before: dic
                   f"{sum(total[code] for code in FAILURES):,}")
     console.print(calls)
     servers = Table(title="Server processes")
-    for column in ("process", "RSS before", "RSS after", "growth", "log lines", "SERVING after"):
+    for column in ("process", "RSS before", "RSS after", "growth", "log lines (ERROR, tracebacks)", "SERVING after"):
         servers.add_column(column, justify="left" if column == "process" else "right")
     for name in before:
         service = name.split(" ")[0]
         servers.add_row(name, f"{before[name] / MiB:.1f} MiB", f"{after[name] / MiB:.1f} MiB",
-                        f"{(after[name] - before[name]) / MiB:+.1f} MiB", f"{log_lines(service):,}",
+                        f"{(after[name] - before[name]) / MiB:+.1f} MiB", log_lines(service),
                         "yes" if alive[service] else "NO")
     console.print(servers)
 
@@ -163,24 +175,21 @@ def main() -> None:
     console.print(f"machine: {machine()}")
     url, rurl, prefix = database_url(), redis_url(), f"fz{uuid.uuid4().hex[:8]}"
     methods = public_methods()
-    with tempfile.TemporaryDirectory(prefix="declic-fuzz-") as var_dir:
-        try:
-            with running_services(url, rurl, prefix, Path(var_dir)) as stack:
-                assert stack.log_dir is not None
-                log_dir = stack.log_dir
-                warm_up(stack, methods)
-                before = settled_memory(stack)
-                statuses = fuzz(stack, methods, args)
-                after = settled_memory(stack)
-                alive = {service: serving(stack, service) for service in SERVICES}
-            report(methods, statuses, before, after,
-                   lambda service: len((log_dir / f"{service}.log").read_text(errors="replace").splitlines()), alive)
-        finally:
-            drop_schemas(url, prefix)
-            client = redis.Redis.from_url(rurl)
-            for key in client.scan_iter(match=f"{prefix}*"):
-                client.delete(key)
-
+    log_dir = ROOT / "var" / "bench" / f"fuzz-{prefix}" / "logs"  # kept: what the servers logged during the run
+    console.print(f"server logs: {log_dir}")
+    try:
+        with running_services(url, rurl, prefix, log_dir.parent) as stack:
+            warm_up(stack, methods)
+            before = settled_memory(stack)
+            statuses = fuzz(stack, methods, args)
+            after = settled_memory(stack)
+            alive = {service: serving(stack, service) for service in SERVICES}
+        report(methods, statuses, before, after, LogCounts(log_dir), alive)
+    finally:
+        drop_schemas(url, prefix)
+        client = redis.Redis.from_url(rurl)
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
 
 if __name__ == "__main__":
     main()
