@@ -9,6 +9,7 @@ through the service's gRPC API.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -80,7 +81,8 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
-        connect_args={"options": f"-csearch_path={schema}"},
+        # Who is connected, in pg_stat_activity: the service and its process (ingest runs three).
+        connect_args={"options": f"-csearch_path={schema}", "application_name": application_name(service)},
     )
     try:
         with engine.begin() as conn:
@@ -88,6 +90,11 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
     except IntegrityError:  # another replica created it at the same instant
         pass
     return engine
+
+
+def application_name(service: str, pid: int | None = None) -> str:
+    """The name this process's connections show in pg_stat_activity: `declic-<service>-<pid>`."""
+    return f"declic-{service}-{os.getpid() if pid is None else pid}"
 
 
 def is_broken_connection(exc: BaseException) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psutil
 import pytest
@@ -106,9 +107,13 @@ def test_the_relay_runs_in_a_child_process_by_default_which_is_started_again_if_
     assert relay.nice() == psutil.Process().nice() + 10
     relay.kill()  # the supervisor starts another; what is committed meanwhile waits in the outbox
     ingest_some(stub, make, 10, prefix="after")
-    records = handoff.wait_for(30, timeout=30)
-    assert sorted(r.record_id for r in records) == sorted([f"evt:webshop:e{n}" for n in range(20)]
-                                                          + [f"evt:webshop:after{n}" for n in range(10)])
+    # At least once: killed between appending and deleting its rows, a relay leaves them to the next one, which
+    # appends them again; consumers apply a record id once (their inbox). Nothing is lost.
+    expected = {f"evt:webshop:e{n}" for n in range(20)} | {f"evt:webshop:after{n}" for n in range(10)}
+    deadline = time.monotonic() + 30
+    while {r.record_id for r in handoff.records()} != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {r.record_id for r in handoff.records()} == expected
     relays = [p.pid for p in psutil.Process().children(recursive=True) if p.name() == "ingest-relay"]
     assert relays and relay.pid not in relays
 
