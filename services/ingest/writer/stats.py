@@ -8,7 +8,8 @@ from declic.kit.errors import stats_reason
 from services.ingest.writer.calls import REJECTED, Outcome, Submission
 
 INVALID_SOURCE = "(invalid)"
-"""Counted instead of a source that is empty or too long for the column (the event was refused for it)."""
+"""Counted instead of a source that is empty, too long for the column or holds a NUL character, which PostgreSQL
+cannot store (the event was refused for it)."""
 
 
 def count_outcomes(submissions: list[Submission], outcomes: list[list[Outcome]]) -> Counter[tuple[str, str, str]]:
@@ -29,4 +30,4 @@ def count_outcomes(submissions: list[Submission], outcomes: list[list[Outcome]])
 
 
 def _counted_source(source: str) -> str:
-    return source if source and len(source) <= 64 else INVALID_SOURCE
+    return source if source and len(source) <= 64 and "\x00" not in source else INVALID_SOURCE

@@ -33,3 +33,11 @@ def test_a_rejected_event_counts_once_per_distinct_reason_the_others_once_under_
     }
     too_long = "s" * 65
     assert count_outcomes([_call(too_long)], [[Outcome("accepted")]]) == {(INVALID_SOURCE, "accepted", ""): 1}
+
+
+def test_a_source_holding_a_nul_character_counts_as_invalid() -> None:
+    """The kit's door refuses it (REJECTED); counted under it, the stats row failed the whole batch (UNAVAILABLE,
+    found by `make fuzz`)."""
+    refused = Outcome("rejected", errors=[("source", "must not contain the NUL character (U+0000)")])
+    assert count_outcomes([_call("web\x00")], [[refused]]) == {
+        (INVALID_SOURCE, "rejected", "source: must not contain the NUL character"): 1}
