@@ -28,9 +28,10 @@ class FuzzTarget:
             self.channels[service] = grpc.insecure_channel(self.stack.address(service))
         return self.channels[service]
 
-    def log_tail(self, service: str, characters: int = 4_000) -> str:
+    def log(self, service: str) -> str:
+        """What the service (its child processes included) has logged so far."""
         assert self.stack.log_dir is not None
-        return (self.stack.log_dir / f"{service}.log").read_text(errors="replace")[-characters:]
+        return (self.stack.log_dir / f"{service}.log").read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
