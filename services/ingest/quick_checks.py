@@ -67,7 +67,8 @@ def _quick_order(order: event_pb2.Order, result: _Result) -> bool:
     product_ids = []
     for line in lines:
         if not (_good_id(line.product_id) and 0 < line.quantity <= rules.MAX_QUANTITY
-                and line.HasField("unit_price") and _good_amount(line.unit_price, currency)):
+                and line.HasField("unit_price") and _good_amount(line.unit_price, currency)
+                and line.quantity * line.unit_price.units <= rules.MAX_UNITS):
             return False
         if line.HasField("discount") and not _good_amount(line.discount, currency):
             return False

@@ -197,6 +197,7 @@ class EventValidator:
                 check.fail(f"{path}.unit_price", "is required")
             else:
                 currencies.add(check.money(f"{path}.unit_price", line.unit_price))
+                check.apply(f"{path}.quantity", rules.check_line_total, line.quantity, line.unit_price.units)
             if line.HasField("discount"):
                 currencies.add(check.money(f"{path}.discount", line.discount))
         for name in ("discount", "total"):

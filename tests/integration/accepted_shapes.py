@@ -60,7 +60,8 @@ def _orders() -> Iterator[event_pb2.Order]:
         yield event_pb2.Order(order_id=f"o-{channel}-{kind}", channel=channel, kind=kind, lines=[line],
                               original_order_id=original)
     biggest = event_pb2.OrderLine(product_id=_text(128, "p"), quantity=MAX_QUANTITY,
-                                  unit_price=_money(MAX_UNITS, 999_999_999), discount=_money(MAX_UNITS, 999_999_999),
+                                  unit_price=_money(MAX_UNITS // MAX_QUANTITY, 0),  # the largest line total
+                                  discount=_money(MAX_UNITS, 999_999_999),
                                   category=_text(LONG), description=_text(LONG))
     yield event_pb2.Order(order_id=_text(128, "o"), channel=event_pb2.ORDER_CHANNEL_STORE, lines=[biggest] * 1000,
                           discount=_money(MAX_UNITS, 999_999_999), total=_money(MAX_UNITS, 999_999_999),
@@ -81,8 +82,9 @@ def payloads() -> Iterator[dict[str, object]]:
                                                  interaction=_text(LONG))}
     for action in (event_pb2.CART_ACTION_ADD, event_pb2.CART_ACTION_REMOVE):
         yield {"cart_change": event_pb2.CartChange(cart_id="cart-1", action=action, product_id="p-1", quantity=1)}
-        yield {"cart_change": event_pb2.CartChange(cart_id=_text(128, "c"), action=action, product_id=_text(128, "p"),
-                                                   quantity=MAX_QUANTITY, unit_price=_money(MAX_UNITS, 999_999_999))}
+        yield {"cart_change": event_pb2.CartChange(
+            cart_id=_text(128, "c"), action=action, product_id=_text(128, "p"), quantity=MAX_QUANTITY,
+            unit_price=_money(MAX_UNITS // MAX_QUANTITY, 0))}
     yield {"cart_change": event_pb2.CartChange(cart_id="cart-1", action=event_pb2.CART_ACTION_CLEAR)}
     for order in _orders():
         yield {"order": order}

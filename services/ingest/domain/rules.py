@@ -78,6 +78,12 @@ def check_quantity(quantity: int) -> None:
         raise RuleViolation(f"must be at most {MAX_QUANTITY:,}")
 
 
+def check_line_total(quantity: int, unit_units: int) -> None:
+    """A line's quantity × unit price stays within MAX_UNITS: every total downstream (in cents) fits 64 bits."""
+    if quantity * unit_units > MAX_UNITS:
+        raise RuleViolation(f"quantity × unit_price must be at most {MAX_UNITS:,} units")
+
+
 def check_event_time(event_time: datetime | None, received_at: datetime, max_future: timedelta) -> None:
     """The time an event happened: required, not far in the future; late and out-of-order events are fine."""
     if event_time is None:

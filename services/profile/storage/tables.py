@@ -36,8 +36,8 @@ customers = Table(
     Column("customer_id", String(64), primary_key=True),
     Column("status", String(10), nullable=False),  # ACTIVE, MERGED (see survivor_id) or ERASED
     Column("survivor_id", String(64)),
-    Column("first_name", String(200), nullable=False, default=""),
-    Column("last_name", String(200), nullable=False, default=""),
+    Column("first_name", Text, nullable=False, default=""),
+    Column("last_name", Text, nullable=False, default=""),
     Column("birth_date", String(10), nullable=False, default=""),
     Column("birth_month", SmallInteger),
     Column("birth_day", SmallInteger),
@@ -84,7 +84,7 @@ consents = Table(
     Column("channel", String(20), primary_key=True),
     Column("state", String(10), nullable=False),
     Column("legal_basis", String(30), nullable=False),
-    Column("source", String(200), nullable=False),
+    Column("source", Text, nullable=False),
     Column("given_at", UtcDateTime(), nullable=False),
 )
 
@@ -96,10 +96,10 @@ consent_history = Table(
     Column("channel", String(20), nullable=False),
     Column("state", String(10), nullable=False),
     Column("legal_basis", String(30), nullable=False),
-    Column("source", String(200), nullable=False),
+    Column("source", Text, nullable=False),
     Column("given_at", UtcDateTime(), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
-    Column("origin", String(200), nullable=False),  # "event <id>", "unsubscribe <message>", "merge of <id>"
+    Column("origin", Text, nullable=False),  # "event <id>", "unsubscribe <message>", "merge of <id>"
     Index("ix_consent_history_customer", "customer_id", "given_at"),
 )
 
@@ -116,7 +116,7 @@ channel_blocks = Table(
 orders = Table(
     "orders",
     metadata,
-    Column("order_id", String(100), primary_key=True),
+    Column("order_id", Text, primary_key=True),
     Column("kind", String(10), primary_key=True),  # "purchase" or "return"
     Column("customer_id", String(64), nullable=False),
     Column("ordered_at", UtcDateTime(), nullable=False),
@@ -125,7 +125,7 @@ orders = Table(
     Column("discount_cents", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("channel", String(20), nullable=False),
-    Column("original_order_id", String(100), nullable=False),
+    Column("original_order_id", Text, nullable=False),
     Column("line_count", Integer, nullable=False),
     Index("ix_orders_customer", "customer_id", "ordered_ts"),
 )
@@ -133,13 +133,13 @@ orders = Table(
 order_lines = Table(
     "order_lines",
     metadata,
-    Column("order_id", String(100), primary_key=True),
+    Column("order_id", Text, primary_key=True),
     Column("kind", String(10), primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("customer_id", String(64), nullable=False),
     Column("ordered_ts", BigInteger, nullable=False),
-    Column("product_id", String(100), nullable=False),
-    Column("category", String(200), nullable=False),
+    Column("product_id", Text, nullable=False),
+    Column("category", Text, nullable=False),
     Column("pack_size", String(20), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
@@ -166,7 +166,7 @@ appetences = Table(
     metadata,
     Column("customer_id", String(64), primary_key=True),
     Column("dimension", String(50), primary_key=True),  # "category" or a product attribute ("animal")
-    Column("value", String(200), primary_key=True),
+    Column("value", Text, primary_key=True),
     Column("score", Float, nullable=False),  # decayed sum of signal weights, as of anchor_ts
     Column("anchor_ts", BigInteger, nullable=False),
 )
@@ -174,9 +174,9 @@ appetences = Table(
 products = Table(
     "products",
     metadata,
-    Column("product_id", String(100), primary_key=True),
-    Column("name", String(300), nullable=False),
-    Column("category", String(200), nullable=False),
+    Column("product_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("category", Text, nullable=False),
     Column("pack_size", String(20), nullable=False),
     Column("attributes", Text, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),

@@ -82,3 +82,11 @@ def test_locale_timezone_url_source_event_id() -> None:
     for rule, bad in cases:
         with pytest.raises(RuleViolation):
             rule(bad)
+
+
+def test_a_line_total_is_bounded_so_every_total_in_cents_fits_64_bits() -> None:
+    rules.check_line_total(rules.MAX_QUANTITY, rules.MAX_UNITS // rules.MAX_QUANTITY)
+    with pytest.raises(RuleViolation, match="quantity × unit_price must be at most"):
+        rules.check_line_total(rules.MAX_QUANTITY, rules.MAX_UNITS // rules.MAX_QUANTITY + 1)
+    # The largest order ingest accepts (1,000 such lines) in cents, as profile stores it, is far below 2**63.
+    assert 1_000 * (rules.MAX_UNITS + rules.MAX_QUANTITY) * 100 < 2**63
