@@ -37,6 +37,7 @@ from tests.fuzz.target import resident_bytes, running_services, send, serving, w
 console = Console(width=150)
 FAILURES = {"INTERNAL", "UNKNOWN"}
 MiB = 2**20
+ACCEPTED_INGEST_GROWTH_MB = 50
 
 
 def drawn(method: Method, count: int) -> list[bytes]:
@@ -163,6 +164,11 @@ def report(methods: list[Method], statuses: dict[str, Counter[str]], before: dic
                         f"{(after[name] - before[name]) / MiB:+.1f} MiB", log_lines(service),
                         "yes" if alive[service] else "NO")
     console.print(servers)
+    failures = sum(total[code] for code in FAILURES)
+    growth = (after["ingest"] - before["ingest"]) / 1e6
+    verdict = "met" if failures == 0 and growth < ACCEPTED_INGEST_GROWTH_MB and all(alive.values()) else "NOT met"
+    console.print(f"acceptance (0 INTERNAL/UNKNOWN, ingest grows < {ACCEPTED_INGEST_GROWTH_MB} MB, every service "
+                  f"SERVING after): {verdict} ({failures:,} failures, ingest +{growth:.1f} MB)")
 
 
 def main() -> None:
