@@ -12,9 +12,9 @@ and the import time of the real UCI Online Retail file ("Online Retail", UCI Mac
 donor Daqing Chen, CC BY 4.0) through `declic import --format uci`.
 
 The servers run as separate processes (`python -m services.ingest`), as in production; the client sends
-pre-serialized requests so that its own cost stays out of the figure. PostgreSQL: DECLIC_DATABASE_URL when
-it is a postgresql:// URL, else postgresql://postgres@127.0.0.1:5432/test. Redis: DECLIC_REDIS_URL, else
-redis://127.0.0.1:6379/0. Everything is written under a random schema/key prefix, dropped at the end.
+pre-serialized requests so that its own cost stays out of the figure. PostgreSQL: DECLIC_DATABASE_URL, else the
+bundled PostgreSQL of the embedded default (var/bench/postgres). Redis: DECLIC_REDIS_URL, else the bundled
+redis-server, started for the run. Everything is written under a random schema/key prefix, dropped at the end.
 
 `python -m benchmarks.ingest --events 50000` for a quicker run.
 """
@@ -22,6 +22,8 @@ redis://127.0.0.1:6379/0. Everything is written under a random schema/key prefix
 from __future__ import annotations
 
 import argparse
+import atexit
+import functools
 import os
 import platform
 import statistics
@@ -45,6 +47,8 @@ from benchmarks._ingest_data import EventMix
 from declic.importing.runner import ImportRun
 from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from declic.kit import bundled_postgres
+from declic.kit.redis_client import start_embedded_redis
 from declic.kit.stream import entry_records, read_records
 
 console = Console()
@@ -53,12 +57,19 @@ BATCH_METHOD = "/declic.ingest.v1.IngestService/IngestBatch"
 
 
 def database_url() -> str:
-    url = os.environ.get("DECLIC_DATABASE_URL", "")
-    return url if url.startswith("postgresql") else "postgresql://postgres@127.0.0.1:5432/test"
+    """DECLIC_DATABASE_URL, or the bundled PostgreSQL of the embedded default (var/bench/postgres, left running)."""
+    return os.environ.get("DECLIC_DATABASE_URL") or bundled_postgres.ensure_running(ROOT / "var" / "bench")
 
 
+@functools.cache
 def redis_url() -> str:
-    return os.environ.get("DECLIC_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    """DECLIC_REDIS_URL, or the bundled redis-server (started for this run, stopped at exit)."""
+    if os.environ.get("DECLIC_REDIS_URL"):
+        return os.environ["DECLIC_REDIS_URL"]
+    port = free_port()
+    server = start_embedded_redis(ROOT / "var" / "bench" / "redis", port)
+    atexit.register(server.terminate)
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def free_port() -> int:

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select, text
 
+from benchmarks.ingest import database_url
 from declic.common.v1 import event_pb2, identity_pb2
 from declic.kit.clock import ManualClock
 from declic.kit.config import Settings, load_settings
@@ -329,12 +330,10 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=3000)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--regenerate", action="store_true", help="rebuild the profiles even if present")
-    parser.add_argument("--database-url", default=os.environ.get("DECLIC_DATABASE_URL")
-                        or "postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--database-url", default="",
+                        help="default: DECLIC_DATABASE_URL, else the bundled PostgreSQL (var/bench/postgres)")
     args = parser.parse_args()
-    if not args.database_url.startswith("postgresql"):
-        console.print("[red]the profile benchmark needs PostgreSQL (--database-url / DECLIC_DATABASE_URL)[/red]")
-        raise SystemExit(2)
+    args.database_url = args.database_url or database_url()
     redis_process = None
     redis_url = os.environ.get("DECLIC_REDIS_URL", "")
     if not redis_url:
