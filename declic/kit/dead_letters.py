@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import redis
 
@@ -84,7 +84,7 @@ def newest(client: redis.Redis, prefix: str, group: str | None = None, limit: in
     """Up to `limit` dead letters, newest first, of every group under `prefix` (or of `group`)."""
     found: list[DeadLetter] = []
     for stream, dead_group in dead_letter_streams(client, prefix, group):
-        entries = client.xrevrange(dead_letter_key(stream, dead_group), count=limit)
+        entries: Any = client.xrevrange(dead_letter_key(stream, dead_group), count=limit)
         found.extend(_dead_letter(stream, dead_group, entry_id, fields) for entry_id, fields in entries)
     found.sort(key=lambda letter: (letter.at, letter.dead_id), reverse=True)
     return found[:limit]
@@ -95,7 +95,8 @@ def counts(client: redis.Redis, prefix: str) -> dict[tuple[str, str], tuple[int,
     streams = {stream for stream, _ in dead_letter_streams(client, prefix)}
     totals: dict[tuple[str, str], tuple[int, int]] = {}
     for stream in streams:
-        for group, total in client.hgetall(counts_key(stream)).items():
+        groups: dict[bytes, bytes] = client.hgetall(counts_key(stream))  # type: ignore[assignment]
+        for group, total in groups.items():
             name = group.decode()
             totals[(stream, name)] = (client.xlen(dead_letter_key(stream, name)), int(total))
     return totals
@@ -120,12 +121,12 @@ def replay(client: redis.Redis, stream: str, group: str, dead_ids: list[str] | N
 def _entries(client: redis.Redis, key: str, dead_ids: list[str] | None) -> Iterator[tuple[bytes, dict]]:
     if dead_ids is None:
         start = "-"
-        while batch := client.xrange(key, min=start, count=500):
+        while batch := cast(list[tuple[bytes, dict]], client.xrange(key, min=start, count=500)):
             yield from batch
             start = "(" + batch[-1][0].decode()
         return
     for dead_id in dead_ids:
-        yield from client.xrange(key, min=dead_id, max=dead_id)
+        yield from cast(list[tuple[bytes, dict]], client.xrange(key, min=dead_id, max=dead_id))
 
 
 def _dead_letter(stream: str, group: str, entry_id: bytes, fields: dict[bytes, bytes]) -> DeadLetter:

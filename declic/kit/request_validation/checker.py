@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from declic.kit.request_validation import limits
-from declic.kit.request_validation.values import MESSAGE_CHECKS, Violations, field_check
+from declic.kit.request_validation.values import MESSAGE_CHECKS, Violations, enum_type, field_check
 
 TypeCheck = Callable[[Message, str, Violations], None]
 """check(message, prefix of its fields' paths, violations)."""
@@ -37,7 +37,7 @@ def walk(message: Message, prefix: str, found: Violations) -> None:
     """Append to `found` every rule `message` breaks, field paths starting with `prefix` ("" or "event.")."""
     check = _checks.get(type(message))
     if check is None:
-        check = _checks[type(message)] = _compile(message.DESCRIPTOR)
+        check = _checks[type(message)] = _compile(cast(Descriptor, message.DESCRIPTOR))
     check(message, prefix, found)
 
 
@@ -91,7 +91,7 @@ def _field_lines(field: FieldDescriptor, constant: Callable[[Any], str], indent:
                       f"{indent}    found.append(({path}, {limits.NUL_REASON!r}))"]
         return lines
     if not field.is_repeated and kind == FieldDescriptor.TYPE_ENUM:
-        enum = field.enum_type
+        enum = enum_type(field)
         known = constant(frozenset(v.number for v in enum.values))
         return [f"{indent}if {value} not in {known}:",
                 f"{indent}    found.append(({path}, f'{{{value}}} is not a known {enum.name}'))"]
@@ -100,7 +100,7 @@ def _field_lines(field: FieldDescriptor, constant: Callable[[Any], str], indent:
     if not field.is_repeated and kind == FieldDescriptor.TYPE_MESSAGE:
         if rule.answered_per_item:
             return []
-        special = MESSAGE_CHECKS.get(field.message_type.full_name)
+        special = MESSAGE_CHECKS.get(field.message_type.full_name)  # type: ignore[union-attr] # a message field
         call = f"{constant(special)}({value}, {path}, found)" if special \
             else f"walk({value}, p + {name + '.'!r}, found)"
         return [f"{indent}{call}"] if known_set else [f"{indent}if m.HasField({name!r}):", f"{indent}    {call}"]

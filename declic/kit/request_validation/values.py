@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from declic.kit.request_validation import limits
 
@@ -47,7 +47,7 @@ def _item_check(field: FieldDescriptor, rule: limits.FieldRule, nested: Check) -
     if kind == FieldDescriptor.TYPE_MESSAGE:
         if rule.answered_per_item:
             return None
-        return MESSAGE_CHECKS.get(field.message_type.full_name, nested)
+        return MESSAGE_CHECKS.get(_message_type(field).full_name, nested)
     return None  # integers and booleans: every value is well-formed; their meaning is the domain's to judge
 
 
@@ -74,7 +74,7 @@ def _string_check(limit: int) -> Check:
 
 
 def _enum_check(field: FieldDescriptor) -> Check:
-    enum = field.enum_type
+    enum = enum_type(field)
     known = frozenset(value.number for value in enum.values)
 
     def check(value: int, path: str, found: Violations) -> None:
@@ -139,7 +139,7 @@ def _repeated_check(item: Check | None, limit: int) -> Check:
 
 def _map_check(field: FieldDescriptor, rule: limits.FieldRule, nested: Check) -> Check:
     limit = rule.max_items or limits.MAX_ITEMS
-    entry = field.message_type
+    entry = _message_type(field)
     key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]
     value_check = _item_check(value_field, limits.FieldRule(max_chars=rule.max_chars), nested)
     string_keys = key_field.type == FieldDescriptor.TYPE_STRING
@@ -161,3 +161,14 @@ def _map_check(field: FieldDescriptor, rule: limits.FieldRule, nested: Check) ->
                 value_check(value, f"{path}[{key!r}]", found)
 
     return check
+
+
+def enum_type(field: FieldDescriptor) -> EnumDescriptor:
+    """The enum of an enum field (typed: the descriptor's attribute is optional)."""
+    assert field.enum_type is not None, field.full_name
+    return field.enum_type
+
+
+def _message_type(field: FieldDescriptor) -> Descriptor:
+    assert field.message_type is not None, field.full_name
+    return field.message_type
