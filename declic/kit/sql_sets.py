@@ -134,14 +134,29 @@ class BatchLookup:
         # A semi-join with the batch, not "= ANY(array)": that compares each row scanned with every key.
         wanted = keys[0] if len(keys) == 1 else tuple_(*keys)
         self._statement = build(wanted.in_(select(*unnest(keys).c)))
+        self._compiled: tuple[Any, str] | None = None  # (dialect, the statement's text for psycopg)
 
     def execute(self, session: Session, keys: Collection[Any]) -> Result[Any]:
         """`keys`: plain values for one key column, tuples for several."""
+        return session.execute(self._statement, self._parameters(keys))
+
+    def tuples(self, session: Session, keys: Collection[Any]) -> list[tuple[Any, ...]]:
+        """The rows of `execute` as plain tuples, made by psycopg (no Row objects, no result processing): only for
+        statements whose columns SQLAlchemy would not convert (strings, numbers — not UtcDateTime)."""
+        with raw_connection(session).cursor() as cursor:
+            cursor.execute(self._text(session.get_bind().dialect), self._parameters(keys))
+            return cursor.fetchall()
+
+    def _parameters(self, keys: Collection[Any]) -> dict[str, list[Any]]:
         wanted = sorted(keys)
         if len(self._names) == 1:
-            return session.execute(self._statement, {self._names[0]: wanted})
-        return session.execute(self._statement,
-                               {name: [key[k] for key in wanted] for k, name in enumerate(self._names)})
+            return {self._names[0]: wanted}
+        return {name: [key[k] for key in wanted] for k, name in enumerate(self._names)}
+
+    def _text(self, dialect: Any) -> str:
+        if self._compiled is None or self._compiled[0] is not dialect:
+            self._compiled = (dialect, str(self._statement.compile(dialect=dialect)))
+        return self._compiled[1]
 
 
 class BatchInsert:

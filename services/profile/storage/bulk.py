@@ -53,8 +53,8 @@ class BulkRepository:
         for _ in range(MAX_MERGE_CHAIN + 1):
             if not frontier:
                 break
-            found = {row.customer_id: (row.status, row.survivor_id)
-                     for row in statements.STATUS_OF.execute(self._session, frontier)}
+            found = {customer_id: (status, survivor_id)
+                     for customer_id, status, survivor_id in statements.STATUS_OF.tuples(self._session, frontier)}
             rows.update(found)
             frontier = {survivor for _, survivor in found.values() if survivor is not None} - rows.keys()
         resolved = {}
@@ -76,13 +76,14 @@ class BulkRepository:
         """Those of `hashes` that belong to an erased person."""
         if not hashes:
             return set()
-        return set(statements.SUPPRESSED.execute(self._session, hashes).scalars())
+        return {identifier_hash for identifier_hash, in statements.SUPPRESSED.tuples(self._session, hashes)}
 
     def owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(type, value) → the customer holding that identifier, for those held."""
         if not keys:
             return {}
-        return {(row.id_type, row.value): row.customer_id for row in statements.OWNERS.execute(self._session, keys)}
+        return {(id_type, value): customer_id
+                for id_type, value, customer_id in statements.OWNERS.tuples(self._session, keys)}
 
     def rows(self, customer_ids: Collection[str]) -> dict[str, Any]:
         if not customer_ids:
