@@ -57,7 +57,8 @@ def test_stop_turns_health_off_and_lets_calls_in_flight_finish() -> None:
 def test_sigterm_stops_a_service_process_cleanly(tmp_path, database_url, redis_url, unique_id) -> None:
     port = free_port()
     env = {"DECLIC_DATABASE_URL": database_url, "DECLIC_DB_SCHEMA_PREFIX": f"t{unique_id}_",
-           "DECLIC_DISPATCH_PORT": str(port), "DECLIC_REDIS_URL": redis_url, "DECLIC_GRACE_PERIOD_SECONDS": "1", "PATH": "/usr/bin:/bin"}
+           "DECLIC_DISPATCH_PORT": str(port), "DECLIC_REDIS_URL": redis_url, "DECLIC_GRACE_PERIOD_SECONDS": "1",
+           "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen([sys.executable, "-m", "services.dispatch"], env=env)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
