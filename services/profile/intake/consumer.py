@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime
 
+from google.protobuf.message import DecodeError
 from sqlalchemy.orm import Session
 
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
+from declic.kit.failures import RecordFailed
 from declic.kit.handoff import HandoffHandler
 from declic.kit.inbox import claim_records
 from declic.kit.telemetry import continued_span, tracing_enabled
@@ -52,7 +54,12 @@ class ProfileIntake(HandoffHandler):
     def handle_batch(self, payloads: Sequence[bytes]) -> None:
         """Apply every record in one transaction; records seen before (or twice in the batch) are skipped."""
         now = self._clock.now()
-        records = [handoff_pb2.HandoffRecord.FromString(payload) for payload in payloads]
+        records = []
+        for index, payload in enumerate(payloads):
+            try:
+                records.append(handoff_pb2.HandoffRecord.FromString(payload))
+            except DecodeError as exc:  # this record is bad: the consumer applies the others around it
+                raise RecordFailed(index) from exc
         with ExitStack() as spans:
             if tracing_enabled():  # each record's span continues the trace it was handed off in
                 for record in records:
@@ -62,10 +69,13 @@ class ProfileIntake(HandoffHandler):
             with self._uow.begin() as session:
                 fresh = claim_records(session, inbox, [record.record_id for record in records], now)
                 commands = []
-                for record in records:
+                for index, record in enumerate(records):
                     if record.record_id in fresh:
                         fresh.discard(record.record_id)
-                        commands.append(command_of(record, now))
+                        try:
+                            commands.append(command_of(record, now))
+                        except Exception as exc:  # noqa: BLE001 - a record that cannot be translated is named
+                            raise RecordFailed(index) from exc
                 self._apply(session, [command for command in commands if command is not None], now)
                 session.commit()
 
