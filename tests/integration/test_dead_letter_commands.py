@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from declic.cli import dead_letter_commands
 from declic.cli.main import app
 from declic.kit.dead_letters import dead_letter_key
 from declic.kit.stream import StreamConsumer, StreamPublisher, stream_key
@@ -36,7 +37,10 @@ def _set_aside_by_two_groups(settings, redis_client) -> tuple[str, dict[str, lis
     return stream, handled
 
 
-def test_list_shows_each_dead_letter_with_its_consumer_source_and_reason(settings, redis_client, cli_env) -> None:
+def test_list_shows_each_dead_letter_with_its_consumer_source_and_reason(settings, redis_client, cli_env,
+                                                                         monkeypatch) -> None:
+    # A terminal wide enough that rich does not wrap the reason inside its cell (CI has no terminal: 80 columns).
+    monkeypatch.setattr(dead_letter_commands.console, "width", 300)
     stream, _ = _set_aside_by_two_groups(settings, redis_client)
     shown = runner.invoke(app, ["dead-letters", "list"])
     assert shown.exit_code == 0, shown.output
