@@ -50,7 +50,8 @@ def signup(email: str = "", phone: str = "", event_id: str | None = None) -> eve
 
 def ingest(channel_to, event: event_pb2.Event) -> ingest_pb2.EventResult:
     stub = ingest_pb2_grpc.IngestServiceStub(channel_to("ingest"))
-    return stub.IngestEvent(ingest_pb2.IngestEventRequest(event=event), timeout=10).result
+    # 30 s: right after a cold start, the first call waits for ingest's writer process (spawned) on a loaded host.
+    return stub.IngestEvent(ingest_pb2.IngestEventRequest(event=event), timeout=30).result
 
 
 def messages_of(channel_to, customer_id: str) -> list[dispatch_pb2.Message]:
