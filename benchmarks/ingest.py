@@ -48,6 +48,7 @@ from declic.importing.runner import ImportRun
 from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit import bundled_postgres
+from declic.kit.database import application_name
 from declic.kit.redis_client import start_embedded_redis
 from declic.kit.stream import entry_records, read_records
 
@@ -213,11 +214,12 @@ class CpuMeter:
         self._redis_port = redis_port
 
     def _backends(self, processes: list[psutil.Process]) -> list[psutil.Process]:
-        ports = [c.laddr.port for p in processes for c in p.net_connections(kind="tcp")
-                 if c.raddr and c.raddr.port == 5432]
+        """The backends serving these processes, by the name every Declic connection gives itself
+        (`declic-<service>-<pid>`): found the same over TCP and over the bundled server's Unix socket."""
+        names = [application_name("ingest", p.pid) for p in processes]
         with psycopg.connect(self._database, autocommit=True) as conn:
             pids = [row[0] for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (ports,))]
+                "SELECT pid FROM pg_stat_activity WHERE application_name = ANY(%s)", (names,))]
         return [psutil.Process(pid) for pid in pids]
 
     def snapshot(self) -> dict[str, float]:
