@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
@@ -9,27 +11,43 @@ from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
+from declic.recommending.training import TrainingOptions
 from services.recommend.grpc_api import RecommendServicer
 from services.recommend.intake import HandoffIntake
+from services.recommend.operations import ModelOperations
 from services.recommend.service import RecommendService
+from services.recommend.serving import ModelHolder
+from services.recommend.settings import RecommendSettings
+from services.recommend.workers.model_poll import ModelPollWorker
+from services.recommend.workers.retrain import RetrainWorker
 
 NAME = "recommend"
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> ServiceApp:
+def bootstrap(settings: Settings, clock: Clock | None = None, recommend: RecommendSettings | None = None,
+              options: TrainingOptions | None = None) -> ServiceApp:
+    clock = clock or make_clock(settings)
+    recommend = recommend or RecommendSettings()
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
     redis_client = make_redis(settings)
-    intake = HandoffIntake(uow, clock or make_clock(settings))
+    intake = HandoffIntake(uow, clock)
     consumer = StreamConsumer(redis_client, stream_key(settings.stream_prefix, "handoff"), NAME, intake)
+    holder = ModelHolder(uow)
+    operations = ModelOperations(
+        uow, clock, options or TrainingOptions(epochs=recommend.epochs, no_components=recommend.components),
+        timedelta(days=recommend.holdout_days))
+    workers = [consumer, ModelPollWorker(holder, recommend.poll_seconds)]
+    if recommend.retrain_hours:
+        workers.append(RetrainWorker(operations, recommend.retrain_hours * 3600))
     return ServiceApp(
         name=NAME,
         register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(
-            RecommendServicer(RecommendService(uow)), server
+            RecommendServicer(RecommendService(uow, holder, clock), operations), server
         ),
         service_names=[recommend_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name],
-        workers=[consumer],
+        workers=workers,
         on_stop=[engine.dispose, redis_client.close],
     )
 

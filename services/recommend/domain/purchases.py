@@ -30,7 +30,3 @@ def purchase_changes(customer_id: str, lines: Iterable[tuple[str, float]], is_re
         if product_id and quantity > 0
     ]
 
-
-def can_be_sold(in_stock: bool, deleted: bool) -> bool:
-    """A product is recommended only while in stock and in the catalogue."""
-    return in_stock and not deleted

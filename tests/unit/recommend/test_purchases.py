@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.recommend.domain.purchases import PurchaseChange, can_be_sold, purchase_changes
+from services.recommend.domain.purchases import PurchaseChange, purchase_changes
 
 
 def test_a_purchase_adds_units_and_remembers_the_buyer() -> None:
@@ -17,8 +17,3 @@ def test_a_return_takes_units_off_and_leaves_the_buyer_as_one() -> None:
 def test_lines_without_product_or_quantity_change_nothing() -> None:
     assert purchase_changes("ann", [("", 3), ("bowl", 0), ("leash", -2)], is_return=False) == []
 
-
-def test_only_a_product_in_stock_and_in_the_catalogue_can_be_sold() -> None:
-    assert can_be_sold(in_stock=True, deleted=False)
-    assert not can_be_sold(in_stock=False, deleted=False)
-    assert not can_be_sold(in_stock=True, deleted=True)

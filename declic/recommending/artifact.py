@@ -1,0 +1,50 @@
+"""A trained model as plain numpy arrays: what is stored, shipped to replicas and scored with one dot product.
+
+Vectors carry one extra column so a single product gives the full LightFM score: item vectors end with the item's
+bias, user vectors with 1.0 (a user's own bias does not change their ranking)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+FLOAT = np.float32
+
+
+@dataclass
+class ModelArtifact:
+    user_ids: np.ndarray  # (n_users,) str
+    user_vectors: np.ndarray  # (n_users, d + 1)
+    item_ids: np.ndarray  # (n_items,) str
+    item_vectors: np.ndarray  # (n_items, d + 1)
+    user_feature_names: np.ndarray  # (n_uf,) str, without the identity features
+    user_feature_vectors: np.ndarray  # (n_uf, d + 1), last column 0
+    item_feature_names: np.ndarray  # (n_if,) str
+    item_feature_vectors: np.ndarray  # (n_if, d + 1), last column the feature's bias
+    popularity: np.ndarray  # (n_items,) distinct buyers, for cold start at worst
+    neighbours: np.ndarray  # (n_items, m) int32 indexes of the most co-bought items, -1 padded
+    neighbour_scores: np.ndarray  # (n_items, m) cosine of co-purchase
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{f.name: getattr(self, f.name) for f in fields(self)})
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ModelArtifact:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return cls(**{f.name: arrays[f.name] for f in fields(cls)})
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.item_vectors.shape[1])
+
+
+def features_vector(names: list[str], index: dict[str, int], vectors: np.ndarray) -> np.ndarray | None:
+    """The mean of the known features' vectors (LightFM's normalised features), None when none is known."""
+    rows = [index[name] for name in names if name in index]
+    if not rows:
+        return None
+    return np.asarray(vectors[rows].mean(axis=0), dtype=FLOAT)

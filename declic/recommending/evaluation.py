@@ -1,0 +1,99 @@
+"""One evaluation run: LightFM and the baselines trained on the same split, scored on the same customers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from declic.recommending import baselines
+from declic.recommending.artifact import ModelArtifact
+from declic.recommending.datasets import Split
+from declic.recommending.interactions import PURCHASE, aggregate
+from declic.recommending.metrics import Scorer, Scores, evaluate
+from declic.recommending.training import TrainingOptions, train
+
+BASELINES = ("popularity", "item_knn", "als")
+
+
+@dataclass
+class Frame:
+    """The split as matrices over one users × items index (the train period's customers and products)."""
+
+    users: dict[str, int]
+    items: dict[str, int]
+    bought: sp.csr_matrix
+    weights: sp.csr_matrix
+    truth: dict[int, set[int]]
+
+
+@dataclass
+class Report:
+    scores: dict[str, Scores] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def best_baseline(self) -> tuple[str, Scores]:
+        name = max((n for n in self.scores if n in BASELINES), key=lambda n: self.scores[n].precision)
+        return name, self.scores[name]
+
+
+def frame(split: Split) -> Frame:
+    pairs = aggregate(split.train.interactions, split.cut)
+    users = {u: i for i, u in enumerate(sorted({c for c, _ in pairs} | set(split.train.appetences)))}
+    items = {p: i for i, p in enumerate(sorted({p for _, p in pairs} | set(split.train.products)))}
+    shape = (len(users), len(items))
+    rows, cols = zip(*((users[c], items[p]) for c, p in pairs), strict=True) if pairs else ((), ())
+    weights = sp.csr_matrix((list(pairs.values()), (rows, cols)), shape=shape, dtype=np.float32)
+    had = {(users[i.customer_id], items[i.product_id]) for i in split.train.interactions
+           if i.kind == PURCHASE and i.customer_id in users and i.product_id in items}
+    b_rows, b_cols = zip(*had, strict=True) if had else ((), ())
+    bought = sp.csr_matrix((np.ones(len(had), dtype=np.float32), (b_rows, b_cols)), shape=shape)
+    truth: dict[int, set[int]] = {}
+    for customer, products in split.test.items():
+        if customer in users and products:
+            # a product unknown at training counts as one to find that no model can: a distinct negative index
+            truth[users[customer]] = {items.get(p, -1 - n) for n, p in enumerate(sorted(products))}
+    return Frame(users, items, bought, weights, truth)
+
+
+def artifact_scorer(artifact: ModelArtifact, data: Frame) -> Scorer:
+    """The model's scores laid out on the frame's index (users or items it does not know score 0)."""
+    item_order = np.full(len(data.items), -1)
+    for position, item in enumerate(artifact.item_ids.tolist()):
+        if item in data.items:
+            item_order[data.items[item]] = position
+    user_position = {user: position for position, user in enumerate(artifact.user_ids.tolist())}
+    user_order = np.asarray([user_position.get(user, -1) for user in sorted(data.users, key=data.users.get)])
+    items = np.where(item_order[:, None] >= 0, artifact.item_vectors[item_order], 0.0)
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        positions = user_order[rows]
+        vectors = np.where(positions[:, None] >= 0, artifact.user_vectors[positions], 0.0)
+        return vectors @ items.T
+
+    return score
+
+
+def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, ...] = (),
+        on_epoch: Callable[[int, int], None] | None = None, k: int = 10) -> Report:
+    """Scores of LightFM and of each baseline (or only those named)."""
+    options = options or TrainingOptions()
+    data = frame(split)
+    report = Report()
+    makers: dict[str, Callable[[], Scorer]] = {
+        "lightfm": lambda: artifact_scorer(train(split.train, split.cut, options, on_epoch), data),
+        "popularity": lambda: baselines.popularity(data.bought),
+        "item_knn": lambda: baselines.item_knn(data.weights),
+        "als": lambda: baselines.als(data.weights),
+    }
+    for name, make in makers.items():
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        scorer = make()
+        report.seconds[name] = time.perf_counter() - started
+        report.scores[name] = evaluate(scorer, data.bought, data.truth, k)
+    return report

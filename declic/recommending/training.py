@@ -1,0 +1,117 @@
+"""Training the LightFM hybrid (WARP): interactions weighted and decayed, item and user features."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from lightfm import LightFM
+from lightfm.data import Dataset
+
+from declic.recommending.artifact import FLOAT, ModelArtifact
+from declic.recommending.features import item_features, user_features
+from declic.recommending.interactions import PURCHASE, Corpus, aggregate, baskets
+from declic.recommending.neighbours import co_purchase_neighbours
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    no_components: int = 64
+    epochs: int = 30
+    loss: str = "warp"
+    learning_rate: float = 0.05
+    learning_schedule: str = "adagrad"
+    item_alpha: float = 0.0
+    user_alpha: float = 0.0
+    max_sampled: int = 10
+    item_features: bool = True
+    description_tokens: bool = True
+    user_features: bool = True
+    history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
+    weighting: str = "log"  # "log", "binary" or "raw" sample weights
+    half_life_days: float = 120.0
+    seed: int = 7
+    threads: int = 2
+
+
+def _sample_weight(weight: float, weighting: str) -> float:
+    if weighting == "binary":
+        return 1.0
+    if weighting == "log":
+        return float(1.0 + np.log1p(weight))
+    return weight
+
+
+def train(
+    corpus: Corpus, now: datetime, options: TrainingOptions = TrainingOptions(),
+    on_epoch: Callable[[int, int], None] | None = None,
+) -> ModelArtifact:
+    """Fit LightFM on the corpus as of `now`; `on_epoch(done, total)` after each epoch (progress bars)."""
+    pairs = aggregate(corpus.interactions, now, options.half_life_days)
+    users = sorted({customer for customer, _ in pairs} | set(corpus.appetences))
+    items = sorted({product for _, product in pairs} | set(corpus.products))
+    purchases: dict[str, int] = {}
+    for item in corpus.interactions:
+        if item.kind == PURCHASE:
+            purchases[item.customer_id] = purchases.get(item.customer_id, 0) + 1
+    item_tokens = {
+        product: item_features(corpus.products[product], options.description_tokens)
+        if options.item_features and product in corpus.products else []
+        for product in items
+    }
+    history: dict[str, list[str]] = {}
+    if options.history_features:
+        for customer, product in pairs:
+            history.setdefault(customer, []).append(f"had:{product}")
+    user_tokens = {
+        user: (user_features(corpus.appetences.get(user, {}), purchases.get(user, 0)) if options.user_features
+               else []) + history.get(user, [])
+        for user in users
+    }
+    dataset = Dataset()
+    dataset.fit(users, items, user_features={t for ts in user_tokens.values() for t in ts},
+                item_features={t for ts in item_tokens.values() for t in ts})
+    interactions, weights = dataset.build_interactions(
+        (user, item, _sample_weight(weight, options.weighting)) for (user, item), weight in pairs.items()
+    )
+    item_matrix = dataset.build_item_features(item_tokens.items())
+    user_matrix = dataset.build_user_features(user_tokens.items())
+    model = LightFM(no_components=options.no_components, loss=options.loss, learning_rate=options.learning_rate,
+                    learning_schedule=options.learning_schedule, item_alpha=options.item_alpha,
+                    user_alpha=options.user_alpha, max_sampled=options.max_sampled, random_state=options.seed)
+    for epoch in range(options.epochs):
+        model.fit_partial(interactions, user_features=user_matrix, item_features=item_matrix,
+                          sample_weight=weights, epochs=1, num_threads=options.threads)
+        if on_epoch:
+            on_epoch(epoch + 1, options.epochs)
+    return _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions)
+
+
+def _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions) -> ModelArtifact:
+    _, user_feature_map, _, item_feature_map = dataset.mapping()
+    user_bias, user_embeddings = model.get_user_representations(user_matrix)
+    item_bias, item_embeddings = model.get_item_representations(item_matrix)
+    user_names = [name for name in user_feature_map if name.startswith(("likes:", "lifecycle:", "had:"))]
+    item_names = [name for name in item_feature_map if name not in set(items)]
+    user_rows = [user_feature_map[name] for name in user_names]
+    item_rows = [item_feature_map[name] for name in item_names]
+    n_users = len(users)
+    item_index = {item: i for i, item in enumerate(items)}
+    neighbours, scores = co_purchase_neighbours(baskets(corpus.interactions), item_index)
+    buyers = np.asarray((interactions.tocsc() > 0).sum(axis=0)).ravel().astype(FLOAT)
+    return ModelArtifact(
+        user_ids=np.asarray(users, dtype=str),
+        user_vectors=np.hstack([user_embeddings, np.ones((n_users, 1))]).astype(FLOAT),
+        item_ids=np.asarray(items, dtype=str),
+        item_vectors=np.hstack([item_embeddings, item_bias[:, None]]).astype(FLOAT),
+        user_feature_names=np.asarray(user_names, dtype=str),
+        user_feature_vectors=np.hstack([model.user_embeddings[user_rows], np.zeros((len(user_rows), 1))]).astype(FLOAT),
+        item_feature_names=np.asarray(item_names, dtype=str),
+        item_feature_vectors=np.hstack(
+            [model.item_embeddings[item_rows], model.item_biases[item_rows][:, None]]).astype(FLOAT),
+        popularity=buyers,
+        neighbours=neighbours,
+        neighbour_scores=scores,
+    )

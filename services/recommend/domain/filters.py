@@ -1,0 +1,98 @@
+"""Which scored products may be suggested, and in what order: the request's filters over numpy arrays, so a
+50,000-product catalogue is filtered in a few vector operations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Filters:
+    include_out_of_stock: bool = False
+    categories: frozenset[str] = frozenset()
+    min_price: float | None = None
+    max_price: float | None = None
+    max_per_category: int = 0
+    exclude: frozenset[str] = frozenset()
+    bought: frozenset[str] = frozenset()
+    """Products the customer bought: left out unless the product is a replenishment one."""
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """Candidate products and what the filters read about them, aligned by row."""
+
+    ids: Sequence[str]
+    index: dict[str, int]
+    in_stock: np.ndarray  # bool
+    price: np.ndarray  # float, NaN unknown
+    replenishment: np.ndarray  # bool
+    category: Sequence[str]  # the first category ("" none): diversity counts by it
+    category_rows: dict[str, np.ndarray] = field(default_factory=dict)  # category (any level) → rows
+
+
+def allowed(shelf: Shelf, filters: Filters) -> np.ndarray:
+    """Boolean mask of the rows the filters let through."""
+    mask = np.ones(len(shelf.ids), dtype=bool)
+    if not filters.include_out_of_stock:
+        mask &= shelf.in_stock
+    if filters.categories:
+        in_categories = np.zeros_like(mask)
+        for category in filters.categories:
+            rows = shelf.category_rows.get(category)
+            if rows is not None:
+                in_categories[rows] = True
+        mask &= in_categories
+    with np.errstate(invalid="ignore"):
+        if filters.min_price is not None:
+            mask &= shelf.price >= filters.min_price
+        if filters.max_price is not None:
+            mask &= shelf.price <= filters.max_price
+    for product in filters.exclude:
+        if (row := shelf.index.get(product)) is not None:
+            mask[row] = False
+    for product in filters.bought:
+        if (row := shelf.index.get(product)) is not None and not shelf.replenishment[row]:
+            mask[row] = False
+    return mask
+
+
+def pick(scores: np.ndarray, shelf: Shelf, filters: Filters, k: int) -> list[tuple[int, float]]:
+    """The k best allowed rows (row, score), best first, ties by product id, at most `max_per_category` of a
+    category."""
+    masked = np.where(allowed(shelf, filters), scores, -np.inf)
+    available = int(np.isfinite(masked).sum())
+    want = min(available, k if not filters.max_per_category else k * 8)
+    while True:
+        rows = _best(masked, want)
+        chosen = _diverse(rows, masked, shelf, filters.max_per_category, k)
+        if len(chosen) >= k or want >= available:
+            return chosen
+        want = min(available, want * 4)
+
+
+def _best(masked: np.ndarray, want: int) -> np.ndarray:
+    if want <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-masked, want - 1)[:want] if want < len(masked) else np.arange(len(masked))
+    return part[np.argsort(-masked[part], kind="stable")]
+
+
+def _diverse(rows: np.ndarray, masked: np.ndarray, shelf: Shelf, cap: int, k: int) -> list[tuple[int, float]]:
+    ordered = sorted(rows.tolist(), key=lambda row: (-masked[row], shelf.ids[row]))
+    chosen: list[tuple[int, float]] = []
+    per_category: dict[str, int] = {}
+    for row in ordered:
+        if not np.isfinite(masked[row]):
+            break
+        category = shelf.category[row]
+        if cap and category and per_category.get(category, 0) >= cap:
+            continue
+        per_category[category] = per_category.get(category, 0) + 1
+        chosen.append((row, float(masked[row])))
+        if len(chosen) == k:
+            break
+    return chosen

@@ -1,0 +1,85 @@
+"""Interactions, appetences and merges: what the model learns from, kept per customer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from declic.recommending.interactions import Interaction
+from services.recommend.storage.tables import appetences, interactions, merged_into
+
+
+class InteractionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, items: Iterable[Interaction]) -> None:
+        rows = [{"customer_id": i.customer_id, "product_id": i.product_id, "kind": i.kind, "quantity": i.quantity,
+                 "order_id": i.order_id, "at": i.at} for i in items]
+        if rows:
+            self._session.execute(insert(interactions), rows)
+
+    def add_appetence(self, customer_id: str, category: str, weight: float) -> None:
+        self._session.execute(
+            insert(appetences).values(customer_id=customer_id, category=category, weight=weight)
+            .on_conflict_do_update(index_elements=["customer_id", "category"],
+                                   set_={"weight": appetences.c.weight + weight})
+        )
+
+    def merge(self, merged_id: str, survivor_id: str) -> None:
+        """The survivor gets the merged customer's interactions and appetences; the merged id (and any id merged
+        into it before) is remembered as the survivor's, so a model trained before still finds both."""
+        self._session.execute(update(interactions).where(interactions.c.customer_id == merged_id)
+                              .values(customer_id=survivor_id))
+        for category, weight in self._session.execute(
+            select(appetences.c.category, appetences.c.weight).where(appetences.c.customer_id == merged_id)
+        ).all():
+            self.add_appetence(survivor_id, category, weight)
+        self._session.execute(delete(appetences).where(appetences.c.customer_id == merged_id))
+        self._session.execute(update(merged_into).where(merged_into.c.survivor_id == merged_id)
+                              .values(survivor_id=survivor_id))
+        self._session.execute(insert(merged_into).values(merged_id=merged_id, survivor_id=survivor_id)
+                              .on_conflict_do_update(index_elements=["merged_id"], set_={"survivor_id": survivor_id}))
+
+    def forget(self, customer_id: str) -> None:
+        """Erasure: their interactions, appetences and merge links are gone."""
+        self._session.execute(delete(interactions).where(interactions.c.customer_id == customer_id))
+        self._session.execute(delete(appetences).where(appetences.c.customer_id == customer_id))
+        self._session.execute(delete(merged_into).where((merged_into.c.survivor_id == customer_id)
+                                                        | (merged_into.c.merged_id == customer_id)))
+
+    def of_customer(self, customer_id: str) -> list[Interaction]:
+        rows = self._session.execute(select(interactions).where(interactions.c.customer_id == customer_id))
+        return [_interaction(row) for row in rows]
+
+    def appetences_of(self, customer_id: str) -> dict[str, float]:
+        rows = self._session.execute(
+            select(appetences.c.category, appetences.c.weight).where(appetences.c.customer_id == customer_id))
+        return {row.category: row.weight for row in rows}
+
+    def merged_ids(self, survivor_id: str) -> list[str]:
+        rows = self._session.execute(select(merged_into.c.merged_id).where(merged_into.c.survivor_id == survivor_id)
+                                     .order_by(merged_into.c.merged_id))
+        return [row.merged_id for row in rows]
+
+    def all_before(self, until: datetime) -> list[Interaction]:
+        rows = self._session.execute(select(interactions).where(interactions.c.at < until)
+                                     .order_by(interactions.c.id))
+        return [_interaction(row) for row in rows]
+
+    def all_appetences(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for row in self._session.execute(select(appetences)):
+            out.setdefault(row.customer_id, {})[row.category] = row.weight
+        return out
+
+    def first_at(self) -> datetime | None:
+        return self._session.execute(select(func.min(interactions.c.at))).scalar()
+
+
+def _interaction(row) -> Interaction:
+    return Interaction(row.customer_id, row.product_id, row.kind, row.at, row.quantity, row.order_id)

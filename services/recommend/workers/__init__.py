@@ -1,0 +1,1 @@
+"""Recommend's background loops: model and catalogue polling, scheduled retraining."""
