@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 
@@ -11,36 +12,75 @@ from declic.kit.errors import InvalidArgument
 from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.arbiter.domain.decisions import Decision, FiringRequest, SuppressReason
+from services.arbiter.grpc_people import PeopleFace
+from services.arbiter.people_service import PeopleService
 from services.arbiter.service import ArbiterService
 
 HISTORY_ORDER = (datetime, str)
 """GetContactHistory's sort key: (decided_at, firing_id), newest first."""
+LOSERS = {arbiter_pb2.LOSER_POLICY_DROP: "drop", arbiter_pb2.LOSER_POLICY_DEFER: "defer",
+          arbiter_pb2.LOSER_POLICY_DOWNGRADE: "downgrade"}
+MAX_BATCH = 10_000
 
 
-def request_from_proto(request: arbiter_pb2.DecideRequest) -> FiringRequest:
-    """The firing to judge; InvalidArgument names every missing or unspecified field."""
+def timezone_violations(timezone: str, field: str) -> list[tuple[str, str]]:
+    """[(field, why)] when `timezone` is given and is not an IANA zone."""
+    if not timezone:
+        return []
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [(field, f"{timezone[:64]!r} is not an IANA timezone (e.g. Europe/Paris)")]
+    return []
+
+
+def _violations(request: arbiter_pb2.DecideRequest, prefix: str = "") -> list[tuple[str, str]]:
     firing = request.firing
-    required = {
-        "firing.firing_id": firing.firing_id,
-        "firing.customer_id": firing.customer_id,
-        "firing.scenario_id": firing.scenario_id,
-    }
-    violations = [(name, "is required") for name, value in required.items() if not value]
-    violations += [
-        (f"firing.channels[{index}]", "must not be CHANNEL_UNSPECIFIED")
-        for index, channel in enumerate(firing.channels)
-        if channel == 0
-    ]
-    if violations:
-        raise InvalidArgument("", violations)
+    required = {"firing.firing_id": firing.firing_id, "firing.customer_id": firing.customer_id,
+                "firing.scenario_id": firing.scenario_id}
+    found = [(prefix + name, "is required") for name, value in required.items() if not value]
+    found += [(f"{prefix}firing.channels[{index}]", "must not be CHANNEL_UNSPECIFIED")
+              for index, channel in enumerate(firing.channels) if channel == 0]
+    found += timezone_violations(request.timezone, prefix + "timezone")
+    if request.loser_policy and request.loser_policy not in LOSERS:
+        found.append((prefix + "loser_policy", f"unknown value {request.loser_policy}"))
+    return found
+
+
+def _firing(request: arbiter_pb2.DecideRequest) -> FiringRequest:
+    firing = request.firing
     return FiringRequest(
         firing_id=firing.firing_id,
         scenario_id=firing.scenario_id,
         customer_id=firing.customer_id,
-        wanted_channels=tuple(channel_name(c) for c in firing.channels),
+        wanted_channels=tuple(dict.fromkeys(channel_name(c) for c in firing.channels)),
         contactable_channels=frozenset(channel_name(c) for c in request.contactable_channels if c),
         transactional=firing.transactional,
+        priority=firing.priority,
+        cause_event_id=firing.cause_event_id,
+        category=request.category,
+        loser=LOSERS.get(request.loser_policy, ""),
+        campaign=request.campaign,
+        preferred_channel=channel_name(request.preferred_channel) if request.preferred_channel else "",
+        timezone=request.timezone,
     )
+
+
+def request_from_proto(request: arbiter_pb2.DecideRequest) -> FiringRequest:
+    """The firing to judge; InvalidArgument names every missing or wrong field."""
+    violations = _violations(request)
+    if violations:
+        raise InvalidArgument("", violations)
+    return _firing(request)
+
+
+def batch_from_proto(request: arbiter_pb2.DecideBatchRequest) -> list[FiringRequest]:
+    if len(request.requests) > MAX_BATCH:
+        raise InvalidArgument.field("requests", f"at most {MAX_BATCH:,} per batch")
+    violations = [v for i, item in enumerate(request.requests) for v in _violations(item, f"requests[{i}].")]
+    if violations:
+        raise InvalidArgument("", violations)
+    return [_firing(item) for item in request.requests]
 
 
 def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
@@ -49,7 +89,17 @@ def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
         verdict=arbiter_pb2.Verdict.Value("VERDICT_" + decision.verdict.name),
         explanation=decision.explanation,
         decided_at=to_timestamp(decision.decided_at),
+        rules=[arbiter_pb2.RuleCheck(rule=r.rule, outcome=arbiter_pb2.RuleOutcome.Value(
+            "RULE_OUTCOME_" + r.outcome.name), detail=r.detail) for r in decision.rules],
+        policy_version=decision.policy_version,
+        customer_id=decision.customer_id,
+        scenario_id=decision.scenario_id,
+        category=decision.category,
+        priority=decision.priority,
+        cause_event_id=decision.cause_event_id,
     )
+    if decision.slot.value:
+        message.slot = arbiter_pb2.SlotState.Value("SLOT_STATE_" + decision.slot.name)
     if decision.channel:
         message.channel = channel_enum(decision.channel)
     if decision.reason is not SuppressReason.NONE:
@@ -59,13 +109,38 @@ def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
     return message
 
 
-class ArbiterServicer(arbiter_pb2_grpc.ArbiterServiceServicer):
-    def __init__(self, service: ArbiterService) -> None:
+def _firing_id(request: arbiter_pb2.ConfirmRequest | arbiter_pb2.ReleaseRequest | arbiter_pb2.GetDecisionRequest
+               ) -> str:
+    if not request.firing_id:
+        raise InvalidArgument.field("firing_id", "is required")
+    return request.firing_id
+
+
+class ArbiterServicer(PeopleFace, arbiter_pb2_grpc.ArbiterServiceServicer):
+    def __init__(self, service: ArbiterService, people: PeopleService) -> None:
+        super().__init__(people)
         self._service = service
 
     def Decide(self, request: arbiter_pb2.DecideRequest, context: grpc.ServicerContext) -> arbiter_pb2.DecideResponse:
         decision = self._service.decide(request_from_proto(request))
         return arbiter_pb2.DecideResponse(decision=decision_to_proto(decision))
+
+    def DecideBatch(self, request: arbiter_pb2.DecideBatchRequest,
+                    context: grpc.ServicerContext) -> arbiter_pb2.DecideBatchResponse:
+        decisions = self._service.decide_batch(batch_from_proto(request))
+        return arbiter_pb2.DecideBatchResponse(decisions=[decision_to_proto(d) for d in decisions])
+
+    def Confirm(self, request: arbiter_pb2.ConfirmRequest, context: grpc.ServicerContext
+                ) -> arbiter_pb2.ConfirmResponse:
+        return arbiter_pb2.ConfirmResponse(decision=decision_to_proto(self._service.confirm(_firing_id(request))))
+
+    def Release(self, request: arbiter_pb2.ReleaseRequest, context: grpc.ServicerContext
+                ) -> arbiter_pb2.ReleaseResponse:
+        return arbiter_pb2.ReleaseResponse(decision=decision_to_proto(self._service.release(_firing_id(request))))
+
+    def GetDecision(self, request: arbiter_pb2.GetDecisionRequest, context: grpc.ServicerContext
+                    ) -> arbiter_pb2.GetDecisionResponse:
+        return arbiter_pb2.GetDecisionResponse(decision=decision_to_proto(self._service.get(_firing_id(request))))
 
     def GetContactHistory(
         self, request: arbiter_pb2.GetContactHistoryRequest, context: grpc.ServicerContext

@@ -8,29 +8,53 @@ from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
+from declic.kit.stream import StreamConsumer, stream_key
+from services.arbiter.domain.policy import Policy
 from services.arbiter.domain.pressure import PressurePolicy
 from services.arbiter.grpc_api import ArbiterServicer
+from services.arbiter.intake import ArbiterIntake
+from services.arbiter.people_service import PeopleService
+from services.arbiter.policy_file import PolicySource
 from services.arbiter.service import ArbiterService
 from services.arbiter.settings import ArbiterSettings
 from services.arbiter.storage.counters import PressureCounters
 
 NAME = "arbiter"
+CONSUMER_GROUP = "arbiter"
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None, policy: PressurePolicy | None = None) -> ServiceApp:
+def _source(policy: Policy | PressurePolicy | PolicySource | None) -> PolicySource:
+    if isinstance(policy, PolicySource):
+        return policy
+    if isinstance(policy, PressurePolicy):
+        return PolicySource(policy.as_policy())
+    if isinstance(policy, Policy):
+        return PolicySource(policy)
+    return ArbiterSettings().policy()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None,
+              policy: Policy | PressurePolicy | PolicySource | None = None, intake: bool = True) -> ServiceApp:
+    clock = clock or make_clock(settings)
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     redis_client = make_redis(settings)
-    service = ArbiterService(
-        UnitOfWork(session_factory(engine)),
-        PressureCounters(redis_client, settings.stream_prefix),
-        clock or make_clock(settings),
-        policy or ArbiterSettings().policy(),
-    )
+    uow = UnitOfWork(session_factory(engine))
+    counters = PressureCounters(redis_client, settings.stream_prefix)
+    source = _source(policy)
+    service = ArbiterService(uow, counters, clock, source)
+    people = PeopleService(uow, counters, clock, source)
+    workers = []
+    if intake:
+        handler = ArbiterIntake(uow, clock, source, counters)
+        workers.append(StreamConsumer(redis_client, stream_key(settings.stream_prefix, "handoff"), CONSUMER_GROUP,
+                                      handler))
     return ServiceApp(
         name=NAME,
-        register=lambda server: arbiter_pb2_grpc.add_ArbiterServiceServicer_to_server(ArbiterServicer(service), server),
+        register=lambda server: arbiter_pb2_grpc.add_ArbiterServiceServicer_to_server(
+            ArbiterServicer(service, people), server),
         service_names=[arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"].full_name],
+        workers=workers,
         on_stop=[engine.dispose, redis_client.close],
     )
 

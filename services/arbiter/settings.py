@@ -1,24 +1,33 @@
-"""Arbiter-only settings (`DECLIC_ARBITER_*`): the default pressure policy."""
+"""Arbiter-only settings (`DECLIC_ARBITER_*`): where the pressure policy comes from."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.arbiter.domain.pressure import PressurePolicy
+from services.arbiter.domain.policy import simple_policy
+from services.arbiter.policy_file import PolicySource
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "pressure.yaml"
 
 
 class ArbiterSettings(BaseSettings):
-    """Default pressure policy; each field can be set with DECLIC_ARBITER_<FIELD>."""
+    """Each field can be set with DECLIC_ARBITER_<FIELD>."""
 
     model_config = SettingsConfigDict(env_prefix="DECLIC_ARBITER_", extra="ignore")
 
-    cap: int = Field(default=3, ge=0, description="Marketing messages per person per window.")
-    window_days: int = Field(default=7, ge=1, description="Length of the pressure window.")
-    control_group_percent: int = Field(default=0, ge=0, le=100, description="Share held out to measure uplift.")
+    policy_file: str = Field(default=str(DEFAULT_POLICY_FILE),
+                             description="The pressure policy (YAML), reloaded when it changes; empty: the fields "
+                                         "below (one global cap).")
+    cap: int = Field(default=3, ge=0, description="Without a policy file: marketing messages per person per window.")
+    window_days: int = Field(default=7, ge=1, description="Without a policy file: length of the pressure window.")
+    control_group_percent: int = Field(default=0, ge=0, le=100, description="Without a policy file: holdout share.")
 
-    def policy(self) -> PressurePolicy:
-        """The policy these settings describe."""
-        return PressurePolicy(self.cap, timedelta(days=self.window_days), self.control_group_percent)
+    def policy(self) -> PolicySource:
+        """The policy these settings name (a PolicyError at start when the file does not validate)."""
+        if self.policy_file:
+            return PolicySource(path=Path(self.policy_file))
+        return PolicySource(simple_policy(self.cap, timedelta(days=self.window_days), self.control_group_percent))

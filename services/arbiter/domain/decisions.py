@@ -1,18 +1,15 @@
 """Decisions on one trigger firing: allow on a channel, defer, suppress, or hold out as control.
 
-Pure rules. `decide` judges everything but the cap; a decision that
-`needs_slot` reserves one (Redis, atomic across replicas) and `apply_cap`
-judges the count the reservation found.
+The types every rule speaks. The rules themselves: `screening` (everything known before the
+counters: exclusions, cool-offs, consent and channel, control groups, quiet hours), then
+`arbitration` (what the counters' answer makes of the firing: caps, gap, one per event, priority).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-
-from services.arbiter.domain.pressure import PressurePolicy, cap_explanation, cap_reached, exempt_from_cap
 
 
 class Verdict(Enum):
@@ -23,6 +20,8 @@ class Verdict(Enum):
 
 
 class SuppressReason(Enum):
+    """Why a firing was suppressed — or deferred (quiet hours, gap, priority hold, a full window)."""
+
     NONE = "none"
     NO_CONSENT = "no_consent"
     CAP_REACHED = "cap_reached"
@@ -31,11 +30,42 @@ class SuppressReason(Enum):
     EXCLUDED = "excluded"
     NO_CHANNEL = "no_channel"
     DUPLICATE = "duplicate"
+    QUIET_HOURS = "quiet_hours"
+    MIN_GAP = "min_gap"
+    PRIORITY_HOLD = "priority_hold"
+    CONTROL_GROUP = "control_group"
+
+
+class SlotState(Enum):
+    """The firing's slot in the person's counters."""
+
+    NONE = ""
+    HELD = "held"
+    RESERVED = "reserved"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    DISPLACED = "displaced"
+
+
+class Outcome(Enum):
+    PASSED = "passed"
+    BLOCKED = "blocked"
+    DEFERRED = "deferred"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule of the policy as it applied to one decision."""
+
+    rule: str
+    outcome: Outcome
+    detail: str = ""
 
 
 @dataclass(frozen=True)
 class FiringRequest:
-    """What the arbiter needs to know about one firing."""
+    """What the arbiter needs to know about one firing (the person's facts come with it: see `screening`)."""
 
     firing_id: str
     scenario_id: str
@@ -43,11 +73,18 @@ class FiringRequest:
     wanted_channels: tuple[str, ...]
     contactable_channels: frozenset[str]
     transactional: bool = False
+    priority: int = 0
+    cause_event_id: str = ""
+    category: str = ""
+    loser: str = ""
+    campaign: bool = False
+    preferred_channel: str = ""
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The arbiter's answer for one firing, with the reason a marketer reads."""
+    """The arbiter's answer for one firing, with the reason a marketer reads and every rule's outcome."""
 
     firing_id: str
     customer_id: str
@@ -59,54 +96,21 @@ class Decision:
     explanation: str = ""
     defer_until: datetime | None = None
     details: dict[str, str] = field(default_factory=dict)
+    rules: tuple[RuleCheck, ...] = ()
+    policy_version: str = ""
+    category: str = ""
+    priority: int = 0
+    cause_event_id: str = ""
+    slot: SlotState = SlotState.NONE
+    slot_at: datetime | None = None
+    displaced_by: str = ""
 
+    @property
+    def final(self) -> bool:
+        """A final decision is answered again unchanged; a deferred one is decided again when asked again."""
+        return self.verdict is not Verdict.DEFER
 
-def choose_channel(request: FiringRequest) -> str | None:
-    """The first channel the step wants that the person can be reached on, or None."""
-    for channel in request.wanted_channels:
-        if channel in request.contactable_channels:
-            return channel
-    return None
-
-
-def in_control_group(customer_id: str, scenario_id: str, percent: int) -> bool:
-    """Stable assignment: the same person is always in (or out of) a scenario's control group."""
-    if percent <= 0:
-        return False
-    bucket = int(hashlib.sha256(f"{scenario_id}|{customer_id}".encode()).hexdigest()[:8], 16) % 100
-    return bucket < percent
-
-
-def decide(request: FiringRequest, policy: PressurePolicy, now: datetime) -> Decision:
-    """Judge one firing on consent, channels and control group; the cap is judged by `apply_cap`."""
-
-    def make(verdict: Verdict, explanation: str, channel: str = "",
-             reason: SuppressReason = SuppressReason.NONE) -> Decision:
-        return Decision(request.firing_id, request.customer_id, request.scenario_id, verdict, now,
-                        channel=channel, reason=reason, explanation=explanation)
-
-    channel = choose_channel(request)
-    if channel is None:
-        if not request.contactable_channels:
-            return make(Verdict.SUPPRESS, reason=SuppressReason.NO_CONSENT,
-                        explanation="the person cannot be reached on any channel (consent or address missing)")
-        wanted = ", ".join(request.wanted_channels) or "none"
-        return make(Verdict.SUPPRESS, reason=SuppressReason.NO_CHANNEL,
-                    explanation=f"none of the scenario's channels ({wanted}) is open for this person")
-    if in_control_group(request.customer_id, request.scenario_id, policy.control_group_percent):
-        return make(Verdict.CONTROL_GROUP, channel=channel,
-                    explanation=f"held out: control group of {policy.control_group_percent}%")
-    return make(Verdict.ALLOW, channel=channel, explanation=f"allowed on {channel}")
-
-
-def needs_slot(decision: Decision, request: FiringRequest) -> bool:
-    """Whether the firing takes a slot under the pressure cap: an allowed marketing message does."""
-    return decision.verdict is Verdict.ALLOW and not exempt_from_cap(request.transactional)
-
-
-def apply_cap(decision: Decision, slots_taken_before: int, policy: PressurePolicy) -> Decision:
-    """`decision` unchanged while under the cap; suppressed once `slots_taken_before` reaches it."""
-    if not cap_reached(slots_taken_before, policy):
-        return decision
-    return replace(decision, verdict=Verdict.SUPPRESS, channel="", reason=SuppressReason.CAP_REACHED,
-                   explanation=cap_explanation(policy))
+    @property
+    def counts(self) -> bool:
+        """Whether its slot counts against the caps (held, reserved or confirmed)."""
+        return self.slot in (SlotState.HELD, SlotState.RESERVED, SlotState.CONFIRMED)

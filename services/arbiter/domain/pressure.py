@@ -1,34 +1,98 @@
-"""Marketing pressure: which cap and window apply, and who is exempt.
+"""Marketing pressure: which caps and windows apply to a firing, and who is exempt.
 
-The pressure counters (Redis) only reserve a slot and say how many were taken
-before it; whether that is one too many is decided here.
+The domain turns the policy into *limits* — "at most N entries of this scope since this instant" —
+and the Redis script (storage/counters.py) only counts, reserves and displaces against them, so a
+rule lives here once. A cap counts over everything (global), one channel or one category; the
+minimum gap is a limit of one over the gap; one message per originating event is a limit of one
+over the event's entries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.arbiter.domain.durations import describe
+from services.arbiter.domain.policy import Cap, Policy, Window
+from services.arbiter.domain.windows import window_frees_at, window_start
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` slots matching (`kind`, `value`) from `since` on, this firing's included."""
+
+    rule: str
+    kind: str  # "all", "channel", "category" or "event"
+    value: str
+    since: datetime
+    limit: int
+    label: str
+    window: Window | None = None
+    gap: timedelta | None = None
+
+    @property
+    def is_cap(self) -> bool:
+        return self.window is not None
+
+
+def exempt_from_cap(transactional: bool) -> bool:
+    """Transactional messages (an order confirmation, a password reset) are never capped, held or gapped."""
+    return transactional
+
+
+def limits_for(policy: Policy, channel: str, category: str, cause_event_id: str, now: datetime,
+               zone: ZoneInfo) -> tuple[Limit, ...]:
+    """Every limit a marketing message on `channel` of `category` must keep at `now`, in the person's zone."""
+    limits = [_cap_limit(cap, now, zone) for cap in policy.caps
+              if cap.scope == "global" or cap.value == (channel if cap.scope == "channel" else category)]
+    if policy.min_gap > timedelta(0):
+        limits.append(Limit("min_gap", "all", "", now - policy.min_gap, 1,
+                            f"at least {describe(policy.min_gap)} between two marketing messages",
+                            gap=policy.min_gap))
+    if cause_event_id:
+        limits.append(Limit("one_per_event", "event", cause_event_id, now - policy.priority.event_window, 1,
+                            "one message per originating event"))
+    return tuple(limits)
+
+
+def frees_at(limit: Limit, now: datetime, zone: ZoneInfo, freeing_entry: datetime | None) -> datetime | None:
+    """When `limit` next has room, given the counted entry whose leaving frees it; None: never (a limit of 0,
+    one message per event)."""
+    if limit.limit == 0 or limit.kind == "event":
+        return None
+    if limit.window is not None:
+        return window_frees_at(limit.window, now, zone, freeing_entry)
+    if limit.gap is not None and freeing_entry is not None:
+        return freeing_entry + limit.gap
+    return None
+
+
+def describe_count(limit: Limit, count: int) -> str:
+    """"2 of 3 (3 per rolling 7 days)": how full the limit was before this firing."""
+    return f"{count} of {limit.limit} ({limit.label})"
 
 
 @dataclass(frozen=True)
 class PressurePolicy:
-    """Marketing pressure: at most `cap` marketing messages per person per `window`."""
+    """The former single-cap policy (kept for callers of `bootstrap(policy=...)`): see `policy.simple_policy`."""
 
     cap: int = 3
     window: timedelta = timedelta(days=7)
     control_group_percent: int = 0
 
+    def as_policy(self) -> Policy:
+        from services.arbiter.domain.policy import simple_policy
 
-def exempt_from_cap(transactional: bool) -> bool:
-    """Transactional messages (an order confirmation, a password reset) are never capped."""
-    return transactional
-
-
-def cap_reached(slots_taken_before: int, policy: PressurePolicy) -> bool:
-    """Whether a send that finds `slots_taken_before` sends already in the window would exceed the cap."""
-    return slots_taken_before >= policy.cap
+        return simple_policy(self.cap, self.window, self.control_group_percent)
 
 
-def cap_explanation(policy: PressurePolicy) -> str:
-    """Why a firing was suppressed by the cap, in words a marketer reads."""
-    return f"cap of {policy.cap} messages per {policy.window.days} days reached"
+def cap_limits(policy: Policy, now: datetime, zone: ZoneInfo) -> tuple[Limit, ...]:
+    """Every cap of the policy as a limit (for showing a person's pressure), whatever the channel or category."""
+    return tuple(_cap_limit(cap, now, zone) for cap in policy.caps)
+
+
+def _cap_limit(cap: Cap, now: datetime, zone: ZoneInfo) -> Limit:
+    label = f"{cap.limit} per {cap.window.label()}" + (f" on {cap.scope} {cap.value}" if cap.value else "")
+    return Limit(f"cap:{cap.name}", "all" if cap.scope == "global" else cap.scope, cap.value,
+                 window_start(cap.window, now, zone), cap.limit, label, window=cap.window)

@@ -1,57 +1,161 @@
-"""Pressure counters in Redis: one sorted set of sends per person, scored by time.
+"""Pressure counters in Redis: every slot a person's marketing messages hold, shared by every replica.
 
-The Lua script reserves atomically and decides nothing: it records the
-firing's slot and answers how many slots other firings held before it, so
-that two replicas deciding for the same person at the same instant see
-different counts. Whether the count is over the cap is the domain's rule
-(`domain.pressure.cap_reached`); a slot the domain refuses is released. The
-firing id is the set member: asking twice for the same firing reserves once.
+One Lua script per question (counters_lua.py), keyed by person, so a check-and-reserve is atomic
+across replicas. The script counts, reserves and displaces against the limits the domain passes
+(`domain.pressure.limits_for`); whether a count is too many, and what a refusal becomes, is the
+domain's. When a person's slots are missing (Redis lost its data, or they were idle past the longest
+window), the script says "rebuild" and the service mirrors them from PostgreSQL first (`load`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import redis
 
-# A firing already holding a slot counts the slots at or before its own time, itself excepted.
-RESERVE = """
-local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local window_start = tonumber(ARGV[2])
-local member = ARGV[3]
-local ttl = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', window_start)
-local held_since = redis.call('ZSCORE', key, member)
-if held_since then
-  return redis.call('ZCOUNT', key, '-inf', held_since) - 1
-end
-local taken = redis.call('ZCARD', key)
-redis.call('ZADD', key, now, member)
-redis.call('EXPIRE', key, ttl)
-return taken
-"""
+from services.arbiter.domain.arbitration import Reservation
+from services.arbiter.domain.decisions import SlotState
+from services.arbiter.domain.pressure import Limit
+from services.arbiter.storage.counters_lua import CONFIRM, LOAD, RESERVE
+
+_STATES = {"H": SlotState.HELD, "R": SlotState.RESERVED, "C": SlotState.CONFIRMED}
+_CODES = {state: code for code, state in _STATES.items()}
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _instant(ms: str | bytes) -> datetime | None:
+    value = int(ms)
+    return datetime.fromtimestamp(value / 1000, UTC) if value > 0 else None
+
+
+class RebuildNeeded(Exception):
+    """The person's slots are not in Redis: mirror them from PostgreSQL, then ask again."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One slot as stored, for mirroring from PostgreSQL."""
+
+    firing_id: str
+    state: SlotState
+    at: datetime
+    channel: str
+    category: str
+    priority: int
+    event: str
+    hold_until: datetime | None
+
+
+@dataclass(frozen=True)
+class SlotAsk:
+    """What one firing asks the counters for."""
+
+    firing_id: str
+    channel: str
+    category: str
+    priority: int
+    event: str
+    hold_until: datetime | None
 
 
 class PressureCounters:
-    """Slots of marketing pressure per person, shared by every arbiter replica."""
+    """The person's slots; `ttl` is how long an idle person's slots are kept (the policy's longest window)."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._reserve = client.register_script(RESERVE)
+        self._load = client.register_script(LOAD)
+        self._confirm = client.register_script(CONFIRM)
 
-    def _key(self, customer_id: str) -> str:
-        return f"{self._prefix}:arbiter:pressure:{customer_id}"
+    def keys(self, customer_id: str) -> list[str]:
+        tag = f"{self._prefix}:arbiter:{{{customer_id}}}"
+        return [f"{tag}:slots", f"{tag}:displaced", f"{tag}:loaded"]
 
-    def reserve(self, customer_id: str, firing_id: str, now: datetime, window: timedelta) -> int:
-        """Hold a slot for `firing_id` in the window ending now; return how many slots were taken before it."""
-        taken = self._reserve(
-            keys=[self._key(customer_id)],
-            args=[now.timestamp(), (now - window).timestamp(), firing_id, int(window.total_seconds()) + 86400],
-        )
-        return int(taken)
+    def _args(self, customer_id: str, ask: SlotAsk, now: datetime, limits: Sequence[Limit], keep: timedelta,
+              dry: bool) -> list[str | int]:
+        args: list[str | int] = [ask.firing_id, _ms(now), "R" if ask.hold_until is None else "H",
+                              _ms(ask.hold_until) if ask.hold_until else 0, ask.channel, ask.category, ask.priority,
+                              ask.event, _ms(now - keep), int(keep.total_seconds()) + 86400, "1" if dry else "0",
+                              len(limits)]
+        for limit in limits:
+            args += [limit.kind, limit.value, _ms(limit.since), limit.limit]
+        return args
+
+    def reserve(self, customer_id: str, ask: SlotAsk, now: datetime, limits: Sequence[Limit],
+                keep: timedelta) -> Reservation:
+        """Check and reserve in one atomic step; RebuildNeeded when the person's slots are not loaded."""
+        raw = self._reserve(keys=self.keys(customer_id), args=self._args(customer_id, ask, now, limits, keep, False))
+        return parse(raw)
+
+    def reserve_many(self, asks: Sequence[tuple[str, SlotAsk, Sequence[Limit]]], now: datetime,
+                     keep: timedelta) -> list[Reservation | RebuildNeeded]:
+        """Many reservations in one round trip (a pipeline of the same script), in order."""
+        pipe = self._client.pipeline(transaction=False)
+        for customer_id, ask, limits in asks:
+            self._reserve(keys=self.keys(customer_id), args=self._args(customer_id, ask, now, limits, keep, False),
+                          client=pipe)
+        answers: list[Reservation | RebuildNeeded] = []
+        for raw in pipe.execute():
+            try:
+                answers.append(parse(raw))
+            except RebuildNeeded as exc:
+                answers.append(exc)
+        return answers
+
+    def counts(self, customer_id: str, now: datetime, limits: Sequence[Limit], keep: timedelta) -> tuple[int, ...]:
+        """How many slots each limit counts now (reserving nothing)."""
+        ask = SlotAsk("", "", "", 0, "", None)
+        return parse(self._reserve(keys=self.keys(customer_id),
+                                   args=self._args(customer_id, ask, now, limits, keep, True))).counts
+
+    def load(self, customer_id: str, slots: Sequence[Slot], displaced: Sequence[tuple[str, str]],
+             keep: timedelta) -> bool:
+        """Mirror the person's slots unless already mirrored; True when this call loaded them."""
+        args: list[str | int] = [int(keep.total_seconds()) + 86400, len(slots)]
+        for slot in slots:
+            hold = _ms(slot.hold_until) if slot.hold_until else 0
+            args += [slot.firing_id, f"{_CODES[slot.state]}|{_ms(slot.at)}|{slot.channel}|{slot.category}|"
+                                     f"{slot.priority}|{slot.event}|{hold}"]
+        for firing_id, winner in displaced:
+            args += [firing_id, winner]
+        return bool(self._load(keys=self.keys(customer_id), args=args))
+
+    def confirm(self, customer_id: str, firing_id: str) -> bool:
+        return bool(self._confirm(keys=self.keys(customer_id), args=[firing_id]))
 
     def release(self, customer_id: str, firing_id: str) -> None:
         """Give back the slot held for `firing_id` (the firing will not be sent)."""
-        self._client.zrem(self._key(customer_id), firing_id)
+        self._client.hdel(self.keys(customer_id)[0], firing_id)
+
+    def forget(self, *customer_ids: str) -> None:
+        """Drop the people's mirrors (after a merge or an erasure): the next decision rebuilds from PostgreSQL."""
+        keys = [key for customer_id in customer_ids for key in self.keys(customer_id)]
+        if keys:
+            self._client.delete(*keys)
+
+
+def parse(raw: list) -> Reservation:
+    """The script's answer as a domain Reservation."""
+    fields = [part.decode() if isinstance(part, bytes) else str(part) for part in raw]
+    fields += [""] * (9 - len(fields))
+    status, state, channel, at, hold, counts, extra, blocked, freeing = fields[:9]
+    if status == "rebuild":
+        raise RebuildNeeded()
+    return Reservation(
+        status=status,
+        state=_STATES.get(state, SlotState.NONE),
+        channel=channel,
+        slot_at=_instant(at) if at else None,
+        hold_until=_instant(hold) if hold else None,
+        counts=tuple(int(c) for c in counts.split(",")) if counts else (),
+        blocked_at=int(blocked) if blocked else -1,
+        freeing_entry=_instant(freeing) if freeing else None,
+        victims=tuple(extra.split(",")) if extra and status == "ok" else (),
+        winner=extra if status == "displaced" else "",
+    )

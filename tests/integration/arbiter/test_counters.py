@@ -1,18 +1,77 @@
-"""The pressure counters on the real Redis: they reserve and count, the domain decides."""
+"""The pressure counters on the real Redis: they count, reserve and displace against the limits given, no more."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from declic.kit.clock import ManualClock
-from services.arbiter.storage.counters import PressureCounters
+from services.arbiter.domain.decisions import SlotState
+from services.arbiter.domain.pressure import Limit
+from services.arbiter.storage.counters import PressureCounters, RebuildNeeded, SlotAsk
+
+pytestmark = pytest.mark.integration
+NOW = ManualClock().now()
+KEEP = timedelta(days=7)
 
 
-def test_counters_reserve_and_count_but_never_refuse(settings, redis_client) -> None:
+def cap(limit: int, kind: str = "all", value: str = "") -> Limit:
+    return Limit("cap:test", kind, value, NOW - KEEP, limit, f"{limit} per 7 days", window=None)
+
+
+def ask(firing_id: str, priority: int = 0, held: bool = False, channel: str = "email", event: str = "") -> SlotAsk:
+    return SlotAsk(firing_id, channel, "promotional", priority, event, NOW + timedelta(minutes=2) if held else None)
+
+
+@pytest.fixture
+def counters(settings, redis_client) -> PressureCounters:
     counters = PressureCounters(redis_client, settings.stream_prefix)
-    now, window = ManualClock().now(), timedelta(days=7)
-    assert [counters.reserve("c", f"f{i}", now + timedelta(seconds=i), window) for i in range(5)] == [0, 1, 2, 3, 4]
-    assert counters.reserve("c", "f1", now + timedelta(seconds=9), window) == 1  # held already: reserved once
+    counters.load("c", [], [], KEEP)
+    return counters
+
+
+def test_a_person_not_loaded_asks_for_a_rebuild_first(settings, redis_client) -> None:
+    counters = PressureCounters(redis_client, settings.stream_prefix)
+    with pytest.raises(RebuildNeeded):
+        counters.reserve("c", ask("f1"), NOW, [cap(3)], KEEP)
+    assert counters.load("c", [], [], KEEP) and not counters.load("c", [], [], KEEP)  # loaded once
+    assert counters.reserve("c", ask("f1"), NOW, [cap(3)], KEEP).status == "ok"
+
+
+def test_reserves_up_to_the_limit_and_says_which_limit_is_full(counters) -> None:
+    answers = [counters.reserve("c", ask(f"f{i}"), NOW + timedelta(seconds=i), [cap(5), cap(3)], KEEP)
+               for i in range(4)]
+    assert [a.status for a in answers] == ["ok", "ok", "ok", "blocked"]
+    assert answers[2].counts == (2, 2) and answers[3].blocked_at == 1
+    assert answers[3].freeing_entry == NOW  # the oldest leaves first
+    assert counters.reserve("c", ask("f1"), NOW, [cap(3)], KEEP).status == "reserved"  # asked twice: once
     counters.release("c", "f1")
-    assert counters.reserve("c", "f5", now + timedelta(seconds=10), window) == 4
-    assert counters.reserve("c", "f6", now + timedelta(days=8), window) == 0  # the window slid past them all
+    assert counters.reserve("c", ask("f9"), NOW, [cap(3)], KEEP).status == "ok"
+    assert counters.counts("c", NOW, [cap(3), cap(9, "channel", "sms")], KEEP) == (3, 0)
+
+
+def test_a_higher_priority_displaces_the_lowest_held_slot_only(counters) -> None:
+    assert counters.reserve("c", ask("low", 1, held=True), NOW, [cap(2)], KEEP).state is SlotState.HELD
+    assert counters.reserve("c", ask("mid", 5, held=True), NOW, [cap(2)], KEEP).status == "ok"
+    won = counters.reserve("c", ask("high", 9, held=True), NOW, [cap(2)], KEEP)
+    assert (won.status, won.victims) == ("ok", ("low",))
+    assert counters.reserve("c", ask("lower", 0, held=True), NOW, [cap(2)], KEEP).status == "blocked"
+    told = counters.reserve("c", ask("low", 1, held=True), NOW, [cap(2)], KEEP)
+    assert (told.status, told.winner) == ("displaced", "high")
+    later = NOW + timedelta(minutes=3)
+    assert counters.reserve("c", ask("mid", 5), later, [cap(2)], KEEP).status == "promoted"
+    assert counters.reserve("c", ask("high", 9), later, [cap(2)], KEEP).status == "promoted"
+    # Reserved now: no priority displaces it any more.
+    assert counters.reserve("c", ask("top", 99), later, [cap(2)], KEEP).status == "blocked"
+
+
+def test_one_slot_per_event_and_a_confirmed_slot_stays(counters) -> None:
+    event = Limit("one_per_event", "event", "e1", NOW - KEEP, 1, "one per event")
+    assert counters.reserve("c", ask("a", event="e1"), NOW, [event], KEEP).status == "ok"
+    assert counters.reserve("c", ask("b", event="e1"), NOW, [event], KEEP).status == "blocked"
+    assert counters.confirm("c", "a") and not counters.confirm("c", "nobody")
+    assert counters.reserve("c", ask("a"), NOW, [event], KEEP).state is SlotState.CONFIRMED
+    counters.forget("c")
+    with pytest.raises(RebuildNeeded):
+        counters.counts("c", NOW, [event], KEEP)
