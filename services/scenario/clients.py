@@ -6,15 +6,20 @@ profile not knowing the customer is an answer (None), not a failure.
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import grpc
+from google.protobuf import json_format
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.kit.channels import is_transient
-from declic.kit.protoconv import channel_enum, channel_name
+from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
+from declic.scenarios.facts import profile_facts
+from declic.scenarios.schema import Segment
 from services.scenario.domain.delivery import ArbiterDecision, Contact, PeerFailed, Verdict
 from services.scenario.domain.firings import Firing
 from services.scenario.grpc_api import firing_to_proto
@@ -51,6 +56,27 @@ class PeerClients:
         addresses = {channel_name(c.channel): c.address for c in profile.contactability if c.contactable}
         return Contact(first_name=profile.first_name, timezone=profile.timezone, addresses=addresses)
 
+    def profile_facts(self, customer_id: str, now: datetime) -> dict[str, Any] | None:
+        """The profile as conditions see it; None when profile does not know the customer."""
+        try:
+            profile = self._profile.GetProfile(
+                profile_pb2.GetProfileRequest(customer_id=customer_id), timeout=self._timeout).profile
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise _failed("profile", exc) from exc
+        return profile_facts(profile, now)
+
+    def segment(self, segment: Segment, as_of: datetime, batch_size: int = 5000) -> Iterator[list[str]]:
+        """The customer ids of a segment, a batch at a time (profile's QuerySegment stream)."""
+        request = profile_pb2.QuerySegmentRequest(segment=segment_to_proto(segment), as_of=to_timestamp(as_of),
+                                                  batch_size=batch_size)
+        try:
+            for response in self._profile.QuerySegment(request, timeout=self._timeout * 30):
+                yield list(response.customer_ids)
+        except grpc.RpcError as exc:
+            raise _failed("profile", exc) from exc
+
     def decide(self, firing: Firing, variables: dict[str, str], contact: Contact) -> ArbiterDecision:
         """The arbiter's decision on the firing for this person."""
         request = arbiter_pb2.DecideRequest(
@@ -84,3 +110,14 @@ class PeerClients:
 
 def _failed(peer: str, exc: grpc.RpcError) -> PeerFailed:
     return PeerFailed(f"{peer}: {exc.code().name}", transient=is_transient(exc), cause=exc.details() or "")
+
+
+def segment_to_proto(segment: Segment) -> profile_pb2.Segment:
+    """The catalogue's segment as profile's QuerySegment takes it ("everyone" is a segment with no kind)."""
+    data = segment.model_dump(exclude_none=True, exclude={"everyone"})
+    data["contactable_on"] = ["CHANNEL_" + c.upper() for c in segment.contactable_on]
+    data["lifecycle_stages"] = ["LIFECYCLE_STAGE_" + s.upper() for s in segment.lifecycle_stages]
+    data["conditions"] = [{"field": "SEGMENT_FIELD_" + c.field.upper(),
+                           "comparison": "COMPARISON_" + c.comparison.upper(), "value": c.value}
+                          for c in segment.conditions]
+    return json_format.ParseDict(data, profile_pb2.Segment())

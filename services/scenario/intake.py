@@ -1,4 +1,5 @@
-"""Scenario's side of the hand-off: records from ingest become firings (idempotently)."""
+"""Scenario's side of the hand-off: accepted events enter and steer journeys (idempotently: the inbox row and
+the journeys' changes are one transaction); merges and erasures follow the customer."""
 
 from __future__ import annotations
 
@@ -11,33 +12,29 @@ from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.handoff import HandoffHandler
 from declic.kit.telemetry import current_context
-from services.scenario.domain.catalogue import IdentifyFacts, firings_for_identify
+from declic.scenarios.facts import event_facts
 from services.scenario.domain.firings import split_after_merge
+from services.scenario.domain.journeys import JourneyState
+from services.scenario.engine import JourneyEngine
 from services.scenario.storage.firings import FiringRepository
+from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
 
 
 class HandoffIntake(HandoffHandler):
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, engine: JourneyEngine) -> None:
         super().__init__(uow, inbox, clock)
+        self._engine = engine
 
     def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
-        if accepted.event.WhichOneof("payload") != "identify" or not accepted.customer_id:
+        if not accepted.customer_id:
             return
-        facts = IdentifyFacts(
-            event_id=f"{accepted.event.source}:{accepted.event.event_id}",
-            customer_id=accepted.customer_id,
-            new_customer=accepted.new_customer,
-            reason=accepted.event.identify.reason,
-            first_name=accepted.event.identify.first_name,
-        )
-        repository = FiringRepository(session)
-        for firing in firings_for_identify(facts, now):
-            firing.trace_context = current_context()
-            repository.add_once(firing)
+        event = event_facts(accepted.event, accepted.new_customer)
+        self._engine.on_event(session, event, accepted.customer_id, now, current_context() or None)
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
         repository = FiringRepository(session)
+        journeys = JourneyRepository(session)
         survivor = merged.survivor_id
         for merged_id in merged.merged_ids:
             taken_over, duplicates = split_after_merge(
@@ -46,6 +43,23 @@ class HandoffIntake(HandoffHandler):
             repository.give_to([firing.firing_id for firing in taken_over], survivor)
             for firing_id, settlement in duplicates.items():
                 repository.settle(firing_id, settlement)
+            self._merge_journeys(journeys, survivor, merged_id, now)
+
+    def _merge_journeys(self, journeys: JourneyRepository, survivor: str, merged_id: str, now: datetime) -> None:
+        """The merged customer's open journeys go to the survivor, unless it is in the same scenario already."""
+        survivor_in = {j.scenario_id for j in journeys.of_customer(survivor) if j.is_open}
+        moved = []
+        for journey in journeys.of_customer(merged_id, lock=True):
+            if not journey.is_open:
+                continue
+            if journey.scenario_id in survivor_in:
+                journey.state, journey.due_at = JourneyState.EXITED, None
+                journey.detail = f"duplicate: merged into {survivor}, which is in this scenario already"
+                journeys.save(journey, now)
+            else:
+                moved.append(journey.journey_id)
+        journeys.give_to(moved, survivor)
 
     def on_customer_erased(self, session: Session, erased: handoff_pb2.CustomerErased, now: datetime) -> None:
         FiringRepository(session).forget_customer(erased.customer_id)
+        JourneyRepository(session).forget_customer(erased.customer_id)

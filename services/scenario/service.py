@@ -1,4 +1,6 @@
-"""Scenario's service layer: the scenarios it knows, the firings of a customer, and their delivery."""
+"""Scenario's service layer for firings: a customer's firings, and their delivery (profile → arbiter → dispatch).
+
+The catalogue and journeys are `catalogue_service.py`'s; the journey engine is `engine.py`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import Protocol
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.kit.telemetry import continued_span
-from services.scenario.domain.catalogue import BUILT_IN, ScenarioDefinition
 from services.scenario.domain.delivery import (
     ArbiterDecision,
     Contact,
@@ -44,11 +45,6 @@ class ScenarioService:
         self._uow = uow
         self._clock = clock
         self._peers = peers
-
-    def scenarios(self, limit: int, after: str | None = None) -> list[ScenarioDefinition]:
-        """`limit` of the scenarios Declic knows, by id, after the id `after`."""
-        ordered = sorted(BUILT_IN, key=lambda scenario: scenario.scenario_id)
-        return [s for s in ordered if after is None or s.scenario_id > after][:limit]
 
     def firings_of(self, customer_id: str, limit: int | None = None,
                    after: tuple[datetime, str] | None = None) -> list[Firing]:

@@ -56,6 +56,15 @@ class FiringRepository:
             )
         )
 
+    def settle_open(self, firing_ids: list[str], settlement: Settlement) -> None:
+        """Settle those of these firings still open (not sent yet); the others stay as they are."""
+        if firing_ids:
+            self._session.execute(
+                update(firings)
+                .where(firings.c.firing_id.in_(firing_ids), firings.c.state.in_([s.value for s in OPEN_STATES]))
+                .values(state=settlement.state.value, detail=settlement.detail, next_attempt_at=None)
+            )
+
     def for_customer(self, customer_id: str, limit: int | None = None,
                      after: tuple[datetime, str] | None = None) -> list[Firing]:
         """The customer's firings (`limit` of them when given), oldest first, after the (fired_at, firing_id)

@@ -10,9 +10,8 @@ from datetime import timedelta
 
 from declic.kit.clock import ManualClock
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from services.scenario.domain.catalogue import IdentifyFacts, firings_for_identify
 from services.scenario.domain.delivery import ArbiterDecision, Contact, PeerFailed, Verdict
-from services.scenario.domain.firings import Firing, FiringState
+from services.scenario.domain.firings import Firing, FiringState, firing_id_for
 from services.scenario.service import ScenarioService
 from services.scenario.storage.firings import FiringRepository
 
@@ -44,7 +43,8 @@ def test_deferred_then_failed_then_sent(settings) -> None:
     engine = make_engine(settings, "scenario")
     migrate(engine, "scenario", settings)
     uow, clock = UnitOfWork(session_factory(engine)), ManualClock()
-    [firing] = firings_for_identify(IdentifyFacts("web:e1", "c1", True, "", ""), clock.now())
+    firing = Firing(firing_id_for("welcome", "welcome-offer", "c1"), "welcome", "welcome-offer", "c1", 50,
+                    ("email", "sms"), "welcome", clock.now(), cause_event_id="web:e1", next_attempt_at=clock.now())
     with uow.begin() as session:
         FiringRepository(session).add_once(firing)
         session.commit()

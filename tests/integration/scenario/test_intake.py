@@ -1,25 +1,14 @@
-"""Scenario's hand-off intake on the real database: idempotent, merge-aware."""
+"""Scenario's hand-off intake on the real database: idempotent, merge-aware, erasure-aware."""
 
 from __future__ import annotations
 
-from declic.common.v1 import event_pb2
+import pytest
+
 from declic.ingest.v1 import handoff_pb2
-from declic.kit.clock import ManualClock
-from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
-from services.scenario.domain.firings import FiringState
-from services.scenario.intake import HandoffIntake
-from services.scenario.storage.firings import FiringRepository
+from services.scenario.domain.journeys import JourneyState
+from tests.integration.scenario.harness import Harness, identify
 
-
-def identify_record(record_id: str, customer_id: str, new_customer: bool = True) -> bytes:
-    return handoff_pb2.HandoffRecord(
-        record_id=record_id,
-        accepted_event=handoff_pb2.AcceptedEvent(
-            event=event_pb2.Event(event_id=record_id, source="web", identify=event_pb2.Identify(first_name="Ann")),
-            customer_id=customer_id,
-            new_customer=new_customer,
-        ),
-    ).SerializeToString()
+pytestmark = pytest.mark.integration
 
 
 def merge_record(record_id: str, survivor: str, merged: str) -> bytes:
@@ -30,23 +19,20 @@ def merge_record(record_id: str, survivor: str, merged: str) -> bytes:
 
 
 def test_intake_is_idempotent_and_follows_merges(settings) -> None:
-    engine = make_engine(settings, "scenario")
-    migrate(engine, "scenario", settings)
-    uow = UnitOfWork(session_factory(engine))
-    intake = HandoffIntake(uow, ManualClock())
+    harness = Harness(settings)
+    event = identify()
     for _ in range(3):  # at-least-once delivery: the same record three times
-        intake(identify_record("r1", "A"))
-    intake(identify_record("r2", "B"))
-    with uow.begin() as session:
-        repository = FiringRepository(session)
-        assert len(repository.for_customer("A")) == 1
-        assert len(repository.for_customer("B")) == 1
+        harness.send("A", event, new_customer=True)
+    harness.send("B", identify(), new_customer=True)
+    assert [j.scenario_id for j in harness.journeys("A")] == ["welcome"]
+    assert harness.journey("A", "welcome").occurrences == 1  # the inbox skipped the repeats
+    assert [j.scenario_id for j in harness.journeys("B")] == ["welcome"]
     # A and B were one person: only one welcome may go out.
-    intake(merge_record("m1", survivor="A", merged="B"))
-    with uow.begin() as session:
-        repository = FiringRepository(session)
-        [kept] = repository.for_customer("A")
-        [dropped] = repository.for_customer("B")
-    assert kept.state is FiringState.PENDING
-    assert dropped.state is FiringState.SUPPRESSED and "duplicate" in dropped.detail
-    engine.dispose()
+    harness.intake(merge_record("m1", survivor="A", merged="B"))
+    kept, dropped = harness.journey("A", "welcome"), harness.journey("B", "welcome")
+    assert kept.state is JourneyState.SCHEDULED
+    assert dropped.state is JourneyState.EXITED and "duplicate" in dropped.detail
+    harness.intake(handoff_pb2.HandoffRecord(record_id="x1", customer_erased=handoff_pb2.CustomerErased(
+        customer_id="A")).SerializeToString())
+    assert harness.journeys("A") == []
+    harness.close()

@@ -1,30 +1,34 @@
-"""Built-in welcome trigger rules, and firings after a merge."""
+"""The welcome trigger as the catalogue says it, firing ids, and firings after a merge."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from services.scenario.domain.catalogue import IdentifyFacts, firings_for_identify
-from services.scenario.domain.firings import FiringState, Settlement, firing_id_for, split_after_merge
+from declic.scenarios.loader import load_catalogue
+from services.scenario.domain.firings import Firing, FiringState, Settlement, firing_id_for, split_after_merge
+from services.scenario.domain.matching import Matcher
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
+MATCHER = Matcher(load_catalogue().scenarios.values())
 
 
-def facts(new_customer: bool = True, reason: str = "", customer_id: str = "c1") -> IdentifyFacts:
-    return IdentifyFacts("web:e1", customer_id, new_customer, reason, "Ann")
+def identify(new_customer: bool = True, reason: str = "") -> dict:
+    return {"type": "identify", "id": "web:e1", "identify": {"new_customer": new_customer, "reason": reason,
+                                                             "first_name": "Ann", "attributes": {}}}
 
 
-def test_new_contact_fires_welcome_once_per_customer() -> None:
-    [firing] = firings_for_identify(facts(), NOW)
-    assert firing.scenario_id == "welcome" and firing.channels == ("email", "sms")
-    assert firing.variables == {"first_name": "Ann"}
-    [again] = firings_for_identify(facts(new_customer=False, reason="newsletter_signup"), NOW)
-    assert again.firing_id == firing.firing_id  # same customer: the same (deduplicated) firing
+def test_new_contact_or_signup_starts_the_welcome() -> None:
+    assert [e.scenario.id for e in MATCHER.entries(identify(), NOW)] == ["welcome"]
+    assert [e.scenario.id for e in MATCHER.entries(identify(False, "newsletter_signup"), NOW)] == ["welcome"]
 
 
-def test_profile_update_does_not_fire() -> None:
-    assert firings_for_identify(facts(new_customer=False, reason="address_change"), NOW) == []
+def test_profile_update_does_not_start_the_welcome() -> None:
+    assert "welcome" not in [e.scenario.id for e in MATCHER.entries(identify(False, "address_change"), NOW)]
+
+
+def test_a_paused_scenario_starts_nothing() -> None:
+    assert MATCHER.entries(identify(), NOW, paused=frozenset({"welcome"})) == []
 
 
 def test_firing_ids_differ_by_customer_and_occurrence() -> None:
@@ -32,13 +36,17 @@ def test_firing_ids_differ_by_customer_and_occurrence() -> None:
     assert len(ids) == 4
 
 
+def welcome_firing(customer_id: str) -> Firing:
+    return Firing(firing_id_for("welcome", "welcome-offer", customer_id), "welcome", "welcome-offer", customer_id,
+                  50, ("email", "sms"), "welcome", NOW)
+
+
 def test_after_a_merge_the_survivor_takes_over_open_firings_it_does_not_have() -> None:
-    welcome = firings_for_identify(facts(customer_id="B"), NOW)[0]
+    welcome = welcome_firing("B")
     other_step = replace(welcome, firing_id="b2", step_id="reminder")
     deferred = replace(welcome, firing_id="b3", step_id="later", state=FiringState.DEFERRED)
     sent = replace(welcome, firing_id="b4", step_id="done", state=FiringState.SENT)
-    survivor_has = firings_for_identify(facts(customer_id="A"), NOW)
-    taken_over, duplicates = split_after_merge("A", survivor_has, [welcome, other_step, deferred, sent])
+    taken_over, duplicates = split_after_merge("A", [welcome_firing("A")], [welcome, other_step, deferred, sent])
     assert [f.firing_id for f in taken_over] == ["b2", "b3"]
     assert duplicates == {
         welcome.firing_id: Settlement(FiringState.SUPPRESSED, "duplicate: merged into A, which has this step already")

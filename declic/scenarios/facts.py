@@ -1,0 +1,108 @@
+"""What conditions read, from the protobuf messages: an accepted event and a profile as plain dicts.
+
+Enums become short lower-case names (`CART_ACTION_ADD` → "add"), money a number of currency units, times
+ISO 8601 text (events; they are stored with journeys) or datetimes (profiles, read fresh).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+
+from declic.common.v1 import event_pb2
+from declic.profile.v1 import profile_pb2
+
+_PREFIXES = {"CartAction": "CART_ACTION_", "OrderChannel": "ORDER_CHANNEL_", "OrderKind": "ORDER_KIND_",
+             "EngagementKind": "ENGAGEMENT_KIND_", "Channel": "CHANNEL_", "LifecycleStage": "LIFECYCLE_STAGE_"}
+
+
+def money(value: Message) -> float:
+    return value.units + value.nanos / 1e9  # type: ignore[attr-defined]
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """Every field of `message` (defaults included), enums by short name, Money as a number."""
+    result: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        result[field.name] = _value(field, value)
+    return result
+
+
+def _value(field: Any, value: Any) -> Any:
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return dict(value)
+    if field.is_repeated:
+        return [_scalar(field, item) for item in value]
+    return _scalar(field, value)
+
+
+def _scalar(field: Any, value: Any) -> Any:
+    if field.enum_type is not None:
+        name = field.enum_type.values_by_number[value].name
+        return name.removeprefix(_PREFIXES.get(field.enum_type.name, "")).lower()
+    if field.message_type is None:
+        return value
+    if field.message_type.name == "Money":
+        return money(value)
+    if field.message_type.name == "Timestamp":
+        return value.ToDatetime(tzinfo=UTC).isoformat() if value.seconds or value.nanos else ""
+    return message_dict(value)
+
+
+def event_facts(event: event_pb2.Event, new_customer: bool = False) -> dict[str, Any]:
+    """An event as conditions see it: type, id, source, time, context and its payload under its type's name."""
+    kind = event.WhichOneof("payload") or "unknown"
+    facts: dict[str, Any] = {
+        "type": kind,
+        "id": f"{event.source}:{event.event_id}",
+        "source": event.source,
+        "time": event.event_time.ToDatetime(tzinfo=UTC).isoformat() if event.HasField("event_time") else "",
+        "context": dict(event.context),
+    }
+    if kind != "unknown":
+        payload = message_dict(getattr(event, kind))
+        if kind == "identify":
+            payload["new_customer"] = new_customer
+        if kind == "order":
+            payload["categories"] = sorted({line["category"] for line in payload["lines"] if line["category"]})
+            payload["product_ids"] = [line["product_id"] for line in payload["lines"]]
+        facts[kind] = payload
+    return facts
+
+
+def profile_facts(profile: profile_pb2.Profile, now: datetime) -> dict[str, Any]:
+    """A profile as conditions see it (see `samples.SAMPLE_PROFILE` for every field)."""
+    def days_since(ts: Any) -> float:
+        return (now - ts.ToDatetime(tzinfo=UTC)).total_seconds() / 86400 if ts.seconds else -1.0
+
+    appetences: dict[str, str] = {}
+    scores: dict[str, dict[str, float]] = {}
+    for appetence in sorted(profile.appetences, key=lambda a: -a.score):
+        appetences.setdefault(appetence.dimension, appetence.value)
+        scores.setdefault(appetence.dimension, {})[appetence.value] = appetence.score
+    channel = profile_pb2.Contactability.DESCRIPTOR.fields_by_name["channel"]
+    contactable = {name: False for name in ("email", "sms", "push", "web", "print", "call_center")}
+    contactable.update({_scalar(channel, c.channel): c.contactable for c in profile.contactability})
+    expected = profile.next_order_expected_at
+    last = profile.last_orders[0].categories if profile.last_orders else []
+    return {
+        "customer_id": profile.customer_id, "first_name": profile.first_name, "last_name": profile.last_name,
+        "birth_date": profile.birth_date, "locale": profile.locale, "timezone": profile.timezone or "UTC",
+        "lifecycle": profile_pb2.LifecycleStage.Name(profile.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower(),
+        "created_at": profile.created_at.ToDatetime(tzinfo=UTC), "order_count": profile.order_count,
+        "monetary_value": money(profile.monetary_value),
+        "days_since_last_order": days_since(profile.last_order_at),
+        "days_since_first_order": days_since(profile.first_order_at),
+        "average_interval_days": profile.average_interval_days,
+        "days_until_next_order_expected": -days_since(expected) if expected.seconds else 0.0,
+        "promo_sensitivity": profile.promo_sensitivity,
+        "preferred_channel": _scalar(channel, profile.preferred_channel) if profile.preferred_channel else "",
+        "rfm": {"recency_score": profile.rfm.recency_score, "frequency_score": profile.rfm.frequency_score,
+                "monetary_score": profile.rfm.monetary_score, "frequency": profile.rfm.frequency,
+                "monetary": money(profile.rfm.monetary)},
+        "contactability": contactable, "appetences": appetences, "appetence_scores": scores,
+        "attributes": dict(profile.attributes), "last_order_categories": list(last),
+    }

@@ -1,0 +1,107 @@
+"""Journeys: one customer's way through one scenario, from entry to exit, and how entries are keyed.
+
+A journey's id is deterministic — (scenario, customer, entry key) — and so is each of its firings' ids
+(scenario, step, customer, entry key): a redelivered event, a restart or a second replica finds the row
+already there instead of entering or sending twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from declic.scenarios.schema import Scenario
+
+
+class JourneyState(Enum):
+    SCHEDULED = "scheduled"
+    """Entered; the entry delay runs, then targeting is checked with the profile."""
+    ACTIVE = "active"
+    """Due to run its next step."""
+    WAITING = "waiting"
+    """In a wait (a duration, a local time, a date, or an event with a timeout)."""
+    COMPLETED = "completed"
+    EXITED = "exited"
+    INTERRUPTED = "interrupted"
+    NOT_ELIGIBLE = "not_eligible"
+    HELD_OUT = "held_out"
+    """In the control group: never contacted, measured against the others."""
+
+
+OPEN = frozenset({JourneyState.SCHEDULED, JourneyState.ACTIVE, JourneyState.WAITING})
+
+
+@dataclass
+class Journey:
+    journey_id: str
+    scenario_id: str
+    customer_id: str
+    entry_key: str
+    state: JourneyState
+    entered_at: datetime
+    due_at: datetime | None
+    cause_event_id: str = ""
+    step: str = ""
+    """The step the journey is at (a wait it is in, the step it runs next); empty before the first."""
+    detail: str = ""
+    """Why it is where it is, in words."""
+    waiting_for: str = ""
+    """The event type a wait until an event expects."""
+    occurrences: int = 1
+    """How many times the trigger matched for this entry (products viewed three times…)."""
+    goal_at: datetime | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    """The entry event, the time each step sent, the engagements seen, the customer's zone."""
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    def cel(self) -> dict[str, Any]:
+        """The journey as conditions see it."""
+        return {"state": self.state.value, "step": self.step, "entry_key": self.entry_key,
+                "occurrences": self.occurrences, "entered_at": self.entered_at, "variables": dict(self.variables)}
+
+
+def journey_id_for(scenario_id: str, customer_id: str, entry_key: str) -> str:
+    """Deterministic: the same scenario, customer and entry key are one journey."""
+    return hashlib.sha256(f"{scenario_id}|{customer_id}|{entry_key}".encode()).hexdigest()[:32]
+
+
+def entry_key_for(scenario: Scenario, business_key: str, now: datetime, event_id: str = "") -> str:
+    """What makes an entry unique, by the re-entry rule: nothing (once ever), the business key, the period
+    the entry falls in (once per period; the period start is also checked against the last entry), or the
+    event itself (always)."""
+    rule = scenario.re_entry
+    if rule.rule == "once":
+        return ""
+    if rule.rule == "once_per_key":
+        return business_key
+    if rule.rule == "once_per_period":
+        assert rule.period is not None
+        bucket = int(now.timestamp() // rule.period.total_seconds())
+        return f"{business_key}@{bucket}" if business_key else f"@{bucket}"
+    return business_key or event_id or now.isoformat()
+
+
+def in_holdout(journey_id: str, percent: int) -> bool:
+    """Stable per journey: the same journey is always in or out of the control group."""
+    return int(journey_id[:8], 16) % 100 < percent
+
+
+def new_journey(scenario: Scenario, customer_id: str, entry_key: str, now: datetime,
+                event: dict[str, Any] | None = None, cause_event_id: str = "") -> Journey:
+    """A journey entered now; it starts after the trigger's delay (targeting is checked then)."""
+    delay = scenario.trigger.delay
+    return Journey(
+        journey_id=journey_id_for(scenario.id, customer_id, entry_key), scenario_id=scenario.id,
+        customer_id=customer_id, entry_key=entry_key, state=JourneyState.SCHEDULED, entered_at=now,
+        due_at=now + delay, cause_event_id=cause_event_id,
+        detail=f"entered; starts at {(now + delay).isoformat()}" if delay else "entered",
+        memory={"event": event or {}},
+    )

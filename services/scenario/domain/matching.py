@@ -1,0 +1,49 @@
+"""Which scenarios an event may start, and whether it may matter to journeys already under way.
+
+Built once per catalogue: matching an event is a dictionary look-up by its type, then the trigger's own
+condition on the event alone (no profile: targeting is checked when the journey starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from declic.scenarios.entry import business_key, trigger_matches
+from declic.scenarios.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Entry:
+    scenario: Scenario
+    business_key: str
+
+
+class Matcher:
+    def __init__(self, scenarios: Iterable[Scenario]) -> None:
+        self.scenarios = {s.id: s for s in scenarios}
+        self._by_event: dict[str, list[Scenario]] = {}
+        self._reacting: set[str] = {"message_engagement"}
+        for scenario in self.scenarios.values():
+            if scenario.trigger.event:
+                self._by_event.setdefault(scenario.trigger.event, []).append(scenario)
+            self._reacting.update(match.event for match in scenario.interruption)
+            if scenario.goal:
+                self._reacting.add(scenario.goal.event)
+            for step in scenario.steps:
+                if step.wait and step.wait.until_event:
+                    self._reacting.add(step.wait.until_event.event.event)
+
+    def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
+        """The active scenarios this event starts, each with its business key."""
+        found = []
+        for scenario in self._by_event.get(event.get("type", ""), ()):
+            if scenario.active and scenario.id not in paused and trigger_matches(scenario, event, now)[0]:
+                found.append(Entry(scenario, business_key(scenario, event, now)))
+        return found
+
+    def reacts_to(self, event_type: str) -> bool:
+        """Whether events of this type may interrupt, convert, resume or engage a journey."""
+        return event_type in self._reacting

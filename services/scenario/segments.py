@@ -1,0 +1,85 @@
+"""Time-based and campaign entries: a segment of profiles (profile's QuerySegment stream) entered in bulk.
+
+Each time-based scenario runs once per slot (a day, or an hour for those that follow each customer's own
+day, like birthdays); a slot is claimed in the database, so one replica runs it, and a run cut short is taken
+over when its lease ends. Entries are keyed, so a slot run twice enters nobody twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from declic.kit.clock import Clock
+from declic.kit.database import UnitOfWork
+from declic.scenarios.entry import business_key
+from declic.scenarios.schema import Scenario, Segment
+from services.scenario.domain.journeys import entry_key_for, new_journey
+from services.scenario.storage.controls import Controls
+from services.scenario.storage.journeys import JourneyRepository
+
+RUN_LEASE = timedelta(minutes=10)
+
+
+class SegmentPeer(Protocol):
+    def segment(self, segment: Segment, as_of: datetime, batch_size: int = 5000) -> Iterator[list[str]]: ...
+
+
+def slot_of(scenario: Scenario, now: datetime) -> str:
+    """The run a time-based scenario owes at `now`: its UTC day, or its UTC hour."""
+    return now.strftime("%Y-%m-%dT%H" if scenario.trigger.every == "hour" else "%Y-%m-%d")
+
+
+class SegmentRunner:
+    def __init__(self, uow: UnitOfWork, clock: Clock, profiles: SegmentPeer, batch: int = 5000) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._profiles = profiles
+        self._batch = batch
+        self._done: dict[str, str] = {}
+        """Scenario id → the last slot this process saw finished (saves a database round trip per check)."""
+
+    def run_due(self, scenarios: Iterable[Scenario], paused: frozenset[str] = frozenset()) -> int:
+        """Run every time-based scenario whose current slot nobody ran yet; how many customers entered."""
+        now = self._clock.now()
+        entered = 0
+        for scenario in scenarios:
+            if scenario.trigger.segment is None or not scenario.active or scenario.id in paused:
+                continue
+            slot = slot_of(scenario, now)
+            if self._done.get(scenario.id) == slot:
+                continue
+            entered += self.run(scenario, scenario.trigger.segment, slot, now)
+            self._done[scenario.id] = slot
+        return entered
+
+    def run(self, scenario: Scenario, segment: Segment, slot: str, now: datetime, send_at: datetime | None = None,
+            pace_per_second: int = 0) -> int:
+        """Enter the segment's customers into `scenario` for `slot` (paced from `send_at` when given); 0 when
+        another replica has or had this slot."""
+        with self._uow.begin() as session:
+            claimed = Controls(session).claim_run(scenario.id, slot, now, RUN_LEASE)
+            session.commit()
+        if not claimed:
+            return 0
+        key = business_key(scenario, {}, now)
+        if not key and scenario.re_entry.rule != "once_per_period":
+            key = slot  # once per run of the segment
+        entry_key = entry_key_for(scenario, key, now)
+        entered = position = 0
+        for customer_ids in self._profiles.segment(segment, now, self._batch):
+            journeys = []
+            for customer_id in customer_ids:
+                journey = new_journey(scenario, customer_id, entry_key, now, {"type": "segment", "slot": slot})
+                if send_at is not None:
+                    journey.due_at = send_at + timedelta(seconds=position / max(pace_per_second, 1))
+                position += 1
+                journeys.append(journey)
+            with self._uow.begin() as session:
+                entered += JourneyRepository(session).enter_many(journeys)
+                session.commit()
+        with self._uow.begin() as session:
+            Controls(session).finish_run(scenario.id, slot, entered, self._clock.now())
+            session.commit()
+        return entered

@@ -1,0 +1,116 @@
+"""Journeys: entered once per id, claimed when due (leased, `FOR UPDATE SKIP LOCKED`), saved only by the one
+who holds the version it read — a worker whose journey was interrupted meanwhile loses its write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, func, literal_column, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from services.scenario.domain.journeys import OPEN, Journey, JourneyState
+from services.scenario.storage.tables import journeys
+
+_OPEN = [state.value for state in OPEN]
+
+
+class JourneyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def enter(self, journey: Journey) -> bool:
+        """Store a new journey; when it exists already and is open, count one more occurrence of its trigger.
+        True when it is new."""
+        statement = insert(journeys).values(**to_row(journey))
+        upsert: Any = statement.on_conflict_do_update(
+            index_elements=["journey_id"], set_={"occurrences": journeys.c.occurrences + 1},
+            where=journeys.c.state.in_(_OPEN),
+        ).returning(literal_column("(xmax = 0)"))
+        return bool(self._session.execute(upsert).scalar())
+
+    def enter_many(self, new: Sequence[Journey]) -> int:
+        """Store many new journeys in one statement (a segment run); those that exist are left as they are.
+        How many were new."""
+        if not new:
+            return 0
+        rows = [to_row(journey) for journey in new]
+        statement = insert(journeys).on_conflict_do_nothing(index_elements=["journey_id"]).returning(
+            journeys.c.journey_id)
+        return len(self._session.execute(statement, rows).all())
+
+    def last_entered(self, scenario_id: str, customer_id: str) -> datetime | None:
+        query = select(func.max(journeys.c.entered_at)).where(
+            journeys.c.scenario_id == scenario_id, journeys.c.customer_id == customer_id)
+        return self._session.execute(query).scalar()  # type: ignore[no-any-return]
+
+    def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
+        """Journeys due now, leased to this worker: other replicas skip them while locked, then until the lease
+        ends. Each comes back with the version its save must match."""
+        due = select(journeys.c.journey_id).where(journeys.c.due_at <= now).order_by(journeys.c.due_at).limit(
+            limit).with_for_update(skip_locked=True).cte("due")
+        statement = (update(journeys).where(journeys.c.journey_id.in_(select(due.c.journey_id)))
+                     .values(due_at=now + lease, version=journeys.c.version + 1).returning(*journeys.c))
+        return [to_journey(row) for row in self._session.execute(statement)]
+
+    def save(self, journey: Journey, now: datetime) -> bool:
+        """Write the journey if nobody changed it since it was read (same version); False when somebody did."""
+        row = to_row(journey, now)
+        row["version"] = journey.version + 1
+        statement = update(journeys).where(journeys.c.journey_id == journey.journey_id,
+                                           journeys.c.version == journey.version).values(**row)
+        return self._session.execute(statement).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def of_customer(self, customer_id: str, since: datetime | None = None, lock: bool = False) -> list[Journey]:
+        """The customer's journeys (entered after `since` when given), oldest first; locked for update if asked."""
+        query = select(journeys).where(journeys.c.customer_id == customer_id)
+        if since is not None:
+            query = query.where(journeys.c.entered_at >= since)
+        query = query.order_by(journeys.c.entered_at, journeys.c.journey_id)
+        if lock:
+            query = query.with_for_update()
+        return [to_journey(row) for row in self._session.execute(query)]
+
+    def page_of_customer(self, customer_id: str, limit: int, after: tuple[datetime, str] | None) -> list[Journey]:
+        order = (journeys.c.entered_at, journeys.c.journey_id)
+        query = select(journeys).where(journeys.c.customer_id == customer_id).order_by(*order).limit(limit)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
+        return [to_journey(row) for row in self._session.execute(query)]
+
+    def forget_customer(self, customer_id: str) -> None:
+        """Erase the customer's journeys (GDPR)."""
+        self._session.execute(journeys.delete().where(journeys.c.customer_id == customer_id))
+
+    def give_to(self, journey_ids: list[str], customer_id: str) -> None:
+        if journey_ids:
+            self._session.execute(update(journeys).where(journeys.c.journey_id.in_(journey_ids))
+                                  .values(customer_id=customer_id, version=journeys.c.version + 1))
+
+    def count_open(self) -> int:
+        return self._session.execute(select(func.count()).where(journeys.c.state.in_(_OPEN))).scalar_one()
+
+
+def to_row(journey: Journey, now: datetime | None = None) -> dict[str, object]:
+    return {
+        "journey_id": journey.journey_id, "scenario_id": journey.scenario_id, "customer_id": journey.customer_id,
+        "entry_key": journey.entry_key, "state": journey.state.value, "step": journey.step,
+        "due_at": journey.due_at, "entered_at": journey.entered_at, "updated_at": now or journey.entered_at,
+        "cause_event_id": journey.cause_event_id, "waiting_for": journey.waiting_for, "detail": journey.detail,
+        "occurrences": journey.occurrences, "goal_at": journey.goal_at, "variables": journey.variables,
+        "memory": journey.memory, "version": journey.version,
+    }
+
+
+def to_journey(row: Row) -> Journey:
+    data = row._mapping
+    return Journey(
+        journey_id=data["journey_id"], scenario_id=data["scenario_id"], customer_id=data["customer_id"],
+        entry_key=data["entry_key"], state=JourneyState(data["state"]), entered_at=data["entered_at"],
+        due_at=data["due_at"], cause_event_id=data["cause_event_id"], step=data["step"], detail=data["detail"],
+        waiting_for=data["waiting_for"], occurrences=data["occurrences"], goal_at=data["goal_at"],
+        variables=data["variables"], memory=data["memory"], version=data["version"],
+    )
+

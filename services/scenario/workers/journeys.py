@@ -1,0 +1,48 @@
+"""The journey loop (due steps and timers) and the segment loop (time-based runs): they poll, the engine decides."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from services.scenario.engine import JourneyEngine
+from services.scenario.segments import SegmentRunner
+
+log = logging.getLogger("declic.scenario.journeys")
+
+
+class JourneyWorker:
+    """Takes due journeys `batch` at a time; sleeps `idle_wait` seconds when none was due."""
+
+    def __init__(self, engine: JourneyEngine, batch: int = 200, idle_wait: float = 0.2) -> None:
+        self._engine = engine
+        self._batch = batch
+        self._idle_wait = idle_wait
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self._engine.advance_due(self._batch) == 0:
+                    stop.wait(self._idle_wait)
+            except Exception:  # noqa: BLE001 - the loop must outlive a failing database or peer
+                log.exception("journey loop failed; retrying")
+                stop.wait(1.0)
+
+
+class SegmentWorker:
+    """Every `interval` seconds, runs the time-based scenarios whose slot (day or hour) nobody ran yet."""
+
+    def __init__(self, runner: SegmentRunner, engine: JourneyEngine, interval: float = 5.0) -> None:
+        self._runner = runner
+        self._engine = engine
+        self._interval = interval
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                with self._engine.session() as session:
+                    paused = self._engine.paused(session)
+                self._runner.run_due(self._engine.matcher.scenarios.values(), paused)
+            except Exception:  # noqa: BLE001 - profile or the database may be down for a while
+                log.exception("segment run failed; retrying")
+            stop.wait(self._interval)
