@@ -3,7 +3,7 @@
 A scope is `<service>:read`, `<service>:write` (implies read), `<service>:privacy`,
 `<service>:*` or `*`. A method's scope follows from its name: Export…/Erase… (GDPR:
 everything held about a person, or its removal) need `privacy`; Get…/List…/Lookup…/
-Query…/Recommend… read; everything else writes. So a call-center token with
+Query…/Recommend…/Check…/CanContact read; everything else writes. So a call-center token with
 `profile:read` can look people up but not ingest, export or erase. Health and reflection
 stay open (probes and generic tools use them).
 
@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 import grpc
 
 PRIVACY_VERBS = ("Export", "Erase")
-READ_VERBS = ("Get", "List", "Lookup", "Query", "Recommend", "Check")
+READ_VERBS = ("Get", "List", "Lookup", "Query", "Recommend", "Check", "CanContact")
+"""`CanContact`: the arbiter's dry run for call-center tools (reserves nothing), named in full so no future
+Cancel… is mistaken for a read."""
 
 
 def required_scope(method: str) -> str | None:
