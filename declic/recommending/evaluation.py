@@ -85,7 +85,8 @@ def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, .
     report = Report()
     makers: dict[str, Callable[[], Scorer]] = {
         "lightfm": lambda: artifact_scorer(train(split.train, split.cut, options, on_epoch), data),
-        "popularity": lambda: baselines.popularity(data.bought),
+        # by buyers; where nothing was bought before (OTTO sessions), by customers who interacted
+        "popularity": lambda: baselines.popularity(data.bought if data.bought.nnz else data.weights),
         "item_knn": lambda: baselines.item_knn(data.weights),
         "als": lambda: baselines.als(data.weights),
     }

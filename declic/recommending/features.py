@@ -20,14 +20,18 @@ def price_band(price: float | None) -> str:
     return f"price:{int(math.floor(math.log2(price)))}"
 
 
-def item_features(product: Product, description_tokens: bool = True) -> list[str]:
-    """Category and department (each level of the path), attributes, price band and description words."""
+def item_features(product: Product, description_tokens: bool = True, bigrams: bool = False) -> list[str]:
+    """Category and department (each level of the path), attributes, price band and description words (and
+    pairs of neighbouring words: "hanging heart", "jumbo bag")."""
     features = [f"category:{category.lower()}" for category in product.categories]
     features += [f"attr:{key.lower()}={value.lower()}" for key, value in product.attributes]
     features.append(price_band(product.price))
     if description_tokens:
-        words = {word for word in TOKEN.findall(product.name.lower()) if word not in STOP_WORDS}
-        features += sorted(f"word:{word}" for word in words)
+        words = [word for word in TOKEN.findall(product.name.lower()) if word not in STOP_WORDS]
+        tokens = {f"word:{word}" for word in words}
+        if bigrams:
+            tokens |= {f"words:{a}_{b}" for a, b in zip(words, words[1:], strict=False)}
+        features += sorted(tokens)
     return features
 
 

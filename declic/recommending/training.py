@@ -28,6 +28,7 @@ class TrainingOptions:
     max_sampled: int = 10
     item_features: bool = True
     description_tokens: bool = True
+    bigrams: bool = False
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
@@ -57,7 +58,7 @@ def train(
         if item.kind == PURCHASE:
             purchases[item.customer_id] = purchases.get(item.customer_id, 0) + 1
     item_tokens = {
-        product: item_features(corpus.products[product], options.description_tokens)
+        product: item_features(corpus.products[product], options.description_tokens, options.bigrams)
         if options.item_features and product in corpus.products else []
         for product in items
     }

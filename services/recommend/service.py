@@ -93,14 +93,11 @@ class RecommendService:
 
     def _customer(self, customer_id: str) -> tuple[Customer, set[str]]:
         with self._uow.begin() as session:
-            store = InteractionRepository(session)
-            history = store.of_customer(customer_id)
-            appetences = store.appetences_of(customer_id)
-            merged = store.merged_ids(customer_id) if history else []
-            bought = PurchaseRepository(session).purchased(customer_id)
+            state = InteractionRepository(session).state(customer_id)
+        history = state.interactions
         weights = {product: weight for (_, product), weight in aggregate(history, self._clock.now()).items()}
         purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
-        return Customer([customer_id, *merged], weights, appetences, purchases), bought
+        return Customer([customer_id, *state.merged_ids], weights, state.appetences, purchases), state.bought
 
     def _popular(self, limit: int, filters: Filters) -> list[Suggestion]:
         with self._uow.begin() as session:

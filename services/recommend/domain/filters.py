@@ -63,8 +63,9 @@ def allowed(shelf: Shelf, filters: Filters) -> np.ndarray:
 def pick(scores: np.ndarray, shelf: Shelf, filters: Filters, k: int) -> list[tuple[int, float]]:
     """The k best allowed rows (row, score), best first, ties by product id, at most `max_per_category` of a
     category."""
-    masked = np.where(allowed(shelf, filters), scores, -np.inf)
-    available = int(np.isfinite(masked).sum())
+    mask = allowed(shelf, filters) & np.isfinite(scores)
+    masked = np.where(mask, scores, -np.inf)
+    available = int(np.count_nonzero(mask))
     want = min(available, k if not filters.max_per_category else k * 8)
     while True:
         rows = _best(masked, want)
@@ -77,22 +78,23 @@ def pick(scores: np.ndarray, shelf: Shelf, filters: Filters, k: int) -> list[tup
 def _best(masked: np.ndarray, want: int) -> np.ndarray:
     if want <= 0:
         return np.empty(0, dtype=np.int64)
-    part = np.argpartition(-masked, want - 1)[:want] if want < len(masked) else np.arange(len(masked))
+    part = np.argpartition(masked, len(masked) - want)[-want:] if want < len(masked) else np.arange(len(masked))
     return part[np.argsort(-masked[part], kind="stable")]
 
 
 def _diverse(rows: np.ndarray, masked: np.ndarray, shelf: Shelf, cap: int, k: int) -> list[tuple[int, float]]:
-    ordered = sorted(rows.tolist(), key=lambda row: (-masked[row], shelf.ids[row]))
+    values = masked[rows].tolist()
+    ordered = sorted(zip(rows.tolist(), values, strict=True), key=lambda pair: (-pair[1], shelf.ids[pair[0]]))
     chosen: list[tuple[int, float]] = []
     per_category: dict[str, int] = {}
-    for row in ordered:
-        if not np.isfinite(masked[row]):
+    for row, value in ordered:
+        if value == -np.inf:
             break
         category = shelf.category[row]
         if cap and category and per_category.get(category, 0) >= cap:
             continue
         per_category[category] = per_category.get(category, 0) + 1
-        chosen.append((row, float(masked[row])))
+        chosen.append((row, value))
         if len(chosen) == k:
             break
     return chosen

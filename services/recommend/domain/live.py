@@ -59,7 +59,7 @@ def build(version: str, artifact: ModelArtifact, catalogue: Mapping[str, Product
     cold = np.zeros((len(new), artifact.dimensions), dtype=FLOAT)
     cold[:, -1] = floor
     for row, product_id in enumerate(new):
-        vector = features_vector(item_features(catalogue[product_id]), item_feature_index,
+        vector = features_vector(item_features(catalogue[product_id], bigrams=True), item_feature_index,
                                  artifact.item_feature_vectors)
         if vector is not None:
             cold[row] = vector

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import DateTime, Float, String, Text, delete, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.recommending.interactions import Interaction
-from services.recommend.storage.tables import appetences, interactions, merged_into
+from services.recommend.storage.tables import appetences, interactions, merged_into, purchases
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """What a Recommend call needs about one customer, read in one round trip."""
+
+    interactions: list[Interaction]
+    appetences: dict[str, float]
+    merged_ids: list[str]
+    bought: set[str]
 
 
 class InteractionRepository:
@@ -52,19 +63,33 @@ class InteractionRepository:
         self._session.execute(delete(merged_into).where((merged_into.c.survivor_id == customer_id)
                                                         | (merged_into.c.merged_id == customer_id)))
 
-    def of_customer(self, customer_id: str) -> list[Interaction]:
-        rows = self._session.execute(select(interactions).where(interactions.c.customer_id == customer_id))
-        return [_interaction(row) for row in rows]
-
-    def appetences_of(self, customer_id: str) -> dict[str, float]:
-        rows = self._session.execute(
-            select(appetences.c.category, appetences.c.weight).where(appetences.c.customer_id == customer_id))
-        return {row.category: row.weight for row in rows}
-
-    def merged_ids(self, survivor_id: str) -> list[str]:
-        rows = self._session.execute(select(merged_into.c.merged_id).where(merged_into.c.survivor_id == survivor_id)
-                                     .order_by(merged_into.c.merged_id))
-        return [row.merged_id for row in rows]
+    def state(self, customer_id: str) -> CustomerState:
+        """Their interactions, appetences, the ids merged into them and what they bought: one UNION ALL."""
+        no_text, no_time = literal("", Text), literal(None, DateTime(timezone=True))
+        i, a, m, p = interactions.c, appetences.c, merged_into.c, purchases.c
+        statement = union_all(
+            select(literal("i", String).label("part"), i.product_id.label("key"), i.kind, i.quantity, i.order_id, i.at)
+            .where(i.customer_id == customer_id),
+            select(literal("a", String), a.category, no_text, a.weight, no_text, no_time)
+            .where(a.customer_id == customer_id),
+            select(literal("m", String), m.merged_id, no_text, literal(0.0, Float), no_text, no_time)
+            .where(m.survivor_id == customer_id),
+            select(literal("p", String), p.product_id, no_text, literal(0.0, Float), no_text, no_time)
+            .where(p.customer_id == customer_id),
+        )
+        state = CustomerState([], {}, [], set())
+        for row in self._session.execute(statement):
+            if row.part == "i":
+                state.interactions.append(Interaction(customer_id, row.key, row.kind, row.at, row.quantity,
+                                                      row.order_id))
+            elif row.part == "a":
+                state.appetences[row.key] = row.quantity
+            elif row.part == "m":
+                state.merged_ids.append(row.key)
+            else:
+                state.bought.add(row.key)
+        state.merged_ids.sort()
+        return state
 
     def all_before(self, until: datetime) -> list[Interaction]:
         rows = self._session.execute(select(interactions).where(interactions.c.at < until)

@@ -1,0 +1,169 @@
+"""Recommend benchmark (issue 14).
+
+1. Quality on the UCI Online Retail time split ("Online Retail", UCI Machine Learning Repository, donor Daqing
+   Chen, CC BY 4.0): train on 2010-12-01 … 2011-08-31, test on the products the same customers bought from
+   2011-09-01 on that they had not bought before; precision@10, recall@10, coverage of LightFM (settings chosen
+   on the July-August validation split) and of popularity, item-kNN and implicit ALS trained in the same run.
+2. Training time of the LightFM hybrid on the full UCI year.
+3. Recommend top-10 p50/p99 over gRPC (`python -m services.recommend`, its own process) with a 50,000-product
+   catalogue and a model of the production shape (64 dimensions, 20,000 customers; random vectors: latency does
+   not depend on what they learnt), against bare numpy scoring of the same model in the same run.
+
+PostgreSQL: DECLIC_DATABASE_URL or the bundled server; Redis: DECLIC_REDIS_URL or the bundled one (as
+benchmarks/ingest.py). `python -m benchmarks.recommend --skip-quality` for the latency part only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import insert
+
+from benchmarks.ingest import Server, database_url, drop_schemas, free_port, redis_url
+from declic.kit.config import load_settings
+from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
+from declic.recommending.artifact import ModelArtifact
+from declic.recommending.datasets import load_uci
+from declic.recommending.metrics import top_k
+from declic.recommending.suites import TUNED, UCI_TEST_CUT, evaluate_dataset
+from declic.recommending.training import train
+from services.recommend.storage.models import ModelRecord, ModelRepository
+from services.recommend.storage.tables import interactions, products, purchases
+
+console = Console()
+PRODUCTS, USERS, DIMENSIONS, ASKED = 50_000, 20_000, 64, 1_000
+
+
+def quality() -> None:
+    started = time.perf_counter()
+    report, title = evaluate_dataset("uci", UCI_TEST_CUT)
+    table = Table(title=title)
+    for column in ("model", "precision@10", "recall@10", "coverage", "customers", "fit s"):
+        table.add_column(column)
+    for name, s in report.scores.items():
+        table.add_row(name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.coverage:.3f}", str(s.users),
+                      f"{report.seconds[name]:.1f}")
+    console.print(table)
+    best, scores = report.best_baseline()
+    console.print(f"LightFM precision@10 / best baseline ({best}) = "
+                  f"{report.scores['lightfm'].precision / scores.precision:.2f} (target 1.10); "
+                  f"{time.perf_counter() - started:.0f} s")
+    corpus = load_uci()
+    started = time.perf_counter()
+    artifact = train(corpus, datetime(2011, 12, 10, tzinfo=UTC), TUNED)
+    console.print(f"training on the full UCI year ({len(corpus.interactions):,} interactions, "
+                  f"{len(artifact.user_ids):,} customers, {len(artifact.item_ids):,} products, {TUNED.epochs} epochs, "
+                  f"2 threads): {time.perf_counter() - started:.1f} s")
+
+
+def synthetic_model(rng: np.random.Generator) -> ModelArtifact:
+    empty = np.zeros((0, DIMENSIONS + 1), dtype=np.float32)
+    return ModelArtifact(
+        user_ids=np.asarray([f"c{i}" for i in range(USERS)]),
+        user_vectors=np.hstack([rng.normal(size=(USERS, DIMENSIONS)), np.ones((USERS, 1))]).astype(np.float32),
+        item_ids=np.asarray([f"p{i}" for i in range(PRODUCTS)]),
+        item_vectors=rng.normal(size=(PRODUCTS, DIMENSIONS + 1)).astype(np.float32),
+        user_feature_names=np.asarray([], dtype=str), user_feature_vectors=empty,
+        item_feature_names=np.asarray([], dtype=str), item_feature_vectors=empty,
+        popularity=rng.integers(0, 100, PRODUCTS).astype(np.float32),
+        neighbours=rng.integers(0, PRODUCTS, (PRODUCTS, 20)).astype(np.int32),
+        neighbour_scores=np.sort(rng.random((PRODUCTS, 20)).astype(np.float32))[:, ::-1],
+    )
+
+
+def seed(uow: UnitOfWork, artifact: ModelArtifact, rng: np.random.Generator) -> str:
+    now = datetime.now(UTC)
+    rows = [{"product_id": f"p{i}", "in_stock": bool(rng.random() > 0.05), "name": f"product {i}",
+             "categories": [f"cat{i % 200}"], "attributes": {}, "price": float(1 + i % 90),
+             "replenishment": i % 50 == 0, "revision": i + 1} for i in range(PRODUCTS)]
+    history = [{"customer_id": f"c{c}", "product_id": f"p{rng.integers(PRODUCTS)}", "kind": "purchase",
+                "quantity": 1.0, "order_id": f"o{c}-{n}", "at": now - timedelta(days=int(n))}
+               for c in range(ASKED) for n in range(20)]
+    version = f"bench-{uuid.uuid4().hex[:8]}"
+    with uow.begin() as session:
+        session.execute(insert(products), rows)
+        session.execute(insert(interactions), history)
+        pairs = {(h["customer_id"], h["product_id"]) for h in history}
+        session.execute(insert(purchases), [{"customer_id": c, "product_id": p} for c, p in pairs])
+        models = ModelRepository(session)
+        models.save(ModelRecord(version, now, now - timedelta(days=365), now, {}, users=USERS, products=PRODUCTS),
+                    artifact.to_bytes())
+        models.make_current(version, now)
+        session.commit()
+    return version
+
+
+def latency(calls: int) -> None:
+    rng = np.random.default_rng(7)
+    url, rurl, prefix, port = database_url(), redis_url(), f"benchrec{uuid.uuid4().hex[:6]}_", free_port()
+    env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
+           "DECLIC_STREAM_PREFIX": prefix, "DECLIC_RECOMMEND_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING",
+           "DECLIC_RECOMMEND_POLL_SECONDS": "0.5", "DECLIC_RECOMMEND_RETRAIN_HOURS": "0"}
+    server = Server(["-m", "services.recommend"], env, port)
+    engine = make_engine(load_settings(database_url=url, db_schema_prefix=prefix, redis_url=rurl), "recommend")
+    try:
+        artifact = synthetic_model(rng)
+        version = seed(UnitOfWork(session_factory(engine)), artifact, rng)
+        stub = recommend_pb2_grpc.RecommendServiceStub(server.channel)
+        deadline = time.monotonic() + 120
+        while stub.GetModelInfo(recommend_pb2.GetModelInfoRequest()).model_version != version:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service did not load the benchmark model")
+            time.sleep(0.2)
+        customers = [f"c{rng.integers(ASKED)}" for _ in range(calls)]
+        grpc_ms = [_timed(lambda c=c: stub.Recommend(recommend_pb2.RecommendRequest(
+            customer_id=c, limit=10, exclude_purchased=True, max_per_category=3))) for c in customers]
+        in_stock = np.asarray([r > 0.05 for r in rng.random(PRODUCTS)])
+        items = artifact.item_vectors
+        bare_ms = [_timed(lambda c=c: top_k(np.where(in_stock, items @ artifact.user_vectors[int(c[1:])], -np.inf)
+                                            [None, :], 10)) for c in customers]
+    finally:
+        server.stop()
+        engine.dispose()
+        drop_schemas(url, prefix)
+    _latency_table(grpc_ms[100:], bare_ms[100:])
+
+
+def _timed(call) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _latency_table(grpc_ms: list[float], bare_ms: list[float]) -> None:
+    def pct(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q))
+
+    table = Table(title=f"Recommend top-10, {PRODUCTS:,}-product catalogue, {DIMENSIONS} dimensions, "
+                        f"{len(grpc_ms):,} calls after 100 warm-up")
+    for column in ("path", "p50 ms", "p99 ms", "mean ms"):
+        table.add_column(column)
+    table.add_row("gRPC Recommend (history, bought, filters, diversity)", f"{pct(grpc_ms, 50):.2f}",
+                  f"{pct(grpc_ms, 99):.2f}", f"{statistics.fmean(grpc_ms):.2f}")
+    table.add_row("bare numpy (dot product, stock mask, top 10)", f"{pct(bare_ms, 50):.2f}", f"{pct(bare_ms, 99):.2f}",
+                  f"{statistics.fmean(bare_ms):.2f}")
+    console.print(table)
+    console.print(f"p99 {pct(grpc_ms, 99):.2f} ms (target < 5 ms); gRPC / bare numpy p50 = "
+                  f"{pct(grpc_ms, 50) / pct(bare_ms, 50):.1f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--calls", type=int, default=3000)
+    args = parser.parse_args()
+    if not args.skip_quality:
+        quality()
+    latency(args.calls)
+
+
+if __name__ == "__main__":
+    main()

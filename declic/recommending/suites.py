@@ -1,0 +1,33 @@
+"""The evaluation runs `declic recommend evaluate` and the benchmark make: which data, which split, which
+LightFM settings (chosen on a validation split, never on the test split)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from declic.recommending.datasets import load_otto, load_uci, session_split, time_split
+from declic.recommending.evaluation import Report, run
+from declic.recommending.training import TrainingOptions
+
+UCI_TEST_CUT = datetime(2011, 9, 1, tzinfo=UTC)
+"""Test split: train on 2010-12-01 … 2011-08-31, test on what the same customers bought from 2011-09-01 on."""
+UCI_VALIDATION = (datetime(2011, 7, 1, tzinfo=UTC), UCI_TEST_CUT)
+"""Tuning split: train before 2011-07-01, validate on July-August; the test months are never looked at."""
+TUNED = TrainingOptions(max_sampled=50)
+"""The settings that did best on the validation split (BENCHMARKS.md, Recommend, lists what was tried)."""
+
+
+def evaluate_dataset(name: str, cut: datetime = UCI_TEST_CUT, epochs: int = 0,
+                     on_epoch: Callable[[int, int], None] | None = None,
+                     options: TrainingOptions = TUNED) -> tuple[Report, str]:
+    """One run over `name` ("uci" or "otto"): the report and a title saying which split."""
+    options = replace(options, epochs=epochs) if epochs else options
+    if name == "otto":
+        split = session_split(load_otto())
+        title = "OTTO sample (20 sessions): views and carts → orders"
+        return run(split, replace(options, item_features=False, user_features=False), on_epoch=on_epoch), title
+    split = time_split(load_uci(), cut)
+    title = f"UCI Online Retail: train before {cut:%Y-%m-%d}, test = new products the same customers bought after"
+    return run(split, options, on_epoch=on_epoch), title
