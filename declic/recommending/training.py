@@ -29,6 +29,7 @@ class TrainingOptions:
     item_features: bool = True
     description_tokens: bool = True
     bigrams: bool = False
+    feature_weight: float = 1.0  # of each item feature, against 1 for the product's own identity feature
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
@@ -77,7 +78,8 @@ def train(
     interactions, weights = dataset.build_interactions(
         (user, item, _sample_weight(weight, options.weighting)) for (user, item), weight in pairs.items()
     )
-    item_matrix = dataset.build_item_features(item_tokens.items())
+    item_matrix = dataset.build_item_features(
+        (item, {token: options.feature_weight for token in tokens}) for item, tokens in item_tokens.items())
     user_matrix = dataset.build_user_features(user_tokens.items())
     model = LightFM(no_components=options.no_components, loss=options.loss, learning_rate=options.learning_rate,
                     learning_schedule=options.learning_schedule, item_alpha=options.item_alpha,

@@ -13,7 +13,7 @@ from tests.integration.recommend.stream import corpus_records, wait_for
 from tests.unit.recommend.synthetic import NOW, shop
 
 FAST = RecommendSettings(poll_seconds=0.1, retrain_hours=0, holdout_days=14)
-TINY = TrainingOptions(no_components=8, epochs=10, threads=1)
+TINY = TrainingOptions(no_components=8, epochs=20, threads=1)
 
 
 @pytest.fixture
