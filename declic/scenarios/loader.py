@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,31 @@ def _problem(name: str, node: yaml.Node, error: Any) -> Problem:
         message = "is required"
     elif error["type"] == "literal_error":
         message = f"{error.get('input')!r} is not one of {message.removeprefix('Input should be ')}"
-    return Problem(name, line_of(node, location), field_path(location), message)
+    return Problem(name, _quoted_line(node, location, message) or line_of(node, location), field_path(location),
+                   message)
+
+
+def _quoted_line(node: yaml.Node, location: tuple, message: str) -> int | None:
+    """For an error about a whole list or mapping that quotes one of its values ('reasurance' is not a step id),
+    the line of that value."""
+    quoted = re.match(r"^'([^']+)'", message)
+    if not quoted:
+        return None
+    for part in location:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode) and current.value == quoted.group(1):
+            return current.start_mark.line + 1
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(value for _, value in reversed(current.value))
+    return None
 
 
 def _is_union_tag(part: object) -> bool:
@@ -118,15 +143,18 @@ def field_path(location: tuple) -> str:
 def line_of(node: yaml.Node, location: tuple) -> int:
     """The 1-based line of the deepest node along `location` that exists in the file."""
     for part in location:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == part or (part == "otherwise" and key.value == "else"):
-                    child = value
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
+        child = _child(node, part)
         if child is None:
             break
         node = child
     return node.start_mark.line + 1
+
+
+def _child(node: yaml.Node, part: object) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part:
+                return value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

@@ -118,6 +118,15 @@ class ReEntry(Model):
         return self
 
 
+class Example(Model):
+    """Who enters, for readers, `declic scenarios dry-run` and the tests: an event (fields over defaults), the
+    profile fields that matter, and how many times the event comes."""
+
+    event: dict[str, Any] = {}
+    profile: dict[str, Any] = {}
+    repeat: int = Field(1, ge=1, le=10)
+
+
 class Scenario(Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
     name: str = Field(min_length=1, max_length=120)
@@ -135,6 +144,7 @@ class Scenario(Model):
     re_entry: ReEntry = ReEntry(rule="once_per_key")
     holdout: int = Field(0, ge=0, le=50)
     steps: list[Step] = Field(min_length=1)
+    example: Example | None = None
 
     @field_validator("steps")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from services.scenario.domain.delivery import PeerFailed
 from services.scenario.engine import JourneyEngine
 from services.scenario.segments import SegmentRunner
 
@@ -43,6 +44,8 @@ class SegmentWorker:
                 with self._engine.session() as session:
                     paused = self._engine.paused(session)
                 self._runner.run_due(self._engine.matcher.scenarios.values(), paused)
+            except PeerFailed as failure:  # profile not up yet, or restarting: the slot is run on the next check
+                log.warning("segment run: %s (%s); retried in %.0f s", failure.detail, failure.cause, self._interval)
             except Exception:  # noqa: BLE001 - profile or the database may be down for a while
                 log.exception("segment run failed; retrying")
             stop.wait(self._interval)

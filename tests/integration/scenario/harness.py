@@ -121,7 +121,8 @@ def cart_add(cart_id: str, product_id: str = "p1") -> event_pb2.Event:
 def order(order_id: str = "o1", category: str = "shoes", units: int = 60) -> event_pb2.Event:
     line = event_pb2.OrderLine(product_id="p1", quantity=1, category=category)
     line.unit_price.units, line.unit_price.currency_code = units, "EUR"
-    event = event_pb2.Event(order=event_pb2.Order(order_id=order_id, kind=event_pb2.ORDER_KIND_PURCHASE, lines=[line]))
+    event = event_pb2.Event(order=event_pb2.Order(order_id=order_id, kind=event_pb2.ORDER_KIND_PURCHASE, lines=[line],
+                                                  channel=event_pb2.ORDER_CHANNEL_ONLINE))
     event.order.total.units, event.order.total.currency_code = units, "EUR"
     return event
 

@@ -1,0 +1,136 @@
+"""Journeys on the real database: exactly once across replicas and restarts, waits for an event, re-entry
+rules, pauses, and dates relative to a profile attribute."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.scenario.domain.journeys import JourneyState
+from services.scenario.storage.controls import Controls
+from tests.integration.scenario.harness import Harness, cart_add, identify, order, profile
+
+pytestmark = pytest.mark.integration
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def harness(settings):
+    harness = Harness(settings, start=START)
+    yield harness
+    harness.close()
+
+
+def test_two_replicas_on_the_same_tables_fire_each_step_once(harness) -> None:
+    customers = [f"r{n}" for n in range(60)]
+    for customer in customers:
+        harness.profiles.known[customer] = profile(customer)
+        harness.send(customer, cart_add(f"cart-{customer}"))
+    replicas = [harness.new_engine(), harness.new_engine()]
+    handled = [0, 0]
+
+    def work(index: int) -> None:
+        while replicas[index].advance_due(7):
+            handled[index] += 1
+
+    for _ in range(3):  # reminder after 2 h, wait 1 day, reassurance
+        harness.clock.advance(timedelta(hours=13))
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    firings = [f for c in customers for f in harness.firings(c, "abandoned-cart")]
+    states = [harness.journey(c, "abandoned-cart").state for c in customers]
+    contacted = states.count(JourneyState.COMPLETED)
+    assert set(states) == {JourneyState.COMPLETED, JourneyState.HELD_OUT} and contacted > 45  # 10 % held out
+    assert len(firings) == 2 * contacted  # each of the two sends, once per customer
+    assert len({f.firing_id for f in firings}) == len(firings)
+    assert all(handled)  # both replicas took their share
+
+
+def test_a_restart_in_the_middle_of_a_wait_and_a_lost_lease(harness) -> None:
+    harness.profiles.known["z"] = profile("z")
+    harness.send("z", cart_add("cart-z"))
+    harness.run(timedelta(hours=3))
+    assert [f.step_id for f in harness.firings("z")] == ["cart-reminder"]
+    harness.engine = harness.new_engine()  # the process restarts: all it knew was in the tables
+    harness.clock.advance(timedelta(days=1))
+    with harness.uow.begin() as session:  # a worker claims the due journey, then dies before saving
+        from services.scenario.storage.journeys import JourneyRepository
+        [claimed] = JourneyRepository(session).claim_due(harness.clock.now(), timedelta(seconds=30), 10)
+        session.commit()
+    assert harness.engine.advance_due() == 0  # leased to the dead worker
+    harness.run(timedelta(minutes=1))  # the lease ends: another worker takes it
+    assert [f.step_id for f in harness.firings("z")] == ["cart-reminder", "reassurance"]
+    assert claimed.journey_id == harness.journey("z", "abandoned-cart").journey_id
+
+
+def test_waiting_for_an_event_goes_on_when_it_comes(harness) -> None:
+    harness.profiles.known["w"] = profile("w")
+    harness.send("w", order("o-55"))
+    harness.run(timedelta(hours=1))
+    journey = harness.journey("w", "order-follow-up-wait-for-delivery")
+    assert (journey.state, journey.waiting_for) == (JourneyState.WAITING, "order")
+    delivered = order("o-55")
+    delivered.context["status"] = "delivered"
+    harness.clock.advance(timedelta(days=2))
+    harness.send("w", delivered)
+    assert harness.journey("w", "order-follow-up-wait-for-delivery").state is JourneyState.ACTIVE
+    harness.run(timedelta(days=1, hours=1))
+    [tips] = harness.firings("w", "order-follow-up-wait-for-delivery")
+    # The worker's next tick after the delivery (30 min) + the 1-day wait; not the 10-day timeout.
+    assert tips.fired_at == START + timedelta(days=2, hours=1) + timedelta(minutes=30) + timedelta(days=1)
+
+
+def test_re_entry_once_per_period_and_once_per_business_key(harness) -> None:
+    harness.profiles.known["p"] = profile("p")
+    for url in ("https://s/offers", "https://s/offers?page=2", "https://s/offers?again"):
+        if url.endswith("again"):
+            harness.clock.advance(timedelta(days=8))
+        event = identify()
+        event.ClearField("identify")
+        event.page_view.url = url
+        harness.send("p", event)
+    offers = [j for j in harness.journeys("p") if j.scenario_id == "offer-page-visit"]
+    assert len(offers) == 2  # once per 7 days
+    for cart in ("a", "a", "b"):
+        harness.send("p", cart_add(cart))
+    carts = [j for j in harness.journeys("p") if j.scenario_id == "abandoned-cart"]
+    assert sorted(j.entry_key for j in carts) == ["a", "b"]
+
+
+def test_a_paused_scenario_holds_its_journeys_and_starts_none(harness) -> None:
+    harness.profiles.known["q"] = profile("q")
+    harness.send("q", cart_add("cart-q"))
+    with harness.uow.begin() as session:
+        Controls(session).set_paused("abandoned-cart", True, "creative under review", harness.clock.now())
+        session.commit()
+    harness.engine.forget_paused()
+    harness.send("q", cart_add("cart-q2"))
+    harness.run(timedelta(hours=3))
+    assert harness.firings("q") == [] and harness.journey("q", "abandoned-cart").detail == "scenario paused"
+    with harness.uow.begin() as session:
+        Controls(session).set_paused("abandoned-cart", False, "", harness.clock.now())
+        session.commit()
+    harness.engine.forget_paused()
+    harness.run(timedelta(minutes=10), step=timedelta(minutes=10))
+    harness.run(timedelta(minutes=5), step=timedelta(minutes=5))
+    assert [f.step_id for f in harness.firings("q")] == ["cart-reminder"]
+
+
+def test_subscription_expiry_three_days_before_then_on_the_day_and_a_renewal_stops_it(harness) -> None:
+    for customer in ("s1", "s2"):
+        harness.profiles.known[customer] = profile(customer, timezone="Europe/Paris")
+        harness.send(customer, identify("profile_update", subscription_expires_on="2026-03-31"))
+    harness.run(timedelta(days=26))  # to 28 March 09:00 UTC
+    assert [f.fired_at for f in harness.firings("s1")] == [datetime(2026, 3, 28, 9, tzinfo=UTC)]  # 10:00 CET
+    harness.send("s2", identify("profile_update", subscription_expires_on="2027-03-31"))  # renewed
+    harness.run(timedelta(days=4))
+    assert [f.fired_at for f in harness.firings("s1")] == [datetime(2026, 3, 28, 9, tzinfo=UTC),
+                                                           datetime(2026, 3, 31, 8, tzinfo=UTC)]  # 10:00 CEST
+    assert len(harness.firings("s2", "subscription-expiry")) == 1
+    stopped = [j for j in harness.journeys("s2") if j.entry_key == "2026-03-31"]
+    assert stopped[0].state is JourneyState.INTERRUPTED
