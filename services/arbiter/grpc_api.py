@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 
@@ -12,7 +11,7 @@ from declic.kit.errors import InvalidArgument
 from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from services.arbiter.domain.decisions import Decision, FiringRequest, SuppressReason
-from services.arbiter.grpc_people import PeopleFace
+from services.arbiter.grpc_people import PeopleFace, timezone_violations
 from services.arbiter.people_service import PeopleService
 from services.arbiter.service import ArbiterService
 
@@ -21,17 +20,6 @@ HISTORY_ORDER = (datetime, str)
 LOSERS = {arbiter_pb2.LOSER_POLICY_DROP: "drop", arbiter_pb2.LOSER_POLICY_DEFER: "defer",
           arbiter_pb2.LOSER_POLICY_DOWNGRADE: "downgrade"}
 MAX_BATCH = 10_000
-
-
-def timezone_violations(timezone: str, field: str) -> list[tuple[str, str]]:
-    """[(field, why)] when `timezone` is given and is not an IANA zone."""
-    if not timezone:
-        return []
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return [(field, f"{timezone[:64]!r} is not an IANA timezone (e.g. Europe/Paris)")]
-    return []
 
 
 def _violations(request: arbiter_pb2.DecideRequest, prefix: str = "") -> list[tuple[str, str]]:

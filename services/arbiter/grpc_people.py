@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 
@@ -27,9 +28,18 @@ def _customer(customer_id: str, field: str = "customer_id") -> str:
     return customer_id
 
 
-def _timezone(timezone: str) -> str:
-    from services.arbiter.grpc_api import timezone_violations
+def timezone_violations(timezone: str, field: str) -> list[tuple[str, str]]:
+    """[(field, why)] when `timezone` is given and is not an IANA zone."""
+    if not timezone:
+        return []
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [(field, f"{timezone[:64]!r} is not an IANA timezone (e.g. Europe/Paris)")]
+    return []
 
+
+def _timezone(timezone: str) -> str:
     violations = timezone_violations(timezone, "timezone")
     if violations:
         raise InvalidArgument("", violations)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.arbiter.domain.durations import describe
+from declic.scenarios.durations import describe
 from services.arbiter.domain.policy import Cap, Policy, Window
 from services.arbiter.domain.windows import window_frees_at, window_start
 

@@ -46,7 +46,7 @@ def _wait_for(check, timeout: float = 10.0) -> None:
 def test_cool_offs_merges_and_erasure_through_the_stream(start_service, settings, redis_client) -> None:
     clock = ManualClock()
     policy = capped(2).model_copy(update={"cool_off": CoolOffs.model_validate(
-        {"complaint": "30d", "unsubscribe": "90d", "return": "7d"})})
+        {"complaint": "30 days", "unsubscribe": "90 days", "return": "7 days"})})
     running, channel = start_service("arbiter", clock=clock, policy=policy)
     stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
     publisher = StreamPublisher(redis_client, stream_key(settings.stream_prefix, "handoff"))
@@ -87,7 +87,7 @@ def test_a_return_starts_a_cool_off(settings, start_service, redis_client) -> No
     clock = ManualClock()
     _, channel = start_service("arbiter", clock=clock, policy=capped(5), intake=False)
     engine = make_engine(settings, "arbiter")
-    returns = capped(5).model_copy(update={"cool_off": CoolOffs.model_validate({"return": "7d"})})
+    returns = capped(5).model_copy(update={"cool_off": CoolOffs.model_validate({"return": "7 days"})})
     intake = ArbiterIntake(UnitOfWork(session_factory(engine)), clock, PolicySource(returns),
                            PressureCounters(redis_client, settings.stream_prefix))
     order = event_pb2.Event(event_id="r1", event_time=to_timestamp(clock.now()),

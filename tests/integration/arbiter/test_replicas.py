@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 POLICY = """
 caps:
-  - {name: week, limit: 3, window: {rolling: 7d}}
+  - {name: week, limit: 3, window: {rolling: 7 days}}
   - {name: sms-day, scope: channel, value: sms, limit: 1, window: {calendar: day}}
 """
 

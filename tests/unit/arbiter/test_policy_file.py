@@ -26,7 +26,7 @@ def test_errors_name_the_file_the_line_and_the_field() -> None:
 caps:
   - name: week
     limit: 3
-    window: {rolling: 7d}
+    window: {rolling: 7 days}
   - name: sms
     scope: channel
     value: pigeon
@@ -37,10 +37,10 @@ min_gap: soon
     with pytest.raises(PolicyError) as caught:
         parse_policy(text, "p.yaml")
     problems = "\n".join(caught.value.problems)
-    assert "p.yaml:1 timezone: Value error, 'Mars/Olympus' is not an IANA timezone" in problems
-    assert "p.yaml:9 caps.1.limit:" in problems
-    assert "p.yaml:10 caps.1.window.calendar:" in problems
-    assert "p.yaml:11 min_gap:" in problems and "30m, 4h, 7d or 2w" in problems
+    assert "p.yaml:1 timezone: 'Mars/Olympus' is not an IANA timezone" in problems
+    assert "p.yaml:9 caps[1].limit:" in problems
+    assert "p.yaml:10 caps[1].window.calendar:" in problems
+    assert 'p.yaml:11 min_gap: "soon" is not a duration' in problems
 
 
 def test_unknown_fields_and_bad_yaml_are_refused() -> None:
@@ -49,16 +49,16 @@ def test_unknown_fields_and_bad_yaml_are_refused() -> None:
     with pytest.raises(PolicyError, match=r"p.yaml:3: not valid YAML"):
         parse_policy("caps:\n  - [\n", "p.yaml")
     with pytest.raises(PolicyError, match="exactly one of rolling"):
-        parse_policy("caps: [{name: a, limit: 1, window: {rolling: 1d, calendar: day}}]\n")
+        parse_policy("caps: [{name: a, limit: 1, window: {rolling: 1 day, calendar: day}}]\n")
 
 
 def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_last_good(tmp_path: Path) -> None:
     path = tmp_path / "pressure.yaml"
-    path.write_text("min_gap: 1h\n")
+    path.write_text("min_gap: 1 hour\n")
     source = PolicySource(path=path)
     source.CHECK_EVERY = 0
     assert source.current().min_gap == timedelta(hours=1)
-    path.write_text("min_gap: 2h\n")
+    path.write_text("min_gap: 2 hours\n")
     os.utime(path, ns=(1, 10**18))
     assert source.current().min_gap == timedelta(hours=2)
     path.write_text("min_gap: never\n")
