@@ -22,7 +22,8 @@ console = Console()
 
 # Command groups contributed by services: each module defines register(app).
 COMMAND_MODULES = ("declic.cli.ingest_commands", "declic.cli.profile_commands", "declic.cli.demo",
-                   "declic.cli.dead_letter_commands", "declic.cli.recommend_commands")
+                   "declic.cli.dead_letter_commands", "declic.cli.recommend_commands",
+                   "declic.cli.scenario_commands", "declic.cli.arbiter_commands")
 
 
 def _settings():

@@ -11,7 +11,7 @@ from declic.scenarios.loader import DEFAULT_DIR
 
 
 class ScenarioSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DECLIC_SCENARIO_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="DECLIC_SCENARIO_", extra="ignore", frozen=True, populate_by_name=True)
 
     scenarios_dir: Path = Field(default=DEFAULT_DIR, validation_alias=AliasChoices(
         "DECLIC_SCENARIOS_DIR", "DECLIC_SCENARIO_SCENARIOS_DIR"), description="The catalogue: one YAML per scenario.")

@@ -7,13 +7,15 @@ already there instead of entering or sending twice.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from declic.scenarios.keys import entry_key_for, in_holdout, journey_id_for
 from declic.scenarios.schema import Scenario
+
+__all__ = ["Journey", "JourneyState", "OPEN", "entry_key_for", "in_holdout", "journey_id_for", "new_journey"]
 
 
 class JourneyState(Enum):
@@ -66,32 +68,6 @@ class Journey:
         """The journey as conditions see it."""
         return {"state": self.state.value, "step": self.step, "entry_key": self.entry_key,
                 "occurrences": self.occurrences, "entered_at": self.entered_at, "variables": dict(self.variables)}
-
-
-def journey_id_for(scenario_id: str, customer_id: str, entry_key: str) -> str:
-    """Deterministic: the same scenario, customer and entry key are one journey."""
-    return hashlib.sha256(f"{scenario_id}|{customer_id}|{entry_key}".encode()).hexdigest()[:32]
-
-
-def entry_key_for(scenario: Scenario, business_key: str, now: datetime, event_id: str = "") -> str:
-    """What makes an entry unique, by the re-entry rule: nothing (once ever), the business key, the period
-    the entry falls in (once per period; the period start is also checked against the last entry), or the
-    event itself (always)."""
-    rule = scenario.re_entry
-    if rule.rule == "once":
-        return ""
-    if rule.rule == "once_per_key":
-        return business_key
-    if rule.rule == "once_per_period":
-        assert rule.period is not None
-        bucket = int(now.timestamp() // rule.period.total_seconds())
-        return f"{business_key}@{bucket}" if business_key else f"@{bucket}"
-    return business_key or event_id or now.isoformat()
-
-
-def in_holdout(journey_id: str, percent: int) -> bool:
-    """Stable per journey: the same journey is always in or out of the control group."""
-    return int(journey_id[:8], 16) % 100 < percent
 
 
 def new_journey(scenario: Scenario, customer_id: str, entry_key: str, now: datetime,

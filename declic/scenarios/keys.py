@@ -1,0 +1,34 @@
+"""What makes an entry unique, and who is held out: deterministic, so every replica, a restart and
+`declic scenarios dry-run` agree."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from declic.scenarios.schema import Scenario
+
+
+def journey_id_for(scenario_id: str, customer_id: str, entry_key: str) -> str:
+    """Deterministic: the same scenario, customer and entry key are one journey."""
+    return hashlib.sha256(f"{scenario_id}|{customer_id}|{entry_key}".encode()).hexdigest()[:32]
+
+
+def entry_key_for(scenario: Scenario, business_key: str, now: datetime, event_id: str = "") -> str:
+    """What makes an entry unique, by the re-entry rule: nothing (once ever), the business key, the period
+    the entry falls in (once per period; the last entry's time is also checked), or the event itself (always)."""
+    rule = scenario.re_entry
+    if rule.rule == "once":
+        return ""
+    if rule.rule == "once_per_key":
+        return business_key
+    if rule.rule == "once_per_period":
+        assert rule.period is not None
+        bucket = int(now.timestamp() // rule.period.total_seconds())
+        return f"{business_key}@{bucket}" if business_key else f"@{bucket}"
+    return business_key or event_id or now.isoformat()
+
+
+def in_holdout(journey_id: str, percent: int) -> bool:
+    """Stable per journey: the same journey is always in or out of the control group."""
+    return int(journey_id[:8], 16) % 100 < percent
