@@ -28,10 +28,9 @@ def test_train_lists_and_rolls_back(publish, start_service, monkeypatch) -> None
     first = CliRunner().invoke(app, ["recommend", "train", *address])
     assert first.exit_code == 0, first.output
     assert "held-out fit" in first.output and "final fit" in first.output and "published" in first.output
+    oldest = stub.ListModels(recommend_pb2.ListModelsRequest()).current_version
     second = CliRunner().invoke(app, ["recommend", "train", "--epochs", "3", *address])
     assert second.exit_code in (0, 1), second.output  # 1: the guard refused it (and said why)
-    listed = stub.ListModels(recommend_pb2.ListModelsRequest())
-    oldest = listed.models[-1].version
     shown = CliRunner().invoke(app, ["recommend", "models", *address])
     assert shown.exit_code == 0 and oldest in shown.output and "(current)" in shown.output
     back = CliRunner().invoke(app, ["recommend", "rollback", oldest, *address])
