@@ -8,6 +8,7 @@ from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, stream_key
 from services.arbiter.domain.policy import Policy
 from services.arbiter.domain.pressure import PressurePolicy
@@ -37,6 +38,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
               policy: Policy | PressurePolicy | PolicySource | None = None, intake: bool = True) -> ServiceApp:
     clock = clock or make_clock(settings)
     engine = make_engine(settings, NAME)
+    send_lists_in_binary(engine)
     migrate(engine, NAME, settings)
     redis_client = make_redis(settings)
     uow = UnitOfWork(session_factory(engine))

@@ -6,7 +6,7 @@ on its own when the dependency is back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -16,7 +16,7 @@ from declic.kit.database import UnitOfWork
 from declic.kit.errors import Unavailable
 from declic.kit.failures import is_outage
 from services.arbiter.storage.counters import PressureCounters
-from services.arbiter.storage.decisions import DecisionRepository
+from services.arbiter.storage.decisions import DecisionRepository, Mirror
 
 T = TypeVar("T")
 
@@ -37,16 +37,17 @@ def guarded(operation: Callable[[], T], dependency: str) -> T:
     raise AssertionError("unreachable")  # pragma: no cover - Retrying either returns or raises
 
 
-def rebuild(uow: UnitOfWork, counters: PressureCounters, customer_id: str, since: datetime, keep: timedelta) -> None:
-    """Mirror the person's counting slots from PostgreSQL into Redis, lazily when a script finds them missing.
+def rebuild(uow: UnitOfWork, counters: PressureCounters, customer_ids: Sequence[str], since: datetime,
+            keep: timedelta) -> None:
+    """Mirror the people's counting slots from PostgreSQL into Redis, lazily when a script finds them missing.
 
     Lazily rather than at start: a start-up scan of every person would hold every replica's start for
-    the size of the history, while a person's first decision after Redis lost its data costs one
-    indexed query; the script's `loaded` marker makes it once per person (another replica loading
-    the same person at the same time finds the marker and loads nothing)."""
-    def read() -> tuple[list, list]:
+    the size of the history, while the first decision for a person after Redis lost its data costs one
+    indexed query (one per batch, whatever its people); the script's `loaded` marker makes it once per
+    person (another replica loading the same person at the same time finds the marker and loads nothing)."""
+    def read() -> dict[str, Mirror]:
         with uow.begin() as session:
-            return DecisionRepository(session).counting_slots(customer_id, since)
+            return DecisionRepository(session).counting_slots(customer_ids, since)
 
-    slots, displaced = guarded(read, "PostgreSQL")
-    guarded(lambda: counters.load(customer_id, slots, displaced, keep), "Redis")
+    mirrors = guarded(read, "PostgreSQL")
+    guarded(lambda: counters.load_many(mirrors, keep), "Redis")

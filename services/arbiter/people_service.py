@@ -49,7 +49,7 @@ class PeopleService:
             try:
                 return guarded(lambda: self._counters.counts(customer_id, now, limits, keep), "Redis")
             except RebuildNeeded:
-                rebuild(self._uow, self._counters, customer_id, now - keep, keep)
+                rebuild(self._uow, self._counters, [customer_id], now - keep, keep)
         raise AssertionError("the counters were rebuilt twice in a row")
 
     def pressure(self, customer_id: str, timezone: str) -> Pressure:

@@ -99,8 +99,8 @@ class ArbiterService:
                 break
             answers = guarded(lambda asks=asks: self._pressure.reserve_many(asks, now, keep), "Redis")  # type: ignore[misc]
             missing = {asks[i][0] for i, answer in enumerate(answers) if isinstance(answer, RebuildNeeded)}
-            for customer_id in missing:
-                rebuild(self._uow, self._pressure, customer_id, now - keep, keep)
+            if missing:
+                rebuild(self._uow, self._pressure, sorted(missing), now - keep, keep)
             for (fid, channel, limits), answer in zip(pending, answers, strict=True):
                 if not isinstance(answer, RebuildNeeded):
                     attempts[fid].append(Attempt(channel, limits, answer))

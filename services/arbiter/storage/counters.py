@@ -117,6 +117,17 @@ class PressureCounters:
     def load(self, customer_id: str, slots: Sequence[Slot], displaced: Sequence[tuple[str, str]],
              keep: timedelta) -> bool:
         """Mirror the person's slots unless already mirrored; True when this call loaded them."""
+        return bool(self._load(keys=self.keys(customer_id), args=self._load_args(slots, displaced, keep)))
+
+    def load_many(self, mirrors: dict[str, tuple[list[Slot], list[tuple[str, str]]]], keep: timedelta) -> None:
+        """`load` for many people in one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for customer_id, (slots, displaced) in mirrors.items():
+            self._load(keys=self.keys(customer_id), args=self._load_args(slots, displaced, keep), client=pipe)
+        pipe.execute()
+
+    @staticmethod
+    def _load_args(slots: Sequence[Slot], displaced: Sequence[tuple[str, str]], keep: timedelta) -> list[str | int]:
         args: list[str | int] = [int(keep.total_seconds()) + 86400, len(slots)]
         for slot in slots:
             hold = _ms(slot.hold_until) if slot.hold_until else 0
@@ -124,7 +135,7 @@ class PressureCounters:
                                      f"{slot.priority}|{slot.event}|{hold}"]
         for firing_id, winner in displaced:
             args += [firing_id, winner]
-        return bool(self._load(keys=self.keys(customer_id), args=args))
+        return args
 
     def confirm(self, customer_id: str, firing_id: str) -> bool:
         return bool(self._confirm(keys=self.keys(customer_id), args=[firing_id]))

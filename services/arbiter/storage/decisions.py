@@ -3,18 +3,21 @@ one is, when the firing is decided again. The slots that count are the truth Red
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import BatchInsert
 from services.arbiter.domain.decisions import Decision, Outcome, RuleCheck, SlotState, SuppressReason, Verdict
 from services.arbiter.storage.counters import Slot
 from services.arbiter.storage.tables import decisions
 
 _COUNTING = [SlotState.HELD.value, SlotState.RESERVED.value, SlotState.CONFIRMED.value]
+Mirror = tuple[list[Slot], list[tuple[str, str]]]
+"""A person's counting slots and displaced (firing, winner) pairs."""
 
 
 def _row(decision: Decision) -> dict[str, object]:
@@ -32,12 +35,21 @@ def _row(decision: Decision) -> dict[str, object]:
         "priority": decision.priority,
         "cause_event_id": decision.cause_event_id,
         "policy_version": decision.policy_version,
-        "rules": [[check.rule, check.outcome.value, check.detail] for check in decision.rules],
+        "rules": json.dumps([[check.rule, check.outcome.value, check.detail] for check in decision.rules]),
         "slot": decision.slot.value,
         "slot_at": decision.slot_at,
         "hold_until": decision.defer_until if decision.slot is SlotState.HELD else None,
         "displaced_by": decision.displaced_by,
     }
+
+
+_UPSERT = BatchInsert(decisions, [column.name for column in decisions.c], lambda insert: insert.on_conflict_do_update(
+    index_elements=["firing_id"],
+    set_={column.name: insert.excluded[column.name] for column in decisions.c if column.name != "firing_id"},
+    where=decisions.c.verdict == Verdict.DEFER.value,
+).returning(decisions.c.firing_id))
+"""One statement for every batch (array parameters: its text does not depend on the batch's size, so it is parsed
+and planned once): a final decision is never replaced, a deferred one is."""
 
 
 class DecisionRepository:
@@ -52,12 +64,8 @@ class DecisionRepository:
         """Store each decision unless a final one exists for its firing; the firing ids stored."""
         if not found:
             return set()
-        statement = insert(decisions).values([_row(d) for d in found])
-        replaced = {name: statement.excluded[name] for name in _row(found[0]) if name != "firing_id"}
-        upsert = statement.on_conflict_do_update(
-            index_elements=["firing_id"], set_=replaced, where=decisions.c.verdict == Verdict.DEFER.value
-        ).returning(decisions.c.firing_id)
-        return set(self._session.execute(upsert).scalars())
+        result = _UPSERT.execute(self._session, [_row(d) for d in found])
+        return set(result.scalars()) if result is not None else set()
 
     def get(self, firing_id: str) -> Decision | None:
         """The decision taken for `firing_id`, if any."""
@@ -76,19 +84,20 @@ class DecisionRepository:
                 values["displaced_by"] = displaced_by
             self._session.execute(update(decisions).where(decisions.c.firing_id.in_(list(firing_ids))).values(values))
 
-    def counting_slots(self, customer_id: str, since: datetime) -> tuple[list[Slot], list[tuple[str, str]]]:
-        """The person's slots that count (and the displaced ones not yet told), for rebuilding their counters."""
-        query = select(decisions).where(decisions.c.customer_id == customer_id, decisions.c.slot_at >= since,
+    def counting_slots(self, customer_ids: Sequence[str], since: datetime) -> dict[str, Mirror]:
+        """Each person's slots that count (and the displaced ones not yet told), for rebuilding their counters."""
+        query = select(decisions).where(decisions.c.customer_id.in_(list(customer_ids)), decisions.c.slot_at >= since,
                                         decisions.c.slot.in_([*_COUNTING, SlotState.DISPLACED.value]))
-        slots, displaced = [], []
+        found: dict[str, Mirror] = {customer_id: ([], []) for customer_id in customer_ids}
         for row in self._session.execute(query):
+            slots, displaced = found[row.customer_id]
             if row.slot == SlotState.DISPLACED.value:
                 if row.verdict == Verdict.DEFER.value:
                     displaced.append((row.firing_id, row.displaced_by or "?"))
                 continue
             slots.append(Slot(row.firing_id, SlotState(row.slot), row.slot_at, row.channel, row.category,
                               row.priority, row.cause_event_id, row.hold_until))
-        return slots, displaced
+        return found
 
     def move(self, from_ids: Sequence[str], to_id: str) -> None:
         """A merge: the merged people's history becomes the survivor's."""
@@ -124,7 +133,8 @@ def _to_decision(row: Row) -> Decision:
         reason=SuppressReason(data["reason"]),
         explanation=data["explanation"],
         defer_until=data["defer_until"],
-        rules=tuple(RuleCheck(rule, Outcome(outcome), detail) for rule, outcome, detail in data["rules"] or ()),
+        rules=tuple(RuleCheck(rule, Outcome(outcome), detail)
+                    for rule, outcome, detail in json.loads(data["rules"] or "[]")),
         policy_version=data["policy_version"],
         category=data["category"],
         priority=data["priority"],

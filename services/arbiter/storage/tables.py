@@ -4,7 +4,6 @@ Redis counters are rebuilt from), exclusion lists, cool-offs, and the hand-off i
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
-from sqlalchemy.dialects.postgresql import JSONB
 
 from declic.kit.database import UtcDateTime
 from declic.kit.inbox import inbox_table
@@ -27,7 +26,7 @@ decisions = Table(
     Column("priority", BigInteger, nullable=False, server_default="0"),
     Column("cause_event_id", Text, nullable=False, server_default=""),
     Column("policy_version", String(64), nullable=False, server_default=""),
-    Column("rules", JSONB, nullable=False, server_default="[]"),
+    Column("rules", Text, nullable=False, server_default="[]"),  # JSON: [[rule, outcome, detail], …]
     Column("slot", String(12), nullable=False, server_default=""),
     Column("slot_at", UtcDateTime(), nullable=True),
     Column("hold_until", UtcDateTime(), nullable=True),

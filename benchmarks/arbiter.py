@@ -1,0 +1,133 @@
+"""Arbiter benchmark (issue 13).
+
+1. Decisions per second through DecideBatch (batches of 100, the door's bound on a repeated field), one arbiter
+   process (`python -m services.arbiter`, the shipped policies/pressure.yaml), against the raw Lua round trip
+   measured in the same run: the same check-and-reserve script called from this process in pipelines of 100,
+   with the limits the domain would pass (what the arbiter cannot beat: the rest is its own work).
+2. Single Decide p50/p99 over gRPC, one call at a time.
+3. The same with 4 replicas (4 processes over the same PostgreSQL and Redis).
+
+PostgreSQL: DECLIC_DATABASE_URL or the bundled server; Redis: DECLIC_REDIS_URL or the bundled one (as
+benchmarks/ingest.py). `python -m benchmarks.arbiter --decisions 20000 --latency-calls 2000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.ingest import Server, database_url, drop_schemas, free_port, machine, redis_url
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
+from declic.common.v1 import identity_pb2, trigger_pb2
+from declic.pressure.loader import load_policy
+from services.arbiter.domain.pressure import limits_for
+from services.arbiter.settings import DEFAULT_POLICY_FILE
+from services.arbiter.storage.counters import PressureCounters, SlotAsk
+
+console = Console()
+BATCH = 100
+EMAIL = identity_pb2.CHANNEL_EMAIL
+
+
+def requests(prefix: str, count: int, customers: int) -> list[arbiter_pb2.DecideRequest]:
+    """`count` firings spread over `customers` people, each on its own originating event."""
+    return [arbiter_pb2.DecideRequest(
+        firing=trigger_pb2.TriggerFiring(firing_id=f"{prefix}-f{i}", scenario_id=f"s{i % 7}",
+                                         customer_id=f"{prefix}-c{i % customers}",
+                                         channels=[EMAIL, identity_pb2.CHANNEL_SMS],
+                                         priority=i % 5, cause_event_id=f"{prefix}-e{i}"),
+        contactable_channels=[EMAIL], timezone="Europe/Paris") for i in range(count)]
+
+
+def batch_rate(stubs: Sequence[arbiter_pb2_grpc.ArbiterServiceStub], asked: list[arbiter_pb2.DecideRequest],
+               threads: int) -> float:
+    batches = [arbiter_pb2.DecideBatchRequest(requests=asked[i:i + BATCH]) for i in range(0, len(asked), BATCH)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        answered = sum(pool.map(lambda pair: len(stubs[pair[0] % len(stubs)].DecideBatch(pair[1], timeout=120)
+                                                 .decisions), enumerate(batches)))
+    assert answered == len(asked)
+    return answered / (time.perf_counter() - started)
+
+
+def lua_rate(rurl: str, prefix: str, count: int, customers: int) -> float:
+    """The raw check-and-reserve: the arbiter's script in pipelines of BATCH, with the shipped policy's limits."""
+    policy = load_policy(DEFAULT_POLICY_FILE)
+    counters = PressureCounters(redis.Redis.from_url(rurl), prefix)
+    now, zone, keep = datetime.now(UTC), ZoneInfo("Europe/Paris"), policy.longest_window()
+    for c in range(customers):
+        counters.load(f"lua-c{c}", [], [], keep)
+    limits = limits_for(policy, "email", "promotional", "e", now, zone)
+    asks = [(f"lua-c{i % customers}", SlotAsk(f"lua-f{i}", "email", "promotional", i % 5, f"e{i}",
+                                              now + timedelta(minutes=2)), limits) for i in range(count)]
+    started = time.perf_counter()
+    for start in range(0, count, BATCH):
+        counters.reserve_many(asks[start:start + BATCH], now, keep)
+    return count / (time.perf_counter() - started)
+
+
+def latency(stubs: Sequence[arbiter_pb2_grpc.ArbiterServiceStub], asked: list[arbiter_pb2.DecideRequest]
+            ) -> tuple[float, float]:
+    times = []
+    for i, request in enumerate(asked):
+        started = time.perf_counter()
+        stubs[i % len(stubs)].Decide(request, timeout=30)
+        times.append((time.perf_counter() - started) * 1000)
+    quantiles = statistics.quantiles(times, n=100)
+    return quantiles[49], quantiles[98]
+
+
+def start(count: int, url: str, rurl: str, prefix: str) -> list[Server]:
+    servers = []
+    for _ in range(count):
+        port = free_port()
+        env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
+               "DECLIC_STREAM_PREFIX": prefix, "DECLIC_ARBITER_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING"}
+        servers.append(Server(["-m", "services.arbiter"], env, port))
+    return servers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--decisions", type=int, default=20_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--latency-calls", type=int, default=2_000)
+    args = parser.parse_args()
+    url, rurl, prefix = database_url(), redis_url(), f"bencharb{uuid.uuid4().hex[:6]}_"
+    table = Table(title=f"Arbiter ({machine()}; shared with other work)")
+    for column in ("replicas", "DecideBatch decisions/s", "raw Lua decisions/s", "ratio", "Decide p50 ms",
+                   "Decide p99 ms"):
+        table.add_column(column)
+    try:
+        for replicas, threads in ((1, 2), (4, 8)):
+            servers = start(replicas, url, rurl, f"{prefix}{replicas}_")
+            try:
+                stubs = [arbiter_pb2_grpc.ArbiterServiceStub(server.channel) for server in servers]
+                run = f"r{replicas}"
+                batch_rate(stubs, requests(run + "w", 2 * BATCH, BATCH), threads)  # warm up
+                rate = batch_rate(stubs, requests(run, args.decisions, args.customers), threads)
+                raw = lua_rate(rurl, f"{prefix}{replicas}_lua", args.decisions, args.customers)
+                p50, p99 = latency(stubs, requests(run + "l", args.latency_calls, args.latency_calls))
+                table.add_row(str(replicas), f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}", f"{p50:.2f}",
+                              f"{p99:.2f}")
+            finally:
+                for server in servers:
+                    server.stop()
+    finally:
+        drop_schemas(url, prefix)
+    console.print(table)
+    console.print("targets: >= 5,000 decisions/s per process through DecideBatch; single Decide p99 < 5 ms")
+
+
+if __name__ == "__main__":
+    main()
