@@ -32,6 +32,7 @@ class TrainingOptions:
     feature_weight: float = 1.0  # of each item feature, against 1 for the product's own identity feature
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
+    taste_tokens: int = 0  # … and by the n item features (words, categories) weighing most in their history
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
     half_life_days: float = 120.0
     seed: int = 7
@@ -67,6 +68,9 @@ def train(
     if options.history_features:
         for customer, product in pairs:
             history.setdefault(customer, []).append(f"had:{product}")
+    if options.taste_tokens:
+        for user, tokens in _tastes(pairs, item_tokens, options.taste_tokens).items():
+            history.setdefault(user, []).extend(tokens)
     user_tokens = {
         user: (user_features(corpus.appetences.get(user, {}), purchases.get(user, 0)) if options.user_features
                else []) + history.get(user, [])
@@ -92,11 +96,23 @@ def train(
     return _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions)
 
 
+def _tastes(pairs: dict[tuple[str, str], float], item_tokens: dict[str, list[str]], n: int) -> dict[str, list[str]]:
+    """Each customer's n strongest item features over what they did (by decayed weight), as "taste:<feature>"."""
+    totals: dict[str, dict[str, float]] = {}
+    for (user, item), weight in pairs.items():
+        mine = totals.setdefault(user, {})
+        for token in item_tokens.get(item, ()):
+            if not token.startswith("price:"):
+                mine[token] = mine.get(token, 0.0) + weight
+    return {user: [f"taste:{token}" for token, _ in sorted(tokens.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+            for user, tokens in totals.items()}
+
+
 def _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions) -> ModelArtifact:
     _, user_feature_map, _, item_feature_map = dataset.mapping()
     user_bias, user_embeddings = model.get_user_representations(user_matrix)
     item_bias, item_embeddings = model.get_item_representations(item_matrix)
-    user_names = [name for name in user_feature_map if name.startswith(("likes:", "lifecycle:", "had:"))]
+    user_names = [name for name in user_feature_map if name.startswith(("likes:", "lifecycle:", "had:", "taste:"))]
     item_names = [name for name in item_feature_map if name not in set(items)]
     user_rows = [user_feature_map[name] for name in user_names]
     item_rows = [item_feature_map[name] for name in item_names]

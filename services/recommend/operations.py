@@ -46,7 +46,10 @@ class ModelOperations:
         if not self._training.acquire(blocking=False):
             raise FailedPrecondition("a training is already running in this replica")
         try:
-            return self._train(options, on_progress or (lambda *_: None))
+            with self._uow.begin() as session:  # held while training: one training at a time across replicas
+                if not ModelRepository(session).try_training_lock():
+                    raise FailedPrecondition("another replica is training a model now")
+                return self._train(options, on_progress or (lambda *_: None))
         finally:
             self._training.release()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,11 @@ class ModelRepository:
 
     def save(self, record: ModelRecord, artifact: bytes | None) -> None:
         self._session.execute(insert(models).values(**record.__dict__, artifact=artifact))
+
+    def try_training_lock(self) -> bool:
+        """A transaction-scoped advisory lock for this schema's models: released when the transaction ends."""
+        key = func.hashtext(func.concat("declic-recommend-training:", func.current_schema()))
+        return bool(self._session.execute(select(func.pg_try_advisory_xact_lock(key))).scalar())
 
     def make_current(self, version: str, now: datetime) -> None:
         statement = insert(current_model).values(id=CURRENT, version=version, changed_at=now)
