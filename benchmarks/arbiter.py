@@ -4,7 +4,7 @@
    process (`python -m services.arbiter`, the shipped policies/pressure.yaml), against the raw Lua round trip
    measured in the same run: the same check-and-reserve script called from this process in pipelines of 100,
    with the limits the domain would pass (what the arbiter cannot beat: the rest is its own work).
-2. Single Decide p50/p99 over gRPC, one call at a time.
+2. Single Decide p50/p99 over gRPC, one call at a time, for people already in the counters.
 3. The same with 4 replicas (4 processes over the same PostgreSQL and Redis).
 
 PostgreSQL: DECLIC_DATABASE_URL or the bundled server; Redis: DECLIC_REDIS_URL or the bundled one (as
@@ -39,11 +39,12 @@ BATCH = 100
 EMAIL = identity_pb2.CHANNEL_EMAIL
 
 
-def requests(prefix: str, count: int, customers: int) -> list[arbiter_pb2.DecideRequest]:
-    """`count` firings spread over `customers` people, each on its own originating event."""
+def requests(prefix: str, count: int, customers: int, people: str = "") -> list[arbiter_pb2.DecideRequest]:
+    """`count` firings spread over `customers` people (named after `people`, else `prefix`), each on its own
+    originating event."""
     return [arbiter_pb2.DecideRequest(
         firing=trigger_pb2.TriggerFiring(firing_id=f"{prefix}-f{i}", scenario_id=f"s{i % 7}",
-                                         customer_id=f"{prefix}-c{i % customers}",
+                                         customer_id=f"{people or prefix}-c{i % customers}",
                                          channels=[EMAIL, identity_pb2.CHANNEL_SMS],
                                          priority=i % 5, cause_event_id=f"{prefix}-e{i}"),
         contactable_channels=[EMAIL], timezone="Europe/Paris") for i in range(count)]
@@ -117,7 +118,8 @@ def main() -> None:
                 batch_rate(stubs, requests(run + "w", 2 * BATCH, BATCH), threads)  # warm up
                 rate = batch_rate(stubs, requests(run, args.decisions, args.customers), threads)
                 raw = lua_rate(rurl, f"{prefix}{replicas}_lua", args.decisions, args.customers)
-                p50, p99 = latency(stubs, requests(run + "l", args.latency_calls, args.latency_calls))
+                # People already in the counters (the throughput run's), as most are in production.
+                p50, p99 = latency(stubs, requests(run + "l", args.latency_calls, args.customers, people=run))
                 table.add_row(str(replicas), f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}", f"{p50:.2f}",
                               f"{p99:.2f}")
             finally:

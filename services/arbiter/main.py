@@ -37,14 +37,18 @@ def _source(policy: Policy | PressurePolicy | PolicySource | None) -> PolicySour
 def bootstrap(settings: Settings, clock: Clock | None = None,
               policy: Policy | PressurePolicy | PolicySource | None = None, intake: bool = True) -> ServiceApp:
     clock = clock or make_clock(settings)
-    engine = make_engine(settings, NAME)
+    # No ping per checkout: every statement runs inside `outages.guarded`, which replays it on a fresh connection
+    # when the pooled one turns out broken.
+    engine = make_engine(settings, NAME, pre_ping=False)
     send_lists_in_binary(engine)
     migrate(engine, NAME, settings)
     redis_client = make_redis(settings)
     uow = UnitOfWork(session_factory(engine))
+    # Plain reads in autocommit: each statement sees committed data, without BEGIN and ROLLBACK round trips.
+    reads = UnitOfWork(session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")))
     counters = PressureCounters(redis_client, settings.stream_prefix)
     source = _source(policy)
-    service = ArbiterService(uow, counters, clock, source)
+    service = ArbiterService(uow, counters, clock, source, reads)
     people = PeopleService(uow, counters, clock, source)
     workers = []
     if intake:

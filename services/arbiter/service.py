@@ -29,8 +29,12 @@ from services.arbiter.storage.people import PeopleRepository
 
 
 class ArbiterService:
-    def __init__(self, uow: UnitOfWork, pressure: PressureCounters, clock: Clock, policy: PolicySource) -> None:
+    def __init__(self, uow: UnitOfWork, pressure: PressureCounters, clock: Clock, policy: PolicySource,
+                 reads: UnitOfWork | None = None) -> None:
+        """`reads`: sessions in autocommit (no BEGIN/COMMIT round trips) for reads and single-statement writes;
+        `uow` when not given."""
         self._uow = uow
+        self._reads = reads or uow
         self._pressure = pressure
         self._clock = clock
         self._policy = policy
@@ -49,7 +53,7 @@ class ArbiterService:
         ids = [r.firing_id for r in requests]
 
         def read() -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
-            with self._uow.begin() as session:
+            with self._reads.begin() as session:
                 return (DecisionRepository(session).get_many(ids),
                         PeopleRepository(session).facts([r.customer_id for r in requests], now))
 
@@ -100,7 +104,7 @@ class ArbiterService:
             answers = guarded(lambda asks=asks: self._pressure.reserve_many(asks, now, keep), "Redis")  # type: ignore[misc]
             missing = {asks[i][0] for i, answer in enumerate(answers) if isinstance(answer, RebuildNeeded)}
             if missing:
-                rebuild(self._uow, self._pressure, sorted(missing), now - keep, keep)
+                rebuild(self._reads, self._pressure, sorted(missing), now - keep, keep)
             for (fid, channel, limits), answer in zip(pending, answers, strict=True):
                 if not isinstance(answer, RebuildNeeded):
                     attempts[fid].append(Attempt(channel, limits, answer))
@@ -112,8 +116,10 @@ class ArbiterService:
         if not found:
             return {}
 
+        # In autocommit: the upsert is one statement (atomic by itself), the displaced marks and the read-back are
+        # independent and idempotent — a replay after a broken connection does no harm.
         def write() -> dict[str, Decision]:
-            with self._uow.begin() as session:
+            with self._reads.begin() as session:
                 repository = DecisionRepository(session)
                 stored = repository.add_many(found)
                 for winner, displaced in victims.items():
@@ -133,7 +139,7 @@ class ArbiterService:
 
     def get(self, firing_id: str) -> Decision:
         def read() -> Decision | None:
-            with self._uow.begin() as session:
+            with self._reads.begin() as session:
                 return DecisionRepository(session).get(firing_id)
 
         decision = guarded(read, "PostgreSQL")
@@ -173,7 +179,7 @@ class ArbiterService:
     def history(self, customer_id: str, limit: int, after: tuple[datetime, str] | None = None) -> list[Decision]:
         """`limit` of the person's decisions, newest first, after the (decided_at, firing_id) `after`."""
         def read() -> list[Decision]:
-            with self._uow.begin() as session:
+            with self._reads.begin() as session:
                 return DecisionRepository(session).history(customer_id, limit, after)
 
         return guarded(read, "PostgreSQL")
