@@ -75,6 +75,10 @@ class ArbiterService:
         fresh = {fid: d for fid, d in answers.items() if fid not in stored or not stored[fid].final}
         arbitrated, victims = self._arbitrate(plans, policy, now)
         fresh.update(arbitrated)
+        # A firing held earlier that screening now stops (a new exclusion, a cool-off, quiet hours) gives its slot back.
+        abandoned = [d for fid, d in fresh.items() if fid in stored and stored[fid].counts and not d.counts]
+        for decision in abandoned:
+            guarded(lambda d=decision: self._pressure.release(d.customer_id, d.firing_id), "Redis")  # type: ignore[misc]
         written = self._store(list(fresh.values()), victims)
         answers.update(written)
         return [answers[fid] for fid in ids]

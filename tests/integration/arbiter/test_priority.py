@@ -88,3 +88,15 @@ def test_triggers_first_outranks_any_campaign_and_one_message_per_event(start_se
     second = stub.Decide(decide_request("x2", customer_id="c-2", scenario_id="b", cause_event_id="ev")).decision
     assert first.verdict == arbiter_pb2.VERDICT_ALLOW
     assert (second.verdict, second.reason) == (arbiter_pb2.VERDICT_SUPPRESS, arbiter_pb2.SUPPRESS_REASON_DUPLICATE)
+
+
+def test_a_held_firing_stopped_by_a_new_exclusion_gives_its_slot_back(start_service) -> None:
+    clock = ManualClock()
+    _, channel = start_service("arbiter", clock=clock, policy=capped(1, HOLD), intake=False)
+    stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
+    assert stub.Decide(decide_request("held")).decision.slot == arbiter_pb2.SLOT_STATE_HELD
+    stub.Exclude(arbiter_pb2.ExcludeRequest(exclusion=arbiter_pb2.Exclusion(
+        customer_id="c-1", list="sales", reason="handled by sales", source="crm")))
+    clock.advance(HOLD)
+    assert stub.Decide(decide_request("held")).decision.reason == arbiter_pb2.SUPPRESS_REASON_EXCLUDED
+    assert stub.GetPressure(arbiter_pb2.GetPressureRequest(customer_id="c-1")).counters[0].used == 0
