@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from declic.scenarios.durations import describe
@@ -92,7 +93,9 @@ def cap_limits(policy: Policy, now: datetime, zone: ZoneInfo) -> tuple[Limit, ..
     return tuple(_cap_limit(cap, now, zone) for cap in policy.caps)
 
 
+@lru_cache(maxsize=4096)
 def _cap_limit(cap: Cap, now: datetime, zone: ZoneInfo) -> Limit:
+    """A cap as a limit at `now` in `zone` (cached: a batch asks the same few again and again)."""
     label = f"{cap.limit} per {cap.window.label()}" + (f" on {cap.scope} {cap.value}" if cap.value else "")
     return Limit(f"cap:{cap.name}", "all" if cap.scope == "global" else cap.scope, cap.value,
                  window_start(cap.window, now, zone), cap.limit, label, window=cap.window)

@@ -95,13 +95,24 @@ class PressureCounters:
 
     def reserve_many(self, asks: Sequence[tuple[str, SlotAsk, Sequence[Limit]]], now: datetime,
                      keep: timedelta) -> list[Reservation | RebuildNeeded]:
-        """Many reservations in one round trip (a pipeline of the same script), in order."""
-        pipe = self._client.pipeline(transaction=False)
-        for customer_id, ask, limits in asks:
-            self._reserve(keys=self.keys(customer_id), args=self._args(customer_id, ask, now, limits, keep, False),
-                          client=pipe)
+        """Many reservations in one round trip (a pipeline of EVALSHA), in order. redis-py's pipelined Script would
+        first ask SCRIPT EXISTS (a round trip per pipeline); a server that lost the script (restarted) answers
+        NOSCRIPT instead, and the whole pipeline is sent again once the script is loaded (nothing ran)."""
+        for attempt in range(2):
+            pipe = self._client.pipeline(transaction=False)
+            for customer_id, ask, limits in asks:
+                keys = self.keys(customer_id)
+                pipe.execute_command("EVALSHA", self._reserve.sha, len(keys), *keys,
+                                     *self._args(customer_id, ask, now, limits, keep, False))
+            replies = pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+                self._client.script_load(RESERVE)
+                continue
+            break
         answers: list[Reservation | RebuildNeeded] = []
-        for raw in pipe.execute():
+        for raw in replies:
+            if isinstance(raw, Exception):
+                raise raw
             try:
                 answers.append(parse(raw))
             except RebuildNeeded as exc:

@@ -100,3 +100,24 @@ def test_a_held_firing_stopped_by_a_new_exclusion_gives_its_slot_back(start_serv
     clock.advance(HOLD)
     assert stub.Decide(decide_request("held")).decision.reason == arbiter_pb2.SUPPRESS_REASON_EXCLUDED
     assert stub.GetPressure(arbiter_pb2.GetPressureRequest(customer_id="c-1")).counters[0].used == 0
+
+
+def test_a_calendar_day_cap_resets_at_the_persons_midnight_across_daylight_saving(start_service) -> None:
+    from datetime import UTC, datetime
+
+    from services.arbiter.domain.policy import Cap, Policy, Window
+
+    # Paris springs forward on 29 March 2026: that day ends at 22:00 UTC (midnight CEST), not 23:00.
+    clock = ManualClock(datetime(2026, 3, 29, 21, 30, tzinfo=UTC))  # 23:30 CEST
+    policy = Policy(caps=(Cap(name="day", limit=1, window=Window(calendar="day")),))
+    _, channel = start_service("arbiter", clock=clock, policy=policy, intake=False)
+    stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
+    paris = {"timezone": "Europe/Paris"}
+    assert stub.Decide(decide_request("d1", **paris)).decision.verdict == arbiter_pb2.VERDICT_ALLOW
+    assert stub.Decide(decide_request("d2", **paris)).decision.verdict == arbiter_pb2.VERDICT_SUPPRESS
+    clock.advance(timedelta(minutes=31))  # 00:01 CEST on the 30th: a new day for her
+    assert stub.Decide(decide_request("d3", **paris)).decision.verdict == arbiter_pb2.VERDICT_ALLOW
+    # Someone in Auckland (UTC+13 that day) is mid-morning of the 30th: one send, then the cap.
+    kiwi = {"timezone": "Pacific/Auckland", "customer_id": "c-nz"}
+    assert stub.Decide(decide_request("n1", **kiwi)).decision.verdict == arbiter_pb2.VERDICT_ALLOW
+    assert stub.Decide(decide_request("n2", **kiwi)).decision.verdict == arbiter_pb2.VERDICT_SUPPRESS
