@@ -12,7 +12,7 @@ from lightfm.data import Dataset
 
 from declic.recommending.artifact import FLOAT, ModelArtifact
 from declic.recommending.features import item_features, user_features
-from declic.recommending.interactions import PURCHASE, Corpus, aggregate, baskets
+from declic.recommending.interactions import KIND_WEIGHTS, PURCHASE, Corpus, aggregate, baskets
 from declic.recommending.neighbours import co_purchase_neighbours
 
 
@@ -32,6 +32,7 @@ class TrainingOptions:
     feature_weight: float = 1.0  # of each item feature, against 1 for the product's own identity feature
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
+    basket_users: bool = False  # each order also trains as a customer of its own (co-purchase signal)
     taste_tokens: int = 0  # … and by the n item features (words, categories) weighing most in their history
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
     half_life_days: float = 120.0
@@ -53,6 +54,10 @@ def train(
 ) -> ModelArtifact:
     """Fit LightFM on the corpus as of `now`; `on_epoch(done, total)` after each epoch (progress bars)."""
     pairs = aggregate(corpus.interactions, now, options.half_life_days)
+    customers = sorted({customer for customer, _ in pairs} | set(corpus.appetences))
+    if options.basket_users:
+        for number, basket in enumerate(baskets(corpus.interactions)):
+            pairs.update({(f"basket:{number}", product): KIND_WEIGHTS[PURCHASE] for product in basket})
     users = sorted({customer for customer, _ in pairs} | set(corpus.appetences))
     items = sorted({product for _, product in pairs} | set(corpus.products))
     purchases: dict[str, int] = {}
@@ -116,10 +121,12 @@ def _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, in
     item_names = [name for name in item_feature_map if name not in set(items)]
     user_rows = [user_feature_map[name] for name in user_names]
     item_rows = [item_feature_map[name] for name in item_names]
+    real = [row for row, user in enumerate(users) if not user.startswith("basket:")]  # orders as users: dropped
+    users, user_embeddings = [users[row] for row in real], user_embeddings[real]
     n_users = len(users)
     item_index = {item: i for i, item in enumerate(items)}
     neighbours, scores = co_purchase_neighbours(baskets(corpus.interactions), item_index)
-    buyers = np.asarray((interactions.tocsc() > 0).sum(axis=0)).ravel().astype(FLOAT)
+    buyers = np.asarray((interactions.tocsr()[real] > 0).sum(axis=0)).ravel().astype(FLOAT)
     return ModelArtifact(
         user_ids=np.asarray(users, dtype=str),
         user_vectors=np.hstack([user_embeddings, np.ones((n_users, 1))]).astype(FLOAT),
