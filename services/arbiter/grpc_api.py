@@ -19,7 +19,6 @@ HISTORY_ORDER = (datetime, str)
 """GetContactHistory's sort key: (decided_at, firing_id), newest first."""
 LOSERS = {arbiter_pb2.LOSER_POLICY_DROP: "drop", arbiter_pb2.LOSER_POLICY_DEFER: "defer",
           arbiter_pb2.LOSER_POLICY_DOWNGRADE: "downgrade"}
-MAX_BATCH = 10_000
 
 
 def _violations(request: arbiter_pb2.DecideRequest, prefix: str = "") -> list[tuple[str, str]]:
@@ -63,8 +62,6 @@ def request_from_proto(request: arbiter_pb2.DecideRequest) -> FiringRequest:
 
 
 def batch_from_proto(request: arbiter_pb2.DecideBatchRequest) -> list[FiringRequest]:
-    if len(request.requests) > MAX_BATCH:
-        raise InvalidArgument.field("requests", f"at most {MAX_BATCH:,} per batch")
     violations = [v for i, item in enumerate(request.requests) for v in _violations(item, f"requests[{i}].")]
     if violations:
         raise InvalidArgument("", violations)

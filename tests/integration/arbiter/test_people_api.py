@@ -78,6 +78,10 @@ def test_a_batch_answers_in_order_and_names_a_bad_item(stub) -> None:
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "requests[1].firing.firing_id: is required" in caught.value.details()
     assert "requests[1].timezone" in caught.value.details()
+    too_many = arbiter_pb2.DecideBatchRequest(requests=[decide_request(f"m{i}") for i in range(101)])
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.DecideBatch(too_many)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "requests" in caught.value.details()
 
 
 def test_a_call_center_token_reads_but_cannot_decide_or_exclude(settings) -> None:
