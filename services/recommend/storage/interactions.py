@@ -6,12 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, String, Text, delete, func, literal, select, union_all, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.recommending.interactions import Interaction
-from services.recommend.storage.tables import appetences, interactions, merged_into, purchases
+from services.recommend.storage.tables import appetences, interactions, merged_into
+
+CUSTOMER_STATE = text("""
+SELECT 'i' AS part, product_id AS key, kind, quantity, order_id, at FROM interactions WHERE customer_id = :customer_id
+UNION ALL SELECT 'a', category, '', weight, '', NULL FROM appetences WHERE customer_id = :customer_id
+UNION ALL SELECT 'm', merged_id, '', 0, '', NULL FROM merged_into WHERE survivor_id = :customer_id
+UNION ALL SELECT 'p', product_id, '', 0, '', NULL FROM purchases WHERE customer_id = :customer_id
+""")
+"""Written out (not built with SQLAlchemy's expressions): on the hot path of Recommend, building and caching the
+expression cost as much as the round trip (1.4 → 0.7 ms median)."""
 
 
 @dataclass(frozen=True)
@@ -65,20 +74,9 @@ class InteractionRepository:
 
     def state(self, customer_id: str) -> CustomerState:
         """Their interactions, appetences, the ids merged into them and what they bought: one UNION ALL."""
-        no_text, no_time = literal("", Text), literal(None, DateTime(timezone=True))
-        i, a, m, p = interactions.c, appetences.c, merged_into.c, purchases.c
-        statement = union_all(
-            select(literal("i", String).label("part"), i.product_id.label("key"), i.kind, i.quantity, i.order_id, i.at)
-            .where(i.customer_id == customer_id),
-            select(literal("a", String), a.category, no_text, a.weight, no_text, no_time)
-            .where(a.customer_id == customer_id),
-            select(literal("m", String), m.merged_id, no_text, literal(0.0, Float), no_text, no_time)
-            .where(m.survivor_id == customer_id),
-            select(literal("p", String), p.product_id, no_text, literal(0.0, Float), no_text, no_time)
-            .where(p.customer_id == customer_id),
-        )
+        rows = self._session.execute(CUSTOMER_STATE, {"customer_id": customer_id})
         state = CustomerState([], {}, [], set())
-        for row in self._session.execute(statement):
+        for row in rows:
             if row.part == "i":
                 state.interactions.append(Interaction(customer_id, row.key, row.kind, row.at, row.quantity,
                                                       row.order_id))
