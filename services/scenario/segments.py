@@ -67,18 +67,16 @@ class SegmentRunner:
         if not key and scenario.re_entry.rule != "once_per_period":
             key = slot  # once per run of the segment
         entry_key = entry_key_for(scenario, key, now)
+        template = new_journey(scenario, "", entry_key, now, {"type": "segment", "slot": slot})
+        first_due = send_at if send_at is not None else template.due_at or now
+        apart = 1 / pace_per_second if send_at is not None and pace_per_second else 0.0
         entered = position = 0
         for customer_ids in self._profiles.segment(segment, now, self._batch):
-            journeys = []
-            for customer_id in customer_ids:
-                journey = new_journey(scenario, customer_id, entry_key, now, {"type": "segment", "slot": slot})
-                if send_at is not None:
-                    journey.due_at = send_at + timedelta(seconds=position / max(pace_per_second, 1))
-                position += 1
-                journeys.append(journey)
             with self._uow.begin() as session:
-                entered += JourneyRepository(session).enter_many(journeys)
+                entered += JourneyRepository(session).enter_segment(
+                    template, customer_ids, first_due + timedelta(seconds=position * apart), apart)
                 session.commit()
+            position += len(customer_ids)
         with self._uow.begin() as session:
             Controls(session).finish_run(scenario.id, slot, entered, self._clock.now())
             session.commit()

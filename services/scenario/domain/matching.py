@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from declic.scenarios.entry import business_key, trigger_matches
+from declic.scenarios.conditions import bind
+from declic.scenarios.entry import activation, business_key, trigger_matches
 from declic.scenarios.schema import Scenario
 
 
@@ -26,6 +27,11 @@ class Matcher:
         self.scenarios = {s.id: s for s in scenarios}
         self._by_event: dict[str, list[Scenario]] = {}
         self._reacting: set[str] = {"message_engagement"}
+        self.goal_events = {s.goal.event for s in self.scenarios.values() if s.goal}
+        """Event types that may reach a goal (of ended journeys too)."""
+        self.longest_goal = max((s.goal.within for s in self.scenarios.values() if s.goal), default=timedelta(0))
+        self.periodic = sorted(s.id for s in self.scenarios.values() if s.re_entry.period is not None)
+        """Scenarios entered once per period: their last entry is checked."""
         for scenario in self.scenarios.values():
             if scenario.trigger.event:
                 self._by_event.setdefault(scenario.trigger.event, []).append(scenario)
@@ -38,10 +44,14 @@ class Matcher:
 
     def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
         """The active scenarios this event starts, each with its business key."""
+        candidates = self._by_event.get(event.get("type", ""), ())
+        if not candidates:
+            return []
+        bound = bind(activation(event, {}, {}, now))
         found = []
-        for scenario in self._by_event.get(event.get("type", ""), ()):
-            if scenario.active and scenario.id not in paused and trigger_matches(scenario, event, now)[0]:
-                found.append(Entry(scenario, business_key(scenario, event, now)))
+        for scenario in candidates:
+            if scenario.active and scenario.id not in paused and trigger_matches(scenario, event, now, bound)[0]:
+                found.append(Entry(scenario, business_key(scenario, event, now, bound)))
         return found
 
     def reacts_to(self, event_type: str) -> bool:

@@ -4,7 +4,7 @@ record a goal, end a wait for that event, or note an engagement with the journey
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from declic.scenarios.entry import activation
@@ -74,6 +74,3 @@ def _event_time(event: dict[str, Any]) -> datetime | None:
     except ValueError:
         return None
 
-
-GOAL_HORIZON = timedelta(days=90)
-"""Closed journeys stay open to their goal this long at most (a goal window longer than this is cut)."""

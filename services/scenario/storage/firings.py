@@ -9,6 +9,7 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import BatchInsert
 from services.scenario.domain.firings import OPEN_STATES, Firing, FiringState, Settlement
 from services.scenario.storage.tables import firings
 
@@ -26,6 +27,14 @@ class FiringRepository:
             .returning(firings.c.firing_id)
         )
         return self._session.execute(statement).first() is not None
+
+    def add_many(self, new: list[Firing]) -> int:
+        """Store new firings in one statement; those whose id exists (fired already) are left as they are."""
+        if not new:
+            return 0
+        unique = {firing.firing_id: _to_row(firing) for firing in new}  # one row per id: the statement is set-based
+        result = _ADD.execute(self._session, list(unique.values()))
+        return len(result.all()) if result is not None else 0
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Firing]:
         """Open firings (pending or deferred) due now, leased to this worker: other replicas skip them while
@@ -85,6 +94,10 @@ class FiringRepository:
     def forget_customer(self, customer_id: str) -> None:
         """Erase the customer's firings (GDPR)."""
         self._session.execute(firings.delete().where(firings.c.customer_id == customer_id))
+
+
+_ADD = BatchInsert(firings, tuple(c.name for c in firings.c), lambda insert: insert.on_conflict_do_nothing(
+    index_elements=["firing_id"]).returning(firings.c.firing_id))
 
 
 def _to_row(firing: Firing) -> dict[str, object]:

@@ -7,10 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, literal_column, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
+from declic.kit.sql_sets import BatchInsert, arrays, unnest
 from services.scenario.domain.journeys import OPEN, Journey, JourneyState
 from services.scenario.storage.tables import journeys
 
@@ -31,20 +42,52 @@ class JourneyRepository:
         ).returning(literal_column("(xmax = 0)"))
         return bool(self._session.execute(upsert).scalar())
 
-    def enter_many(self, new: Sequence[Journey]) -> int:
-        """Store many new journeys in one statement (a segment run); those that exist are left as they are.
-        How many were new."""
+    def enter_many(self, new: Sequence[Journey], count_occurrences: bool = False) -> int:
+        """Store many new journeys in one statement (no two with one id). One that exists already is left as it
+        is, or, with `count_occurrences`, counts these occurrences too while it is open. How many were new."""
         if not new:
             return 0
-        rows = [to_row(journey) for journey in new]
-        statement = insert(journeys).on_conflict_do_nothing(index_elements=["journey_id"]).returning(
-            journeys.c.journey_id)
-        return len(self._session.execute(statement, rows).all())
+        statement = _ENTER_COUNTING if count_occurrences else _ENTER
+        inserted = statement.execute(self._session, [to_row(journey) for journey in new]).scalars().all()
+        return sum(1 for is_new in inserted if is_new)
 
-    def last_entered(self, scenario_id: str, customer_id: str) -> datetime | None:
-        query = select(func.max(journeys.c.entered_at)).where(
-            journeys.c.scenario_id == scenario_id, journeys.c.customer_id == customer_id)
-        return self._session.execute(query).scalar()  # type: ignore[no-any-return]
+    def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
+        """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""
+        if not changed:
+            return set()
+        rows = sorted((_saved(journey, now) for journey in changed), key=lambda row: str(row["journey_id"]))
+        return set(self._session.execute(_SAVE, arrays(rows, _COLUMNS)).scalars())
+
+    def enter_segment(self, template: Journey, customer_ids: Sequence[str], first_due: datetime,
+                      seconds_apart: float = 0.0) -> int:
+        """Enter every customer of `customer_ids` as a copy of `template` (its scenario, entry key, state…), in
+        one statement, ids computed by the database as `journey_id_for` computes them; the n-th is due
+        `n × seconds_apart` after `first_due` (a campaign's pace). Those entered already are left as they are."""
+        if not customer_ids:
+            return 0
+        given = func.unnest(bindparam("customer_ids", list(customer_ids), type_=ARRAY(String()))).table_valued(
+            "customer_id", with_ordinality="n").render_derived()
+        key = func.convert_to(literal(template.scenario_id + "|") + given.c.customer_id
+                              + literal("|" + template.entry_key), "UTF8")
+        row = to_row(template)
+        columns = {**{name: literal(value, journeys.c[name].type) for name, value in row.items()},
+                   "journey_id": func.left(func.encode(func.sha256(key), "hex"), 32),
+                   "customer_id": given.c.customer_id,
+                   "due_at": literal(first_due, journeys.c.due_at.type) + func.make_interval(
+                       0, 0, 0, 0, 0, 0, (given.c.n - 1) * seconds_apart)}
+        names = list(columns)
+        statement = insert(journeys).from_select(names, select(*[columns[name] for name in names]).select_from(given))
+        done = statement.on_conflict_do_nothing(index_elements=["journey_id"]).returning(journeys.c.journey_id)
+        return len(self._session.execute(done).all())
+
+    def last_entries(self, customer_ids: Sequence[str], scenario_ids: Sequence[str]) -> dict[tuple[str, str], datetime]:
+        """(customer, scenario) → when the customer last entered it, for these customers and scenarios."""
+        if not customer_ids or not scenario_ids:
+            return {}
+        query = (select(journeys.c.customer_id, journeys.c.scenario_id, func.max(journeys.c.entered_at))
+                 .where(journeys.c.customer_id.in_(customer_ids), journeys.c.scenario_id.in_(scenario_ids))
+                 .group_by(journeys.c.customer_id, journeys.c.scenario_id))
+        return {(customer, scenario): at for customer, scenario, at in self._session.execute(query)}
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
         """Journeys due now, leased to this worker: other replicas skip them while locked, then until the lease
@@ -57,8 +100,7 @@ class JourneyRepository:
 
     def save(self, journey: Journey, now: datetime) -> bool:
         """Write the journey if nobody changed it since it was read (same version); False when somebody did."""
-        row = to_row(journey, now)
-        row["version"] = journey.version + 1
+        row = _saved(journey, now)
         statement = update(journeys).where(journeys.c.journey_id == journey.journey_id,
                                            journeys.c.version == journey.version).values(**row)
         return self._session.execute(statement).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -69,6 +111,21 @@ class JourneyRepository:
         if since is not None:
             query = query.where(journeys.c.entered_at >= since)
         query = query.order_by(journeys.c.entered_at, journeys.c.journey_id)
+        if lock:
+            query = query.with_for_update()
+        return [to_journey(row) for row in self._session.execute(query)]
+
+    def of_customers(self, customer_ids: Sequence[str], lock: bool = False,
+                     goals_since: datetime | None = None) -> list[Journey]:
+        """The open journeys of these customers, and with `goals_since` the ended ones entered since then whose
+        goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
+        if not customer_ids:
+            return []
+        wanted = journeys.c.state.in_(_OPEN)
+        if goals_since is not None:
+            wanted = wanted | (journeys.c.goal_at.is_(None) & (journeys.c.entered_at >= goals_since))
+        query = select(journeys).where(journeys.c.customer_id.in_(customer_ids), wanted).order_by(
+            journeys.c.journey_id)
         if lock:
             query = query.with_for_update()
         return [to_journey(row) for row in self._session.execute(query)]
@@ -102,6 +159,26 @@ def to_row(journey: Journey, now: datetime | None = None) -> dict[str, object]:
         "occurrences": journey.occurrences, "goal_at": journey.goal_at, "variables": journey.variables,
         "memory": journey.memory, "version": journey.version,
     }
+
+
+_COLUMNS = tuple(c.name for c in journeys.c)
+_ENTER = BatchInsert(journeys, _COLUMNS, lambda insert: insert.on_conflict_do_nothing(
+    index_elements=["journey_id"]).returning(literal_column("(xmax = 0)")))
+_ENTER_COUNTING = BatchInsert(journeys, _COLUMNS, lambda insert: insert.on_conflict_do_update(
+    index_elements=["journey_id"], set_={"occurrences": journeys.c.occurrences + insert.excluded.occurrences},
+    where=journeys.c.state.in_(_OPEN)).returning(literal_column("(xmax = 0)")))
+_GIVEN = unnest([journeys.c[name] for name in _COLUMNS], name="given")
+_SAVE = (update(journeys)
+         .where(journeys.c.journey_id == _GIVEN.c.journey_id, journeys.c.version + 1 == _GIVEN.c.version)
+         .values({name: _GIVEN.c[name] for name in _COLUMNS if name not in ("journey_id", "entered_at")})
+         .returning(journeys.c.journey_id))
+"""Versioned save of a batch: a row changed since it was read (by an interruption, another replica) is skipped."""
+
+
+def _saved(journey: Journey, now: datetime) -> dict[str, object]:
+    row = to_row(journey, now)
+    row["version"] = journey.version + 1
+    return row
 
 
 def to_journey(row: Row) -> Journey:

@@ -18,6 +18,7 @@ from declic.kit.clock import ManualClock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.protoconv import to_timestamp
+from declic.kit.sql_sets import send_lists_in_binary
 from declic.scenarios.loader import load_catalogue
 from declic.scenarios.samples import SAMPLE_PROFILE
 from services.scenario.domain.firings import Firing
@@ -62,6 +63,7 @@ class Harness:
                  start: datetime | None = None) -> None:
         self.db = make_engine(settings, "scenario")
         migrate(self.db, "scenario", settings)
+        send_lists_in_binary(self.db)  # as services.scenario.main does
         self.uow = UnitOfWork(session_factory(self.db))
         self.clock = ManualClock(start)
         self.catalogue = load_catalogue(scenarios_dir)

@@ -134,3 +134,16 @@ def test_subscription_expiry_three_days_before_then_on_the_day_and_a_renewal_sto
     assert len(harness.firings("s2", "subscription-expiry")) == 1
     stopped = [j for j in harness.journeys("s2") if j.entry_key == "2026-03-31"]
     assert stopped[0].state is JourneyState.INTERRUPTED
+
+
+def test_a_segment_run_computes_the_same_journey_ids_as_the_engine_and_paces_a_campaign(harness) -> None:
+    harness.profiles.segment_members = [f"m{n}" for n in range(7)] + ["ünïcode-☃"]
+    campaign = harness.catalogue.scenarios["spring-sale-campaign"]
+    assert harness.segments.run(campaign, campaign.trigger.campaign.segment, "campaign:c1", harness.clock.now(),
+                                START + timedelta(hours=1), 4) == 8
+    assert harness.segments.run(campaign, campaign.trigger.campaign.segment, "campaign:c1", harness.clock.now()) == 0
+    from services.scenario.domain.journeys import journey_id_for
+    for n, customer in enumerate(harness.profiles.segment_members):
+        journey = harness.journey(customer, "spring-sale-campaign")
+        assert journey.journey_id == journey_id_for("spring-sale-campaign", customer, "campaign:c1")
+        assert journey.due_at == START + timedelta(hours=1, seconds=n / 4)  # 4 messages per second
