@@ -2,6 +2,8 @@
 
 - A complaint or an unsubscribe on a message, and a return, start the policy's cool-off
   (an unsubscribe closes only its channel).
+- Consents given or withdrawn (a sign-up or update; an unsubscribe withdraws its channel) are kept
+  per channel, the newest winning: a withdrawn channel stays closed to marketing.
 - A merge moves the merged people's decisions, lists and cool-offs to the survivor; an erasure
   removes the person's history, lists and cool-offs (nothing here must be kept by law).
 In both cases the people's Redis mirrors are dropped *after* the transaction commits, so the next
@@ -15,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from declic.common.v1 import event_pb2
+from declic.common.v1 import event_pb2, identity_pb2
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
@@ -48,6 +50,9 @@ class ArbiterIntake(HandoffHandler):
 
     def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
         event = accepted.event
+        happened = to_datetime(event.event_time) if event.HasField("event_time") else now
+        if accepted.customer_id:
+            self._record_consents(session, accepted.customer_id, event, happened)
         kind, channel = "", ""
         if event.HasField("message_engagement"):
             engagement = event.message_engagement
@@ -61,8 +66,22 @@ class ArbiterIntake(HandoffHandler):
         duration = getattr(self._policy.current().cool_off, "return_" if kind == "return" else kind)
         if not duration:
             return
-        happened = to_datetime(event.event_time) if event.HasField("event_time") else now
         PeopleRepository(session).cool_off(accepted.customer_id, kind, channel, happened + duration)
+
+    @staticmethod
+    def _record_consents(session: Session, customer_id: str, event: event_pb2.Event, happened: datetime) -> None:
+        """Consents given or withdrawn on a sign-up or update, and an unsubscribe (a withdrawal on its channel)."""
+        people = PeopleRepository(session)
+        if event.HasField("identify"):
+            for consent in event.identify.consents:
+                if consent.channel and consent.state:
+                    at = to_datetime(consent.time) if consent.HasField("time") else happened
+                    people.record_consent(customer_id, channel_name(consent.channel),
+                                          consent.state == identity_pb2.CONSENT_STATE_GRANTED, at)
+        elif event.HasField("message_engagement"):
+            engagement = event.message_engagement
+            if engagement.kind == event_pb2.ENGAGEMENT_KIND_UNSUBSCRIBED and engagement.channel:
+                people.record_consent(customer_id, channel_name(engagement.channel), False, happened)
 
     def on_customers_merged(self, session: Session, merged: handoff_pb2.CustomersMerged, now: datetime) -> None:
         others = [cid for cid in merged.merged_ids if cid != merged.survivor_id]

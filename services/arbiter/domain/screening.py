@@ -4,10 +4,12 @@ Where the person's facts come from (a choice, fail closed):
 - consent, contactability and timezone: **the caller passes what it knows** (scenario reads the
   profile right before asking: one source of truth, no second copy to drift). No contactable
   channel means no message; an unknown timezone is the policy's default one.
-- exclusions and cool-offs: **the arbiter's own tables** — exclusions are set through its API,
-  cool-offs come from the hand-off stream it consumes (a complaint or an unsubscribe on a channel,
-  a return), which also carries merges and erasures. Reading them happens in the same
-  transaction that would fail closed (UNAVAILABLE) when the database is down.
+- exclusions, cool-offs and withdrawn consents: **the arbiter's own tables** — exclusions are set
+  through its API; cool-offs (a complaint, an unsubscribe on a channel, a return) and consents
+  (given or withdrawn per channel, the newest wins) come from the hand-off stream it consumes,
+  which also carries merges and erasures. A channel withdrawn there stays closed even when the
+  caller's (older) view says otherwise: the stricter of the two wins. Reading them fails closed
+  (UNAVAILABLE) when the database is down.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class CoolOffFact:
 class PersonFacts:
     exclusions: tuple[ExclusionFact, ...] = ()
     cool_offs: tuple[CoolOffFact, ...] = ()
+    denied_channels: frozenset[str] = frozenset()
+    """Channels whose consent the hand-off stream says was withdrawn (newest first): closed to marketing even if the
+    caller, with an older view, says the person can be reached there."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
             checks.append(RuleCheck(f"cool_off:{cool_off.kind}", Outcome.BLOCKED, f"until {cool_off.until:%Y-%m-%d}"))
             return final(Verdict.SUPPRESS, SuppressReason.COOL_OFF,
                          f"cool-off after a {cool_off.kind} until {cool_off.until:%Y-%m-%d %H:%M} UTC")
-        closed = frozenset(c.channel for c in cooling if c.channel)
+        closed = frozenset(c.channel for c in cooling if c.channel) | facts.denied_channels
     else:
         checks.append(RuleCheck("caps", Outcome.NOT_APPLICABLE, "transactional: exempt, recorded"))
         closed = frozenset()
@@ -113,7 +118,12 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
             checks.append(RuleCheck("consent", Outcome.BLOCKED, "no channel open"))
             return final(Verdict.SUPPRESS, SuppressReason.NO_CONSENT,
                          "the person cannot be reached on any channel (consent or address missing)")
-        if candidate_channels(request):
+        open_channels = set(candidate_channels(request))
+        if open_channels and open_channels <= facts.denied_channels:
+            checks.append(RuleCheck("consent", Outcome.BLOCKED, "withdrawn on " + ", ".join(sorted(open_channels))))
+            return final(Verdict.SUPPRESS, SuppressReason.NO_CONSENT,
+                         f"consent withdrawn on {', '.join(sorted(open_channels))}")
+        if open_channels:
             checks.append(RuleCheck("cool_off:unsubscribe", Outcome.BLOCKED, ", ".join(sorted(closed))))
             return final(Verdict.SUPPRESS, SuppressReason.COOL_OFF,
                          f"cool-off after an unsubscribe on {', '.join(sorted(closed))}")

@@ -1,16 +1,18 @@
-"""What the arbiter knows of a person besides its decisions: exclusion lists and cool-offs."""
+"""What the arbiter knows of a person besides its decisions: exclusion lists, cool-offs, consents denied."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Text, cast, delete, literal, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from declic.kit.database import UtcDateTime
 from services.arbiter.domain.screening import CoolOffFact, ExclusionFact, PersonFacts
-from services.arbiter.storage.tables import cool_offs, exclusions
+from services.arbiter.storage.tables import consents, cool_offs, exclusions
 
 
 class PeopleRepository:
@@ -18,19 +20,37 @@ class PeopleRepository:
         self._session = session
 
     def facts(self, customer_ids: Sequence[str], now: datetime) -> dict[str, PersonFacts]:
-        """Each person's exclusions and cool-offs still in force at `now` (absent: nothing known)."""
+        """Each person's exclusions, cool-offs and denied consents in force at `now` (absent: nothing known); one
+        statement for the three."""
         ids = list(set(customer_ids))
-        found: dict[str, tuple[list[ExclusionFact], list[CoolOffFact]]] = {}
-        rows = self._session.execute(select(exclusions).where(
-            exclusions.c.customer_id.in_(ids),
-            (exclusions.c.expires_at.is_(None)) | (exclusions.c.expires_at > now)))
-        for row in rows:
-            found.setdefault(row.customer_id, ([], []))[0].append(
-                ExclusionFact(row.list, row.reason, row.source, row.expires_at))
-        for row in self._session.execute(select(cool_offs).where(cool_offs.c.customer_id.in_(ids),
-                                                                 cool_offs.c.until > now)):
-            found.setdefault(row.customer_id, ([], []))[1].append(CoolOffFact(row.kind, row.channel, row.until))
-        return {cid: PersonFacts(tuple(ex), tuple(co)) for cid, (ex, co) in found.items()}
+        query = union_all(
+            select(literal("exclusion"), exclusions.c.customer_id, exclusions.c.list, exclusions.c.reason,
+                   exclusions.c.source, exclusions.c.expires_at).where(
+                exclusions.c.customer_id.in_(ids), exclusions.c.expires_at.is_(None) | (exclusions.c.expires_at > now)),
+            select(literal("cool_off"), cool_offs.c.customer_id, _text(cool_offs.c.kind),
+                   _text(cool_offs.c.channel), literal(""), cool_offs.c.until).where(
+                cool_offs.c.customer_id.in_(ids), cool_offs.c.until > now),
+            select(literal("denied"), consents.c.customer_id, _text(consents.c.channel), literal(""), literal(""),
+                   consents.c.at).where(consents.c.customer_id.in_(ids), consents.c.granted.is_(False)),
+        )
+        found: dict[str, tuple[list[ExclusionFact], list[CoolOffFact], set[str]]] = {}
+        for kind, customer_id, first, second, third, at in self._session.execute(query):
+            exclusions_of, cool_offs_of, denied = found.setdefault(customer_id, ([], [], set()))
+            if kind == "exclusion":
+                exclusions_of.append(ExclusionFact(first, second, third, _utc(at)))
+            elif kind == "cool_off":
+                cool_offs_of.append(CoolOffFact(first, second, _utc(at)))  # type: ignore[arg-type]
+            else:
+                denied.add(first)
+        return {cid: PersonFacts(tuple(ex), tuple(co), frozenset(de)) for cid, (ex, co, de) in found.items()}
+
+    def record_consent(self, customer_id: str, channel: str, granted: bool, at: datetime) -> None:
+        """A consent given or withdrawn at `at`; an older one than the one kept changes nothing."""
+        statement = insert(consents).values(customer_id=customer_id, channel=channel, granted=granted, at=at)
+        self._session.execute(statement.on_conflict_do_update(
+            index_elements=["customer_id", "channel"],
+            set_={"granted": statement.excluded.granted, "at": statement.excluded.at},
+            where=consents.c.at <= statement.excluded.at))
 
     def exclude(self, customer_id: str, list_name: str, reason: str, source: str, expires_at: datetime | None,
                 now: datetime) -> None:
@@ -71,8 +91,20 @@ class PeopleRepository:
                 self.exclude(to_id, row.list, row.reason, row.source, row.expires_at, row.created_at)
             for row in self._session.execute(select(cool_offs).where(cool_offs.c.customer_id == customer_id)):
                 self.cool_off(to_id, row.kind, row.channel, row.until)
+            for row in self._session.execute(select(consents).where(consents.c.customer_id == customer_id)):
+                self.record_consent(to_id, row.channel, row.granted, row.at)
         self.erase(*from_ids)
 
     def erase(self, *customer_ids: str) -> None:
-        for table in (exclusions, cool_offs):
+        for table in (exclusions, cool_offs, consents):
             self._session.execute(delete(table).where(table.c.customer_id.in_(list(customer_ids))))
+
+
+def _text(column: Any) -> Any:
+    """A column as text, so the three tables' rows share one shape in the UNION."""
+    return cast(column, Text)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A timestamp read through a UNION (SQLAlchemy does not apply the column's type there) as aware UTC."""
+    return UtcDateTime().process_result_value(value, None)

@@ -1,9 +1,9 @@
 """Arbiter's tables (schema `<prefix>arbiter`): one decision per firing (the contact history, and the truth the
-Redis counters are rebuilt from), exclusion lists, cool-offs, and the hand-off inbox."""
+Redis counters are rebuilt from), exclusion lists, cool-offs, consents seen on the hand-off stream, its inbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, MetaData, String, Table, Text
 
 from declic.kit.database import UtcDateTime
 from declic.kit.inbox import inbox_table
@@ -53,6 +53,15 @@ cool_offs = Table(
     Column("kind", String(20), primary_key=True),
     Column("channel", String(20), primary_key=True),
     Column("until", UtcDateTime(), nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("granted", Boolean, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 inbox = inbox_table(metadata)

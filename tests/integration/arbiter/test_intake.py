@@ -73,8 +73,10 @@ def test_cool_offs_merges_and_erasure_through_the_stream(start_service, settings
     _wait_for(lambda: len(stub.GetContactHistory(arbiter_pb2.GetContactHistoryRequest(customer_id="c-2"))
                           .decisions) == 4)
     assert stub.GetPressure(arbiter_pb2.GetPressureRequest(customer_id="c-2")).counters[0].used == 2
-    # The survivor took c-1's lists and cool-offs too: e-mail stays closed, and on sms the cap is reached.
-    assert stub.Decide(decide_request("g3", customer_id="c-2")).decision.reason == arbiter_pb2.SUPPRESS_REASON_COOL_OFF
+    # The survivor took c-1's consents and cool-offs too: e-mail stays closed (c-1 unsubscribed), and on sms the cap
+    # is reached.
+    assert stub.Decide(decide_request("g3", customer_id="c-2")).decision.reason == \
+        arbiter_pb2.SUPPRESS_REASON_NO_CONSENT
     assert stub.Decide(decide_request("g4", customer_id="c-2", channels=both)).decision.reason == \
         arbiter_pb2.SUPPRESS_REASON_CAP_REACHED
 
@@ -97,3 +99,30 @@ def test_a_return_starts_a_cool_off(settings, start_service, redis_client) -> No
     stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
     decision = stub.Decide(decide_request("r-f1", customer_id="c-9")).decision
     assert decision.reason == arbiter_pb2.SUPPRESS_REASON_COOL_OFF and "return" in decision.explanation
+
+
+def test_a_consent_withdrawn_on_the_stream_closes_the_channel_until_given_again(start_service, settings,
+                                                                                 redis_client) -> None:
+    from declic.common.v1 import identity_pb2
+
+    clock = ManualClock()
+    _, channel = start_service("arbiter", clock=clock, policy=capped(5))
+    stub = arbiter_pb2_grpc.ArbiterServiceStub(channel)
+    publisher = StreamPublisher(redis_client, stream_key(settings.stream_prefix, "handoff"))
+
+    def identify(state: int, at) -> bytes:
+        consent = identity_pb2.Consent(channel=EMAIL, state=state, time=to_timestamp(at))
+        event = event_pb2.Event(event_id=uuid.uuid4().hex, event_time=to_timestamp(at),
+                                identify=event_pb2.Identify(consents=[consent]))
+        return record(accepted_event=handoff_pb2.AcceptedEvent(event=event, customer_id="c-5"))
+
+    publisher.publish([identify(identity_pb2.CONSENT_STATE_DENIED, clock.now())])
+    _wait_for(lambda: stub.Decide(decide_request(f"w{uuid.uuid4().hex[:6]}", customer_id="c-5")).decision.reason
+              == arbiter_pb2.SUPPRESS_REASON_NO_CONSENT)
+    refused = stub.Decide(decide_request("w-final", customer_id="c-5")).decision
+    assert refused.explanation == "consent withdrawn on email"
+    # An older grant arriving late changes nothing; a newer one opens the channel again.
+    publisher.publish([identify(identity_pb2.CONSENT_STATE_GRANTED, clock.now() - timedelta(days=1)),
+                       identify(identity_pb2.CONSENT_STATE_GRANTED, clock.now() + timedelta(minutes=1))])
+    _wait_for(lambda: stub.Decide(decide_request(f"g{uuid.uuid4().hex[:6]}", customer_id="c-5")).decision.verdict
+              == arbiter_pb2.VERDICT_ALLOW)

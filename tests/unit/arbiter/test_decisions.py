@@ -97,3 +97,11 @@ def test_planned_channels_are_always_wanted_and_contactable(wanted, contactable)
         assert screened.channels and all(c in wanted and c in contactable for c in screened.channels)
     else:
         assert screened.verdict is Verdict.SUPPRESS and not set(wanted) & contactable
+
+
+def test_a_consent_withdrawn_on_the_stream_wins_over_the_callers_view() -> None:
+    withdrawn = PersonFacts(denied_channels=frozenset({"email"}))
+    assert outcome(request(contactable=("email", "sms")), withdrawn).channels == ("sms",)
+    decision = outcome(request(contactable=("email",)), withdrawn)
+    assert (decision.reason, decision.explanation) == (SuppressReason.NO_CONSENT, "consent withdrawn on email")
+    assert outcome(request(contactable=("email",), transactional=True), withdrawn).verdict is Verdict.ALLOW
