@@ -36,6 +36,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, recommend: Recomme
     engine = make_engine(settings, NAME)
     migrate(engine, NAME, settings)
     uow = UnitOfWork(session_factory(engine))
+    read_engine = make_engine(settings, NAME, pre_ping=False)
     redis_client = make_redis(settings)
     intake = HandoffIntake(uow, clock)
     consumer = StreamConsumer(redis_client, stream_key(settings.stream_prefix, "handoff"), NAME, intake)
@@ -49,11 +50,12 @@ def bootstrap(settings: Settings, clock: Clock | None = None, recommend: Recomme
     return ServiceApp(
         name=NAME,
         register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(
-            RecommendServicer(RecommendService(uow, holder, clock), operations), server
+            RecommendServicer(RecommendService(uow, holder, clock, UnitOfWork(session_factory(read_engine))),
+                              operations), server
         ),
         service_names=[recommend_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name],
         workers=workers,
-        on_stop=[engine.dispose, redis_client.close],
+        on_stop=[engine.dispose, read_engine.dispose, redis_client.close],
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from declic.kit.clock import Clock
-from declic.kit.database import UnitOfWork
+from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition
 from declic.recommending.interactions import PURCHASE, aggregate
 from services.recommend.domain.customers import Customer, scores
@@ -17,7 +17,7 @@ from services.recommend.domain.filters import Filters, Shelf, pick
 from services.recommend.domain.live import NO_MODEL, LiveModel, build_shelf
 from services.recommend.domain.ranking import Suggestion
 from services.recommend.serving import ModelHolder
-from services.recommend.storage.interactions import InteractionRepository
+from services.recommend.storage.interactions import CustomerState, InteractionRepository
 from services.recommend.storage.models import ModelRecord, ModelRepository
 from services.recommend.storage.purchases import PurchaseRepository
 
@@ -34,8 +34,11 @@ class Query:
 
 
 class RecommendService:
-    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock, reads: UnitOfWork | None = None) -> None:
+        """`reads`: where a Recommend reads the customer (a pool without the pre-ping round trip: a broken
+        connection is replayed once on a new one)."""
         self._uow = uow
+        self._reads = reads or uow
         self._holder = holder
         self._clock = clock
 
@@ -92,12 +95,21 @@ class RecommendService:
         return live
 
     def _customer(self, customer_id: str) -> tuple[Customer, set[str]]:
-        with self._uow.begin() as session:
-            state = InteractionRepository(session).state(customer_id)
+        state = self._read_state(customer_id)
         history = state.interactions
         weights = {product: weight for (_, product), weight in aggregate(history, self._clock.now()).items()}
         purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
         return Customer([customer_id, *state.merged_ids], weights, state.appetences, purchases), state.bought
+
+    def _read_state(self, customer_id: str) -> CustomerState:
+        for attempt in (1, 2):
+            try:
+                with self._reads.begin() as session:
+                    return InteractionRepository(session).state(customer_id)
+            except Exception as exc:
+                if attempt == 2 or not is_broken_connection(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     def _popular(self, limit: int, filters: Filters) -> list[Suggestion]:
         with self._uow.begin() as session:
