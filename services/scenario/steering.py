@@ -44,7 +44,7 @@ class Batch:
         self.new: dict[str, Journey] = {}
         self.changed: dict[str, Journey] = {}
         self.interrupted: list[Journey] = []
-        self.last_entered: dict[tuple[str, str], datetime] = {}
+        self.last_entered: dict[tuple[str, str], tuple[datetime, str]] = {}
         """(customer, scenario) → last entry, for scenarios entered once per period."""
 
     def put(self, journey: Journey) -> None:
@@ -64,9 +64,13 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
     """Steer and enter journeys for `items`, in order; how many journeys were entered."""
     repository = JourneyRepository(session)
     customers = sorted({item.customer_id for item in items})
-    goal_types = {item.event.get("type") for item in items} & matcher.goal_events
-    since = now - matcher.longest_goal if goal_types else None
-    batch = Batch(repository.of_customers(customers, lock=True, goals_since=since))
+    # Only the journeys these events may steer are read: those of the customers with an event some scenario
+    # reacts to, in the scenarios that react to it. An entry into a journey not read meets it in the database
+    # (counted as one more occurrence when open, ignored when ended).
+    types = {item.event.get("type", "") for item in items}
+    steered = sorted({item.customer_id for item in items if matcher.reacts_to(item.event.get("type", ""))})
+    since = now - matcher.longest_goal if types & matcher.goal_events else None
+    batch = Batch(repository.of_customers(steered, matcher.reacting_scenarios(types), lock=True, goals_since=since))
     batch.last_entered = repository.last_entries(customers, matcher.periodic)
     for item in items:
         with continued_span("handoff.apply accepted_event", item.trace):
@@ -91,16 +95,18 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
     for entry in matcher.entries(event, now, paused):
         scenario = entry.scenario
         key = entry_key_for(scenario, entry.business_key, now, event.get("id", ""))
-        existing = batch.by_id.get(journey_id_for(scenario.id, customer_id, key))
+        journey_id = journey_id_for(scenario.id, customer_id, key)
+        existing = batch.by_id.get(journey_id)
         if existing is not None:
             if existing.is_open:  # the same entry again: one more occurrence (a product viewed again…)
                 existing.occurrences += 1
                 batch.put(existing)
             continue
-        if not _may_reenter(scenario, batch.last_entered.get((customer_id, scenario.id)), now):
-            continue
+        last = batch.last_entered.get((customer_id, scenario.id))
+        if last is not None and last[1] != journey_id and not _may_reenter(scenario, last[0], now):
+            continue  # (the same journey again is counted by the database, as one more occurrence)
         journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""))
-        batch.last_entered[(customer_id, scenario.id)] = now
+        batch.last_entered[(customer_id, scenario.id)] = (now, journey_id)
         if item.trace:
             journey.memory["trace"] = item.trace
         batch.put(journey)

@@ -35,12 +35,7 @@ class Matcher:
         for scenario in self.scenarios.values():
             if scenario.trigger.event:
                 self._by_event.setdefault(scenario.trigger.event, []).append(scenario)
-            self._reacting.update(match.event for match in scenario.interruption)
-            if scenario.goal:
-                self._reacting.add(scenario.goal.event)
-            for step in scenario.steps:
-                if step.wait and step.wait.until_event:
-                    self._reacting.add(step.wait.until_event.event.event)
+            self._reacting |= _steered_by(scenario)
 
     def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
         """The active scenarios this event starts, each with its business key."""
@@ -54,6 +49,21 @@ class Matcher:
                 found.append(Entry(scenario, business_key(scenario, event, now, bound)))
         return found
 
+    def reacting_scenarios(self, event_types: set[str]) -> list[str]:
+        """The scenarios whose journeys events of these types may steer (any, for an engagement)."""
+        if "message_engagement" in event_types:
+            return sorted(self.scenarios)
+        return sorted(s.id for s in self.scenarios.values() if event_types & _steered_by(s))
+
     def reacts_to(self, event_type: str) -> bool:
         """Whether events of this type may interrupt, convert, resume or engage a journey."""
         return event_type in self._reacting
+
+
+def _steered_by(scenario: Scenario) -> set[str]:
+    """The event types that interrupt, convert or resume the scenario's journeys."""
+    types: set[str] = {match.event for match in scenario.interruption}
+    if scenario.goal:
+        types.add(scenario.goal.event)
+    types.update(step.wait.until_event.event.event for step in scenario.steps if step.wait and step.wait.until_event)
+    return types

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Row,
     String,
     bindparam,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.orm import Session
 
 from declic.kit.sql_sets import BatchInsert, arrays, unnest
@@ -48,8 +49,8 @@ class JourneyRepository:
         if not new:
             return 0
         statement = _ENTER_COUNTING if count_occurrences else _ENTER
-        inserted = statement.execute(self._session, [to_row(journey) for journey in new]).scalars().all()
-        return sum(1 for is_new in inserted if is_new)
+        result = statement.execute(self._session, [to_row(journey) for journey in new])
+        return sum(1 for is_new in result.scalars() if is_new) if result is not None else 0
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
         """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""
@@ -80,14 +81,17 @@ class JourneyRepository:
         done = statement.on_conflict_do_nothing(index_elements=["journey_id"]).returning(journeys.c.journey_id)
         return len(self._session.execute(done).all())
 
-    def last_entries(self, customer_ids: Sequence[str], scenario_ids: Sequence[str]) -> dict[tuple[str, str], datetime]:
-        """(customer, scenario) → when the customer last entered it, for these customers and scenarios."""
+    def last_entries(self, customer_ids: Sequence[str],
+                     scenario_ids: Sequence[str]) -> dict[tuple[str, str], tuple[datetime, str]]:
+        """(customer, scenario) → when the customer last entered it, and that journey's id."""
         if not customer_ids or not scenario_ids:
             return {}
-        query = (select(journeys.c.customer_id, journeys.c.scenario_id, func.max(journeys.c.entered_at))
+        query = (select(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at, journeys.c.journey_id)
                  .where(journeys.c.customer_id.in_(customer_ids), journeys.c.scenario_id.in_(scenario_ids))
-                 .group_by(journeys.c.customer_id, journeys.c.scenario_id))
-        return {(customer, scenario): at for customer, scenario, at in self._session.execute(query)}
+                 .order_by(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at.desc())
+                 .ext(distinct_on(journeys.c.customer_id, journeys.c.scenario_id)))
+        return {(customer, scenario): (at, journey_id) for customer, scenario, at, journey_id in
+                self._session.execute(query)}
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
         """Journeys due now, leased to this worker: other replicas skip them while locked, then until the lease
@@ -115,17 +119,17 @@ class JourneyRepository:
             query = query.with_for_update()
         return [to_journey(row) for row in self._session.execute(query)]
 
-    def of_customers(self, customer_ids: Sequence[str], lock: bool = False,
+    def of_customers(self, customer_ids: Sequence[str], scenario_ids: Sequence[str], lock: bool = False,
                      goals_since: datetime | None = None) -> list[Journey]:
-        """The open journeys of these customers, and with `goals_since` the ended ones entered since then whose
-        goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
-        if not customer_ids:
+        """The open journeys of these customers in these scenarios, and with `goals_since` the ended ones entered
+        since then whose goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
+        if not customer_ids or not scenario_ids:
             return []
-        wanted = journeys.c.state.in_(_OPEN)
+        wanted: ColumnElement[bool] = journeys.c.state.in_(_OPEN)
         if goals_since is not None:
             wanted = wanted | (journeys.c.goal_at.is_(None) & (journeys.c.entered_at >= goals_since))
-        query = select(journeys).where(journeys.c.customer_id.in_(customer_ids), wanted).order_by(
-            journeys.c.journey_id)
+        query = select(journeys).where(journeys.c.customer_id.in_(customer_ids),
+                                       journeys.c.scenario_id.in_(scenario_ids), wanted).order_by(journeys.c.journey_id)
         if lock:
             query = query.with_for_update()
         return [to_journey(row) for row in self._session.execute(query)]

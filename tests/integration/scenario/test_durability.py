@@ -147,3 +147,15 @@ def test_a_segment_run_computes_the_same_journey_ids_as_the_engine_and_paces_a_c
         journey = harness.journey(customer, "spring-sale-campaign")
         assert journey.journey_id == journey_id_for("spring-sale-campaign", customer, "campaign:c1")
         assert journey.due_at == START + timedelta(hours=1, seconds=n / 4)  # 4 messages per second
+
+
+def test_a_product_viewed_three_times_is_recalled_once_a_day_later(harness) -> None:
+    from declic.common.v1 import event_pb2
+
+    harness.profiles.known["v"] = profile("v", contactability={"email": True, "push": False})
+    for _ in range(3):  # three batches: the open journey is met in the database, one more occurrence each time
+        harness.send("v", event_pb2.Event(product_view=event_pb2.ProductView(product_id="p-42", category="toys")))
+    assert harness.journey("v", "product-viewed-three-times").occurrences == 3
+    harness.run(timedelta(days=1, hours=1))
+    [recall] = harness.firings("v", "product-viewed-three-times")
+    assert recall.variables["product_id"] == "p-42" and recall.variables["recommendation_category"] == "toys"
