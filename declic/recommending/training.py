@@ -33,6 +33,7 @@ class TrainingOptions:
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
     basket_users: bool = False  # each order also trains as a customer of its own (co-purchase signal)
+    neighbour_features: int = 0  # a product is also described by its n most co-bought products ("near:<id>")
     taste_tokens: int = 0  # … and by the n item features (words, categories) weighing most in their history
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
     half_life_days: float = 120.0
@@ -54,7 +55,6 @@ def train(
 ) -> ModelArtifact:
     """Fit LightFM on the corpus as of `now`; `on_epoch(done, total)` after each epoch (progress bars)."""
     pairs = aggregate(corpus.interactions, now, options.half_life_days)
-    customers = sorted({customer for customer, _ in pairs} | set(corpus.appetences))
     if options.basket_users:
         for number, basket in enumerate(baskets(corpus.interactions)):
             pairs.update({(f"basket:{number}", product): KIND_WEIGHTS[PURCHASE] for product in basket})
@@ -69,6 +69,12 @@ def train(
         if options.item_features and product in corpus.products else []
         for product in items
     }
+    item_index = {item: i for i, item in enumerate(items)}
+    neighbours, neighbour_scores = co_purchase_neighbours(baskets(corpus.interactions), item_index)
+    if options.neighbour_features:
+        for product, row in item_index.items():
+            item_tokens[product] = item_tokens[product] + [
+                f"near:{items[n]}" for n in neighbours[row, : options.neighbour_features] if n >= 0]
     history: dict[str, list[str]] = {}
     if options.history_features:
         for customer, product in pairs:
@@ -98,7 +104,8 @@ def train(
                           sample_weight=weights, epochs=1, num_threads=options.threads)
         if on_epoch:
             on_epoch(epoch + 1, options.epochs)
-    return _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions)
+    return _artifact(model, dataset, user_matrix, item_matrix, users, items, interactions,
+                     (neighbours, neighbour_scores))
 
 
 def _tastes(pairs: dict[tuple[str, str], float], item_tokens: dict[str, list[str]], n: int) -> dict[str, list[str]]:
@@ -113,19 +120,19 @@ def _tastes(pairs: dict[tuple[str, str], float], item_tokens: dict[str, list[str
             for user, tokens in totals.items()}
 
 
-def _artifact(model, dataset, user_matrix, item_matrix, users, items, corpus, interactions) -> ModelArtifact:
+def _artifact(model, dataset, user_matrix, item_matrix, users, items, interactions, near) -> ModelArtifact:
     _, user_feature_map, _, item_feature_map = dataset.mapping()
     user_bias, user_embeddings = model.get_user_representations(user_matrix)
     item_bias, item_embeddings = model.get_item_representations(item_matrix)
     user_names = [name for name in user_feature_map if name.startswith(("likes:", "lifecycle:", "had:", "taste:"))]
-    item_names = [name for name in item_feature_map if name not in set(items)]
+    known = set(items)
+    item_names = [name for name in item_feature_map if name not in known and not name.startswith("near:")]
     user_rows = [user_feature_map[name] for name in user_names]
     item_rows = [item_feature_map[name] for name in item_names]
     real = [row for row, user in enumerate(users) if not user.startswith("basket:")]  # orders as users: dropped
     users, user_embeddings = [users[row] for row in real], user_embeddings[real]
     n_users = len(users)
-    item_index = {item: i for i, item in enumerate(items)}
-    neighbours, scores = co_purchase_neighbours(baskets(corpus.interactions), item_index)
+    neighbours, scores = near
     buyers = np.asarray((interactions.tocsr()[real] > 0).sum(axis=0)).ravel().astype(FLOAT)
     return ModelArtifact(
         user_ids=np.asarray(users, dtype=str),
