@@ -24,6 +24,8 @@ from services.recommend.storage.catalogue import CatalogueRepository
 from services.recommend.storage.interactions import InteractionRepository
 from services.recommend.storage.models import ModelRecord, ModelRepository
 
+MIN_COMPARED_CUSTOMERS = 20
+"""Customers with a new purchase the current model never saw, below which it is not compared (too noisy)."""
 Progress = Callable[[str, int, int], None]
 """(phase, epochs done, epochs in the phase)."""
 
@@ -66,14 +68,18 @@ class ModelOperations:
         with self._uow.begin() as session:
             models = ModelRepository(session)
             current_version = models.current_version()
+            current_record = models.record(current_version) if current_version else None
             current_bytes = models.artifact(current_version) if current_version else None
-        current = (evaluate(artifact_scorer(ModelArtifact.from_bytes(current_bytes), data), data.bought,
-                            data.truth).precision if current_bytes else None)
-        verdict = judge(scores.precision, popularity.precision, current, current_version)
         metrics = {**scores.as_dict(), "popularity_precision_at_10": popularity.precision,
                    "holdout_users": float(scores.users)}
-        if current is not None:
-            metrics["current_precision_at_10"] = current
+        against = None
+        if current_record and current_bytes:
+            against = self._against_current(corpus, candidate, ModelArtifact.from_bytes(current_bytes),
+                                            max(split.cut, current_record.data_to or split.cut))
+            metrics["current_compared_users"] = float(against[2]) if against else 0.0
+        if against:
+            metrics["current_window_precision_at_10"], metrics["current_precision_at_10"] = against[0], against[1]
+        verdict = judge(scores.precision, popularity.precision, against[:2] if against else None, current_version)
         record = ModelRecord(
             version=f"m{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", trained_at=now,
             data_from=min(i.at for i in corpus.interactions), data_to=now, metrics=metrics,
@@ -91,6 +97,20 @@ class ModelOperations:
                 models.make_current(record.version, now)
             session.commit()
         return record
+
+    @staticmethod
+    def _against_current(corpus: Corpus, candidate: ModelArtifact, current: ModelArtifact,
+                         unseen_from: datetime) -> tuple[float, float, int] | None:
+        """Candidate's and current model's precision@10 on what the current model never saw (purchases from
+        `unseen_from`, the end of its data, or the hold-out's start if later); None when too few customers bought
+        anything new since (the current model is then not compared, and the metrics say so)."""
+        window = time_split(corpus, unseen_from)
+        if len(window.test) < MIN_COMPARED_CUSTOMERS:
+            return None
+        data = frame(window)
+        mine = evaluate(artifact_scorer(candidate, data), data.bought, data.truth)
+        theirs = evaluate(artifact_scorer(current, data), data.bought, data.truth)
+        return mine.precision, theirs.precision, mine.users
 
     def _corpus(self, now: datetime) -> Corpus:
         with self._uow.begin() as session:

@@ -1,5 +1,6 @@
-"""Whether a newly trained model may answer: it must score at least as well on the held-out time split as the
-model answering now and as plain popularity."""
+"""Whether a newly trained model may answer: it must score at least as well on the held-out time split as plain
+popularity, and as the model answering now on the purchases that model never saw (it learnt from what came before
+them; judged on purchases it had learnt from, it would always win)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ class Verdict:
     reason: str
 
 
-def judge(candidate: float, popularity: float, current: float | None, current_version: str | None) -> Verdict:
-    """Precision@10 of each on the same held-out split; ties publish (the newer data wins)."""
+def judge(candidate: float, popularity: float, against_current: tuple[float, float] | None,
+          current_version: str | None) -> Verdict:
+    """`candidate` and `popularity`: precision@10 on the held-out split. `against_current`: the candidate's and the
+    current model's on what the current model never saw (None: not comparable). Ties publish (newer data wins)."""
     if candidate < popularity:
         return Verdict(False, f"precision@10 {candidate:.4f} on the held-out split is below the popularity "
                               f"baseline's {popularity:.4f}")
-    if current is not None and candidate < current:
-        return Verdict(False, f"precision@10 {candidate:.4f} on the held-out split is below the current model "
-                              f"{current_version}'s {current:.4f}")
+    if against_current is not None and against_current[0] < against_current[1]:
+        mine, theirs = against_current
+        return Verdict(False, f"precision@10 {mine:.4f} on the held-out purchases the current model {current_version} "
+                              f"never saw is below its {theirs:.4f}")
     return Verdict(True, "")

@@ -26,8 +26,8 @@ def publish(settings, redis_client):
 def recommend(start_service):
     """Start a replica: recommend(options=...) -> stub."""
 
-    def _start(options: TrainingOptions = TINY):
-        _, channel = start_service("recommend", clock=ManualClock(NOW), recommend=FAST, options=options)
+    def _start(options: TrainingOptions = TINY, clock: ManualClock | None = None):
+        _, channel = start_service("recommend", clock=clock or ManualClock(NOW), recommend=FAST, options=options)
         return recommend_pb2_grpc.RecommendServiceStub(channel)
 
     return _start

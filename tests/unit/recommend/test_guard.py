@@ -12,11 +12,11 @@ def test_a_model_below_popularity_is_refused_and_says_so() -> None:
 
 
 def test_a_model_below_the_current_one_is_refused_naming_it() -> None:
-    verdict = judge(0.08, 0.05, 0.09, "m1")
+    verdict = judge(0.08, 0.05, (0.07, 0.09), "m1")
     assert not verdict.publish
-    assert "m1" in verdict.reason
+    assert "m1" in verdict.reason and "never saw" in verdict.reason
 
 
 def test_a_model_as_good_as_both_is_published() -> None:
-    assert judge(0.09, 0.05, 0.09, "m1").publish
-    assert judge(0.06, 0.05, None, None).publish
+    assert judge(0.09, 0.05, (0.09, 0.09), "m1").publish
+    assert judge(0.06, 0.05, None, "m1").publish  # too few purchases the current model never saw: not compared
