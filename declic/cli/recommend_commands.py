@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from declic.cli.connect import service_stub
@@ -46,7 +46,7 @@ def train(epochs: Annotated[int, typer.Option(help="Passes over the data (0: the
     popularity), then on everything, and publish it unless the guard refuses (exit code 1, with the reason)."""
     with _stub(address) as stub, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                           TimeElapsedColumn(), console=console) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         result = None
         for update in stub.TrainModel(recommend_pb2.TrainModelRequest(epochs=epochs)):
             if update.HasField("result"):

@@ -66,7 +66,8 @@ def artifact_scorer(artifact: ModelArtifact, data: Frame) -> Scorer:
         if item in data.items:
             item_order[data.items[item]] = position
     user_position = {user: position for position, user in enumerate(artifact.user_ids.tolist())}
-    user_order = np.asarray([user_position.get(user, -1) for user in sorted(data.users, key=data.users.get)])
+    by_row = sorted(data.users, key=lambda user: data.users[user])
+    user_order = np.asarray([user_position.get(user, -1) for user in by_row])
     items = np.where(item_order[:, None] >= 0, artifact.item_vectors[item_order], 0.0)
 
     def score(rows: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.redis_client import make_redis
-from declic.kit.server import ServiceApp, run_service
+from declic.kit.server import ServiceApp, Worker, run_service
 from declic.kit.stream import StreamConsumer, stream_key
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
 from declic.recommending.training import TrainingOptions
@@ -44,7 +44,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, recommend: Recomme
     operations = ModelOperations(
         uow, clock, options or TrainingOptions(epochs=recommend.epochs, no_components=recommend.components),
         timedelta(days=recommend.holdout_days))
-    workers = [consumer, ModelPollWorker(holder, recommend.poll_seconds)]
+    workers: list[Worker] = [consumer, ModelPollWorker(holder, recommend.poll_seconds)]
     if recommend.retrain_hours:
         workers.append(RetrainWorker(operations, recommend.retrain_hours * 3600))
     return ServiceApp(
