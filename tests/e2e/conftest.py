@@ -41,6 +41,8 @@ def stack(tmp_path: Path, database_url: str, redis_url: str, unique_id: str) -> 
         # Tracing on: each service writes its spans to its own JSON-lines file.
         "DECLIC_TRACES_EXPORTER": f"jsonl:{tmp_path}/traces-{{service}}.jsonl",
         "DECLIC_CALL_TIMEOUT_SECONDS": "2",
+        # The real clock: no holding window, no quiet hours, no control group (tests/e2e/pressure.yaml says why).
+        "DECLIC_ARBITER_POLICY_FILE": str(Path(__file__).with_name("pressure.yaml")),
     }
     with running_stack(env, tmp_path / "logs") as system:
         yield system
