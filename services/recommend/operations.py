@@ -126,6 +126,13 @@ class ModelOperations:
         times = sorted(item.at for item in corpus.interactions)
         return time_split(corpus, times[int(len(times) * 0.8)])
 
+    def due(self, period: timedelta) -> bool:
+        """Whether no replica trained a model in the last `period` (scheduled retraining: once, not once per
+        replica)."""
+        with self._uow.begin() as session:
+            last = ModelRepository(session).last_trained_at()
+        return last is None or self._clock.now() - last >= period
+
     def models(self) -> tuple[list[ModelRecord], str | None]:
         with self._uow.begin() as session:
             models = ModelRepository(session)

@@ -44,6 +44,10 @@ class ModelRepository:
         self._session.execute(statement.on_conflict_do_update(
             index_elements=["id"], set_={"version": version, "changed_at": now}))
 
+    def last_trained_at(self) -> datetime | None:
+        """When any replica last trained a model (published or refused)."""
+        return self._session.execute(select(func.max(models.c.trained_at))).scalar()
+
     def current_version(self) -> str | None:
         return self._session.execute(select(current_model.c.version).where(current_model.c.id == CURRENT)).scalar()
 

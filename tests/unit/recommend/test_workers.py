@@ -22,6 +22,9 @@ class Flaky:
             raise RuntimeError("database down")
         return ModelRecord("m1", None, None, None)  # type: ignore[arg-type]
 
+    def due(self, period) -> bool:  # noqa: ANN001
+        return True
+
     def refresh(self) -> bool:
         self.train()
         return True
@@ -47,3 +50,13 @@ def test_the_model_poll_survives_a_failure() -> None:
     holder = Flaky()
     run_for(ModelPollWorker(holder, every=0.05), 0.4)  # type: ignore[arg-type]
     assert holder.calls >= 3
+
+
+def test_scheduled_training_skips_when_another_replica_trained_within_the_period() -> None:
+    class Recent(Flaky):
+        def due(self, period) -> bool:  # noqa: ANN001
+            return False
+
+    operations = Recent()
+    run_for(RetrainWorker(operations, period=0.05), 0.3)  # type: ignore[arg-type]
+    assert operations.calls == 0
