@@ -8,9 +8,10 @@ from datetime import datetime
 
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
-from declic.kit.errors import InvalidArgument, NotFound
+from declic.kit.errors import InvalidArgument, NotFound, Unavailable
 from declic.scenarios.loader import Catalogue
 from declic.scenarios.schema import Scenario
+from services.scenario.domain.delivery import PeerFailed
 from services.scenario.domain.journeys import Journey, entry_key_for, new_journey
 from services.scenario.engine import JourneyEngine
 from services.scenario.segments import SegmentRunner
@@ -100,8 +101,11 @@ class CatalogueService:
         campaign = scenario.trigger.campaign
         now = self._clock.now()
         start = send_at or campaign.send_at or now
-        return self._segments.run(scenario, campaign.segment, f"campaign:{campaign_id}", now, start,
-                                  campaign.pace_per_second)
+        try:
+            return self._segments.run(scenario, campaign.segment, f"campaign:{campaign_id}", now, start,
+                                      campaign.pace_per_second)
+        except PeerFailed as failure:  # the run is left unfinished: the same campaign id may be asked again
+            raise Unavailable(f"{failure.detail} ({failure.cause}); try again later") from failure
 
     def _valid(self, scenario_id: str) -> Scenario:
         scenario = self._catalogue.scenarios.get(scenario_id)
