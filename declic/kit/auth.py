@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 import grpc
 
 PRIVACY_VERBS = ("Export", "Erase")
-READ_VERBS = ("Get", "List", "Lookup", "Query", "Recommend", "Check", "CanContact")
+READ_VERBS = ("Get", "List", "Lookup", "Query", "Recommend", "Check", "CanContact", "FrequentlyBoughtWith",
+              "SimilarProducts")
 """`CanContact`: the arbiter's dry run for call-center tools (reserves nothing), named in full so no future
-Cancel… is mistaken for a read."""
+Cancel… is mistaken for a read; recommend's two product look-ups likewise (they read the current model)."""
 
 
 def required_scope(method: str) -> str | None:
