@@ -14,9 +14,25 @@ def journey_id_for(scenario_id: str, customer_id: str, entry_key: str) -> str:
     return hashlib.sha256(f"{scenario_id}|{customer_id}|{entry_key}".encode()).hexdigest()[:32]
 
 
+MAX_ENTRY_KEY = 200
+"""Characters of an entry key as stored (journeys.entry_key); a longer key (a page's URL, up to the door's bound)
+keeps its start, readable, and ends with a digest of the whole, so two keys stay two."""
+
+
+def bounded_key(key: str) -> str:
+    if len(key) <= MAX_ENTRY_KEY:
+        return key
+    return f"{key[:MAX_ENTRY_KEY - 41]}#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def entry_key_for(scenario: Scenario, business_key: str, now: datetime, event_id: str = "") -> str:
     """What makes an entry unique, by the re-entry rule: nothing (once ever), the business key, the period
-    the entry falls in (once per period; the last entry's time is also checked), or the event itself (always)."""
+    the entry falls in (once per period; the last entry's time is also checked), or the event itself (always).
+    Never longer than MAX_ENTRY_KEY."""
+    return bounded_key(_entry_key(scenario, business_key, now, event_id))
+
+
+def _entry_key(scenario: Scenario, business_key: str, now: datetime, event_id: str) -> str:
     rule = scenario.re_entry
     if rule.rule == "once":
         return ""

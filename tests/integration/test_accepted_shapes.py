@@ -31,9 +31,13 @@ def _profile(uow: UnitOfWork, clock: ManualClock) -> Callable[[bytes], None]:
 
 
 def _scenario(uow: UnitOfWork, clock: ManualClock) -> Callable[[bytes], None]:
-    from services.scenario.intake import HandoffIntake
+    from tests.integration.scenario.harness import Profiles, profile, shipped_intake
 
-    return HandoffIntake(uow, clock)
+    class Everyone(Profiles):  # every customer known, so matching events enter journeys too
+        def profile_facts(self, customer_id, now):
+            return profile(customer_id)
+
+    return shipped_intake(uow, clock, Everyone())
 
 
 def _recommend(uow: UnitOfWork, clock: ManualClock) -> Callable[[bytes], None]:

@@ -22,11 +22,11 @@ from services.profile.domain.rules import ProfileRules
 from services.profile.intake.consumer import ProfileIntake
 from services.profile.main import INTAKE_BATCH
 from services.profile.storage.tables import inbox as profile_inbox
-from services.scenario.intake import HandoffIntake as ScenarioIntake
 from services.scenario.storage.tables import inbox as scenario_inbox
 from tests.conftest import free_port
 from tests.integration.profile.conftest import START
 from tests.integration.profile.records import consent, ident, identify
+from tests.integration.scenario.harness import shipped_intake
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_a_handler_that_names_the_bad_record_is_delayed_by_one_commit_per_bad_re
     migrate(engine, "scenario", settings)
     stream = stream_key(settings.stream_prefix, "handoff")
     publisher = StreamPublisher(redis_client, stream)
-    consumer = StreamConsumer(redis_client, stream, "scenario", ScenarioIntake(UnitOfWork(session_factory(engine)),
+    consumer = StreamConsumer(redis_client, stream, "scenario", shipped_intake(UnitOfWork(session_factory(engine)),
                                                                               ManualClock(START)), block_ms=10)
     consumer.ensure_group()
     publisher.publish(_good("clean", 1000))

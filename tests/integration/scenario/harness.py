@@ -132,3 +132,10 @@ def order(order_id: str = "o1", category: str = "shoes", units: int = 60) -> eve
 def engagement(scenario_id: str, kind: int = event_pb2.ENGAGEMENT_KIND_OPENED) -> event_pb2.Event:
     return event_pb2.Event(message_engagement=event_pb2.MessageEngagement(message_id="m1", kind=kind,
                                                                           scenario_id=scenario_id))
+
+
+def shipped_intake(uow: UnitOfWork, clock: ManualClock, profiles: Profiles | None = None) -> HandoffIntake:
+    """Scenario's hand-off intake over the shipped catalogue, as services.scenario.main wires it (profiles: the
+    stand-in; by default it knows nobody, so events are applied and matched but nobody enters)."""
+    matcher = Matcher(load_catalogue(None).scenarios.values())
+    return HandoffIntake(uow, clock, JourneyEngine(uow, clock, matcher, profiles or Profiles()))

@@ -1,0 +1,17 @@
+"""Entry keys fit their column whatever the business key (a page's URL can be 2,000 characters), and stay distinct."""
+
+from declic.scenarios.keys import MAX_ENTRY_KEY, bounded_key
+
+
+def test_short_keys_are_kept_as_they_are() -> None:
+    assert bounded_key("cart-1") == "cart-1"
+    assert bounded_key("x" * MAX_ENTRY_KEY) == "x" * MAX_ENTRY_KEY
+
+
+def test_long_keys_are_bounded_readable_and_distinct() -> None:
+    first = bounded_key("https://shop.example.com/" + "a" * 3000)
+    second = bounded_key("https://shop.example.com/" + "a" * 2999 + "b")
+    assert len(first) == len(second) == MAX_ENTRY_KEY
+    assert first.startswith("https://shop.example.com/aaa")
+    assert first != second
+    assert bounded_key("https://shop.example.com/" + "a" * 3000) == first  # deterministic
