@@ -51,7 +51,7 @@ class SegmentRunner:
             if self._done.get(scenario.id) == slot:
                 continue
             entered += self.run(scenario, scenario.trigger.segment, slot, now)
-            self._done[scenario.id] = slot
+            self._done[scenario.id] = slot  # run here, or by another replica (which we would not retake now)
         return entered
 
     def run(self, scenario: Scenario, segment: Segment, slot: str, now: datetime, send_at: datetime | None = None,
@@ -71,12 +71,18 @@ class SegmentRunner:
         first_due = send_at if send_at is not None else template.due_at or now
         apart = 1 / pace_per_second if send_at is not None and pace_per_second else 0.0
         entered = position = 0
-        for customer_ids in self._profiles.segment(segment, now, self._batch):
-            with self._uow.begin() as session:
-                entered += JourneyRepository(session).enter_segment(
-                    template, customer_ids, first_due + timedelta(seconds=position * apart), apart)
+        try:
+            for customer_ids in self._profiles.segment(segment, now, self._batch):
+                with self._uow.begin() as session:
+                    entered += JourneyRepository(session).enter_segment(
+                        template, customer_ids, first_due + timedelta(seconds=position * apart), apart)
+                    session.commit()
+                position += len(customer_ids)
+        except Exception:
+            with self._uow.begin() as session:  # let the next check (here or on another replica) run it again
+                Controls(session).release_run(scenario.id, slot, self._clock.now())
                 session.commit()
-            position += len(customer_ids)
+            raise
         with self._uow.begin() as session:
             Controls(session).finish_run(scenario.id, slot, entered, self._clock.now())
             session.commit()

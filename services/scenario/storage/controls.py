@@ -35,6 +35,12 @@ class Controls:
         ).returning(segment_runs.c.slot)
         return self._session.execute(claim).first() is not None
 
+    def release_run(self, scenario_id: str, slot: str, now: datetime) -> None:
+        """Give up an unfinished run's lease: it may be taken again at once (its entries so far stay)."""
+        self._session.execute(update(segment_runs).where(
+            segment_runs.c.scenario_id == scenario_id, segment_runs.c.slot == slot,
+            segment_runs.c.finished_at.is_(None)).values(lease_until=now - timedelta(microseconds=1)))
+
     def finish_run(self, scenario_id: str, slot: str, entered: int, now: datetime) -> None:
         self._session.execute(update(segment_runs).where(
             segment_runs.c.scenario_id == scenario_id, segment_runs.c.slot == slot,

@@ -159,3 +159,23 @@ def test_a_product_viewed_three_times_is_recalled_once_a_day_later(harness) -> N
     harness.run(timedelta(days=1, hours=1))
     [recall] = harness.firings("v", "product-viewed-three-times")
     assert recall.variables["product_id"] == "p-42" and recall.variables["recommendation_category"] == "toys"
+
+
+def test_a_segment_run_cut_short_by_profile_is_run_again_at_the_next_check(harness) -> None:
+    from services.scenario.domain.delivery import PeerFailed
+
+    birthday = harness.catalogue.scenarios["birthday"]
+    harness.profiles.segment_members = ["b1", "b2"]
+    real = harness.profiles.segment
+
+    def down(*args, **kwargs):
+        raise PeerFailed("profile: UNAVAILABLE", transient=True)
+        yield  # pragma: no cover - a generator, as the real one
+
+    harness.profiles.segment = down  # type: ignore[method-assign]
+    with pytest.raises(PeerFailed):
+        harness.segments.run_due([birthday])
+    harness.profiles.segment = real  # type: ignore[method-assign]
+    assert harness.segments.run_due([birthday]) == 2
+    assert harness.segments.run_due([birthday]) == 0  # this hour's run is done
+    assert harness.journey("b1", "birthday").entry_key == "2026"  # once a year
