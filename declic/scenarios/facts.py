@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 
 from declic.common.v1 import event_pb2
 from declic.profile.v1 import profile_pb2
+from declic.scenarios.samples import SAMPLE_EVENT
 
 _PREFIXES = {"CartAction": "CART_ACTION_", "OrderChannel": "ORDER_CHANNEL_", "OrderKind": "ORDER_KIND_",
              "EngagementKind": "ENGAGEMENT_KIND_", "Channel": "CHANNEL_", "LifecycleStage": "LIFECYCLE_STAGE_"}
@@ -106,3 +107,20 @@ def profile_facts(profile: profile_pb2.Profile, now: datetime) -> dict[str, Any]
         "contactability": contactable, "appetences": appetences, "appetence_scores": scores,
         "attributes": dict(profile.attributes), "last_order_categories": list(last),
     }
+
+
+def compact_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without its payload's empty fields (the defaults `full_event` restores): what a journey keeps."""
+    kind = event.get("type", "")
+    payload = event.get(kind)
+    if not isinstance(payload, dict):
+        return event
+    return {**event, kind: {name: value for name, value in payload.items() if value not in ("", 0, False, [], {})}}
+
+
+def full_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A kept event with every field of its payload again (conditions read `event.order.store_id` even empty)."""
+    kind = event.get("type", "")
+    if kind not in SAMPLE_EVENT or not isinstance(event.get(kind), dict):
+        return event
+    return {**event, kind: {**SAMPLE_EVENT[kind], **event[kind]}}

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from declic.scenarios.facts import compact_event, full_event
 from declic.scenarios.keys import entry_key_for, in_holdout, journey_id_for
 from declic.scenarios.schema import Scenario
 
@@ -64,6 +65,10 @@ class Journey:
     def is_open(self) -> bool:
         return self.state in OPEN
 
+    def entry_event(self) -> dict[str, Any]:
+        """The event that started the journey, as conditions see it."""
+        return full_event(self.memory.get("event", {}))
+
     def cel(self) -> dict[str, Any]:
         """The journey as conditions see it."""
         return {"state": self.state.value, "step": self.step, "entry_key": self.entry_key,
@@ -79,5 +84,5 @@ def new_journey(scenario: Scenario, customer_id: str, entry_key: str, now: datet
         customer_id=customer_id, entry_key=entry_key, state=JourneyState.SCHEDULED, entered_at=now,
         due_at=now + delay, cause_event_id=cause_event_id,
         detail=f"entered; starts at {(now + delay).isoformat()}" if delay else "entered",
-        memory={"event": event or {}},
+        memory={"event": compact_event(event or {})},
     )

@@ -59,7 +59,7 @@ def advance(scenario: Scenario, journey: Journey, profile: dict[str, Any] | None
         if until_event is not None and target == EXIT:
             return _end(progress, JourneyState.EXITED, f"no {until_event.event.event} in time", now)
         journey.step = target or _next(ids, journey.step)
-    activation = {"event": journey.memory.get("event", {}), "profile": profile or {}, "journey": journey.cel(),
+    activation = {"event": journey.entry_event(), "profile": profile or {}, "journey": journey.cel(),
                   "now": now}
     for _ in range(MAX_STEPS_AT_ONCE):
         if not journey.step:

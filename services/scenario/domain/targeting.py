@@ -14,10 +14,10 @@ from services.scenario.domain.journeys import Journey
 
 def eligible(scenario: Scenario, journey: Journey, profile: dict[str, Any], now: datetime) -> tuple[bool, str]:
     """Targeting on the fresh profile; why not, in words, when the person may not enter."""
-    ok, reasons = targeting_allows(scenario, activation(journey.memory.get("event", {}), profile, journey.cel(), now))
+    ok, reasons = targeting_allows(scenario, activation(journey.entry_event(), profile, journey.cel(), now))
     return ok, "; ".join(reasons)
 
 
 def personalise(scenario: Scenario, journey: Journey, profile: dict[str, Any], now: datetime) -> dict[str, str]:
     """The personalisation variables, computed once at entry and kept with the journey."""
-    return personalised(scenario, activation(journey.memory.get("event", {}), profile, journey.cel(), now))
+    return personalised(scenario, activation(journey.entry_event(), profile, journey.cel(), now))
