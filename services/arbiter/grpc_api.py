@@ -10,7 +10,7 @@ from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
-from services.arbiter.domain.decisions import Decision, FiringRequest, SuppressReason
+from services.arbiter.domain.decisions import Decision, FiringRequest, Outcome, SlotState, SuppressReason, Verdict
 from services.arbiter.grpc_people import PeopleFace, timezone_violations
 from services.arbiter.people_service import PeopleService
 from services.arbiter.service import ArbiterService
@@ -68,14 +68,21 @@ def batch_from_proto(request: arbiter_pb2.DecideBatchRequest) -> list[FiringRequ
     return [_firing(item) for item in request.requests]
 
 
+_VERDICTS = {verdict: arbiter_pb2.Verdict.Value("VERDICT_" + verdict.name) for verdict in Verdict}
+_OUTCOMES = {outcome: arbiter_pb2.RuleOutcome.Value("RULE_OUTCOME_" + outcome.name) for outcome in Outcome}
+_SLOTS = {slot: arbiter_pb2.SlotState.Value("SLOT_STATE_" + slot.name) for slot in SlotState if slot.value}
+_REASONS = {reason: arbiter_pb2.SuppressReason.Value("SUPPRESS_REASON_" + reason.name) for reason in SuppressReason
+            if reason is not SuppressReason.NONE}
+
+
 def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
+    rule_check = arbiter_pb2.RuleCheck
     message = arbiter_pb2.Decision(
         firing_id=decision.firing_id,
-        verdict=arbiter_pb2.Verdict.Value("VERDICT_" + decision.verdict.name),
+        verdict=_VERDICTS[decision.verdict],
         explanation=decision.explanation,
         decided_at=to_timestamp(decision.decided_at),
-        rules=[arbiter_pb2.RuleCheck(rule=r.rule, outcome=arbiter_pb2.RuleOutcome.Value(
-            "RULE_OUTCOME_" + r.outcome.name), detail=r.detail) for r in decision.rules],
+        rules=[rule_check(rule=r.rule, outcome=_OUTCOMES[r.outcome], detail=r.detail) for r in decision.rules],
         policy_version=decision.policy_version,
         customer_id=decision.customer_id,
         scenario_id=decision.scenario_id,
@@ -84,11 +91,11 @@ def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
         cause_event_id=decision.cause_event_id,
     )
     if decision.slot.value:
-        message.slot = arbiter_pb2.SlotState.Value("SLOT_STATE_" + decision.slot.name)
+        message.slot = _SLOTS[decision.slot]
     if decision.channel:
         message.channel = channel_enum(decision.channel)
     if decision.reason is not SuppressReason.NONE:
-        message.reason = arbiter_pb2.SuppressReason.Value("SUPPRESS_REASON_" + decision.reason.name)
+        message.reason = _REASONS[decision.reason]
     if decision.defer_until is not None:
         message.defer_until.CopyFrom(to_timestamp(decision.defer_until))
     return message

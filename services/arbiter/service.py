@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
@@ -18,14 +19,13 @@ from declic.kit.errors import FailedPrecondition, NotFound
 from services.arbiter.domain.arbitration import Attempt, next_step
 from services.arbiter.domain.decisions import Decision, FiringRequest, SlotState, Verdict
 from services.arbiter.domain.policy import Policy
-from services.arbiter.domain.pressure import limits_for
+from services.arbiter.domain.pressure import Limit, limits_for
 from services.arbiter.domain.priority import hold_until
 from services.arbiter.domain.screening import PersonFacts, Plan, screen
 from services.arbiter.outages import guarded, rebuild
 from services.arbiter.policy_file import PolicySource
 from services.arbiter.storage.counters import PressureCounters, RebuildNeeded, SlotAsk
-from services.arbiter.storage.decisions import DecisionRepository
-from services.arbiter.storage.people import PeopleRepository
+from services.arbiter.storage.decisions import DecisionRepository, stored_and_facts
 
 
 class ArbiterService:
@@ -54,8 +54,7 @@ class ArbiterService:
 
         def read() -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
             with self._reads.begin() as session:
-                return (DecisionRepository(session).get_many(ids),
-                        PeopleRepository(session).facts([r.customer_id for r in requests], now))
+                return stored_and_facts(session, ids, [r.customer_id for r in requests], now)
 
         stored, facts = guarded(read, "PostgreSQL")
         answers: dict[str, Decision] = {}
@@ -89,6 +88,8 @@ class ArbiterService:
         attempts: dict[str, list[Attempt]] = {fid: [] for fid in plans}
         decided: dict[str, Decision] = {}
         keep = policy.longest_window()
+        memo: dict[tuple[str, str, ZoneInfo], tuple[Limit, ...]] = {}
+        held = hold_until(policy, now)
         while len(decided) < len(plans):
             asks, pending = [], []
             for fid, plan in plans.items():
@@ -98,9 +99,8 @@ class ArbiterService:
                 if isinstance(step, Decision):
                     decided[fid] = step
                     continue
-                limits = limits_for(policy, step, plan.category, plan.request.cause_event_id, now, plan.zone)
-                ask = SlotAsk(fid, step, plan.category, plan.priority, plan.request.cause_event_id,
-                              hold_until(policy, now))
+                limits = limits_for(policy, step, plan.category, plan.request.cause_event_id, now, plan.zone, memo)
+                ask = SlotAsk(fid, step, plan.category, plan.priority, plan.request.cause_event_id, held)
                 asks.append((plan.request.customer_id, ask, limits))
                 pending.append((fid, step, limits))
             if not asks:

@@ -7,10 +7,18 @@ firing is tried once more afresh unless its fate is to be dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from services.arbiter.domain.decisions import Decision, Outcome, RuleCheck, SlotState, SuppressReason, Verdict
+from services.arbiter.domain.decisions import (
+    Decision,
+    Outcome,
+    RuleCheck,
+    SlotState,
+    SuppressReason,
+    Verdict,
+    decided,
+)
 from services.arbiter.domain.policy import Policy
 from services.arbiter.domain.pressure import Limit, describe_count, frees_at
 from services.arbiter.domain.priority import defer_target
@@ -69,9 +77,9 @@ def next_step(plan: Plan, attempts: list[Attempt], policy: Policy, now: datetime
 
     def decision(verdict: Verdict, reason: SuppressReason, explanation: str, *, channel: str = "",
                  defer_until: datetime | None = None, slot: SlotState = SlotState.NONE) -> Decision:
-        return replace(plan.base, verdict=verdict, reason=reason, explanation=explanation, channel=channel,
-                       defer_until=defer_until, rules=tuple(checks), slot=slot, displaced_by=displaced,
-                       slot_at=answer.slot_at if slot is not SlotState.NONE else None)
+        return decided(plan.base, verdict, reason, explanation, tuple(checks), channel=channel, defer_until=defer_until,
+                       slot=slot, slot_at=answer.slot_at if slot is not SlotState.NONE else None,
+                       displaced_by=displaced)
 
     channel = answer.channel or last.channel
     if answer.status in ("ok", "holding") and answer.state is SlotState.HELD:

@@ -114,3 +114,14 @@ class Decision:
     def counts(self) -> bool:
         """Whether its slot counts against the caps (held, reserved or confirmed)."""
         return self.slot in (SlotState.HELD, SlotState.RESERVED, SlotState.CONFIRMED)
+
+
+def decided(base: Decision, verdict: Verdict, reason: SuppressReason, explanation: str, rules: tuple[RuleCheck, ...],
+            channel: str = "", defer_until: datetime | None = None, slot: SlotState = SlotState.NONE,
+            slot_at: datetime | None = None, displaced_by: str = "") -> Decision:
+    """`base` (the firing's identity, category, priority, policy version) with its outcome: what
+    `dataclasses.replace` would make, at a third of its cost (it runs twice per decision)."""
+    return Decision(base.firing_id, base.customer_id, base.scenario_id, verdict, base.decided_at, channel=channel,
+                    reason=reason, explanation=explanation, defer_until=defer_until, rules=rules,
+                    policy_version=base.policy_version, category=base.category, priority=base.priority,
+                    cause_event_id=base.cause_event_id, slot=slot, slot_at=slot_at, displaced_by=displaced_by)

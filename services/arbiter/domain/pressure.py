@@ -43,18 +43,36 @@ def exempt_from_cap(transactional: bool) -> bool:
 
 
 def limits_for(policy: Policy, channel: str, category: str, cause_event_id: str, now: datetime,
-               zone: ZoneInfo) -> tuple[Limit, ...]:
-    """Every limit a marketing message on `channel` of `category` must keep at `now`, in the person's zone."""
+               zone: ZoneInfo, memo: dict[tuple[str, str, ZoneInfo], tuple[Limit, ...]] | None = None
+               ) -> tuple[Limit, ...]:
+    """Every limit a marketing message on `channel` of `category` must keep at `now`, in the person's zone.
+    `memo`: the shared limits already made for this `policy` and `now` (a batch asks the same few again and again)."""
+    found = memo.get((channel, category, zone)) if memo is not None else None
+    limits = found if found is not None else shared_limits(policy, channel, category, now, zone)
+    if memo is not None and found is None:
+        memo[channel, category, zone] = limits
+    return limits + (event_limit(policy, cause_event_id, now),) if cause_event_id else limits
+
+
+def shared_limits(policy: Policy, channel: str, category: str, now: datetime, zone: ZoneInfo) -> tuple[Limit, ...]:
+    """The limits every firing on `channel` of `category` shares at `now` in `zone`: caps and gap."""
     limits = [_cap_limit(cap, now, zone) for cap in policy.caps
               if cap.scope == "global" or cap.value == (channel if cap.scope == "channel" else category)]
     if policy.min_gap > timedelta(0):
-        limits.append(Limit("min_gap", "all", "", now - policy.min_gap, 1,
-                            f"at least {describe(policy.min_gap)} between two marketing messages",
+        limits.append(Limit("min_gap", "all", "", now - policy.min_gap, 1, _gap_label(policy.min_gap),
                             gap=policy.min_gap))
-    if cause_event_id:
-        limits.append(Limit("one_per_event", "event", cause_event_id, now - policy.priority.event_window, 1,
-                            "one message per originating event"))
     return tuple(limits)
+
+
+def event_limit(policy: Policy, cause_event_id: str, now: datetime) -> Limit:
+    """One message per originating event."""
+    return Limit("one_per_event", "event", cause_event_id, now - policy.priority.event_window, 1,
+                 "one message per originating event")
+
+
+@lru_cache(maxsize=64)
+def _gap_label(gap: timedelta) -> str:
+    return f"at least {describe(gap)} between two marketing messages"
 
 
 def frees_at(limit: Limit, now: datetime, zone: ZoneInfo, freeing_entry: datetime | None) -> datetime | None:

@@ -14,7 +14,7 @@ Where the person's facts come from (a choice, fail closed):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from services.arbiter.domain.decisions import (
     RuleCheck,
     SuppressReason,
     Verdict,
+    decided,
 )
 from services.arbiter.domain.policy import Policy
 from services.arbiter.domain.priority import effective_priority, loser_fate
@@ -92,8 +93,7 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
 
     def final(verdict: Verdict, reason: SuppressReason, explanation: str, channel: str = "",
               defer_until: datetime | None = None) -> Decision:
-        return replace(base, verdict=verdict, reason=reason, explanation=explanation, channel=channel,
-                       defer_until=defer_until, rules=tuple(checks))
+        return decided(base, verdict, reason, explanation, tuple(checks), channel=channel, defer_until=defer_until)
 
     if not request.transactional:
         active = [e for e in facts.exclusions if e.expires_at is None or e.expires_at > now]

@@ -4,15 +4,19 @@ one is, when the firing is decided again. The slots that count are the truth Red
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Row, delete, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from declic.kit.sql_sets import BatchInsert
+from declic.kit.sql_sets import binary_type
 from services.arbiter.domain.decisions import Decision, Outcome, RuleCheck, SlotState, SuppressReason, Verdict
+from services.arbiter.domain.screening import PersonFacts
+from services.arbiter.storage import raw
 from services.arbiter.storage.counters import Slot
+from services.arbiter.storage.people import FACTS, facts_from_rows
 from services.arbiter.storage.tables import decisions
 
 _COUNTING = [SlotState.HELD.value, SlotState.RESERVED.value, SlotState.CONFIRMED.value]
@@ -43,13 +47,26 @@ def _row(decision: Decision) -> dict[str, object]:
     }
 
 
-_UPSERT = BatchInsert(decisions, [column.name for column in decisions.c], lambda insert: insert.on_conflict_do_update(
-    index_elements=["firing_id"],
-    set_={column.name: insert.excluded[column.name] for column in decisions.c if column.name != "firing_id"},
-    where=decisions.c.verdict == Verdict.DEFER.value,
-).returning(decisions.c.firing_id))
-"""One statement for every batch (array parameters: its text does not depend on the batch's size, so it is parsed
-and planned once): a final decision is never replaced, a deferred one is."""
+COLUMNS = tuple(column.name for column in decisions.c)
+_READ = f"SELECT {', '.join(COLUMNS)} FROM decisions WHERE firing_id = ANY(%s::text[])"
+_UPSERT = (f"INSERT INTO decisions ({', '.join(COLUMNS)}) SELECT * FROM unnest("
+           + ", ".join(f"%s::{binary_type(column.type)}[]" for column in decisions.c) + ")"
+           " ON CONFLICT (firing_id) DO UPDATE SET " + ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS[1:])
+           + f" WHERE decisions.verdict = '{Verdict.DEFER.value}' RETURNING firing_id")
+"""One statement for every batch (one array per column: its text does not depend on the batch's size, so it is
+parsed and prepared once): a final decision is never replaced, a deferred one is."""
+
+
+def stored_and_facts(session: Session, firing_ids: Sequence[str], customer_ids: Sequence[str],
+                     now: datetime) -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
+    """The decisions stored for `firing_ids`, and the people's facts in force at `now`: one round trip."""
+    people = {"ids": sorted(set(customer_ids)), "now": now}
+    found, facts = raw.run(session, [(_READ, [list(firing_ids)]), (FACTS, people)])
+    return _decisions(found), facts_from_rows(facts)
+
+
+def _decisions(rows: Sequence[Sequence[Any]]) -> dict[str, Decision]:
+    return {row[0]: decision_from(dict(zip(COLUMNS, row, strict=True))) for row in rows}
 
 
 class DecisionRepository:
@@ -64,17 +81,17 @@ class DecisionRepository:
         """Store each decision unless a final one exists for its firing; the firing ids stored."""
         if not found:
             return set()
-        result = _UPSERT.execute(self._session, [_row(d) for d in found])
-        return set(result.scalars()) if result is not None else set()
+        rows = [_row(d) for d in found]
+        [stored] = raw.run(self._session, [(_UPSERT, [[row[name] for row in rows] for name in COLUMNS])])
+        return {firing_id for (firing_id,) in stored}
 
     def get(self, firing_id: str) -> Decision | None:
         """The decision taken for `firing_id`, if any."""
-        row = self._session.execute(select(decisions).where(decisions.c.firing_id == firing_id)).first()
-        return _to_decision(row) if row else None
+        return self.get_many([firing_id]).get(firing_id)
 
     def get_many(self, firing_ids: Sequence[str]) -> dict[str, Decision]:
-        rows = self._session.execute(select(decisions).where(decisions.c.firing_id.in_(list(firing_ids))))
-        return {row.firing_id: _to_decision(row) for row in rows}
+        [rows] = raw.run(self._session, [(_READ, [list(firing_ids)])])
+        return _decisions(rows)
 
     def set_slot(self, firing_ids: Sequence[str], slot: SlotState, displaced_by: str = "") -> None:
         """Mark slots displaced, confirmed or released (the decision itself stays as it was given)."""
@@ -118,21 +135,25 @@ class DecisionRepository:
         )
         if after is not None:
             query = query.where(tuple_(*order) < tuple_(*after))
-        return [_to_decision(row) for row in self._session.execute(query)]
+        return [decision_from(row._mapping) for row in self._session.execute(query)]
 
 
-def _to_decision(row: Row) -> Decision:
-    data = row._mapping
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def decision_from(data: Mapping[Any, Any]) -> Decision:
+    """A decision from its row (columns by name)."""
     return Decision(
         firing_id=data["firing_id"],
         customer_id=data["customer_id"],
         scenario_id=data["scenario_id"],
         verdict=Verdict(data["verdict"]),
-        decided_at=data["decided_at"],
+        decided_at=_utc(data["decided_at"]),  # type: ignore[arg-type]
         channel=data["channel"],
         reason=SuppressReason(data["reason"]),
         explanation=data["explanation"],
-        defer_until=data["defer_until"],
+        defer_until=_utc(data["defer_until"]),
         rules=tuple(RuleCheck(rule, Outcome(outcome), detail)
                     for rule, outcome, detail in json.loads(data["rules"] or "[]")),
         policy_version=data["policy_version"],
@@ -140,6 +161,6 @@ def _to_decision(row: Row) -> Decision:
         priority=data["priority"],
         cause_event_id=data["cause_event_id"],
         slot=SlotState(data["slot"]),
-        slot_at=data["slot_at"],
+        slot_at=_utc(data["slot_at"]),
         displaced_by=data["displaced_by"],
     )

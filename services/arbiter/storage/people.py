@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, literal, select, tuple_, union_all
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from declic.kit.database import UtcDateTime
 from services.arbiter.domain.screening import CoolOffFact, ExclusionFact, PersonFacts
+from services.arbiter.storage import raw
 from services.arbiter.storage.tables import consents, cool_offs, exclusions
+
+FACTS = """
+SELECT 'exclusion', customer_id, list, reason, source, expires_at FROM exclusions
+ WHERE customer_id = ANY(%(ids)s::text[]) AND (expires_at IS NULL OR expires_at > %(now)s)
+UNION ALL
+SELECT 'cool_off', customer_id, kind::text, channel::text, '', until FROM cool_offs
+ WHERE customer_id = ANY(%(ids)s::text[]) AND until > %(now)s
+UNION ALL
+SELECT 'denied', customer_id, channel::text, '', '', at FROM consents
+ WHERE customer_id = ANY(%(ids)s::text[]) AND NOT granted
+"""
+"""The people's exclusions, cool-offs and denied consents in force at `now`, as (kind, customer, …) rows."""
+
+
+def facts_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, PersonFacts]:
+    found: dict[str, tuple[list[ExclusionFact], list[CoolOffFact], set[str]]] = {}
+    for kind, customer_id, first, second, third, at in rows:
+        exclusions_of, cool_offs_of, denied = found.setdefault(customer_id, ([], [], set()))
+        if kind == "exclusion":
+            exclusions_of.append(ExclusionFact(first, second, third, _utc(at)))
+        elif kind == "cool_off":
+            cool_offs_of.append(CoolOffFact(first, second, _utc(at)))  # type: ignore[arg-type]
+        else:
+            denied.add(first)
+    return {cid: PersonFacts(tuple(ex), tuple(co), frozenset(de)) for cid, (ex, co, de) in found.items()}
 
 
 class PeopleRepository:
@@ -22,27 +47,8 @@ class PeopleRepository:
     def facts(self, customer_ids: Sequence[str], now: datetime) -> dict[str, PersonFacts]:
         """Each person's exclusions, cool-offs and denied consents in force at `now` (absent: nothing known); one
         statement for the three."""
-        ids = list(set(customer_ids))
-        query = union_all(
-            select(literal("exclusion"), exclusions.c.customer_id, exclusions.c.list, exclusions.c.reason,
-                   exclusions.c.source, exclusions.c.expires_at).where(
-                exclusions.c.customer_id.in_(ids), exclusions.c.expires_at.is_(None) | (exclusions.c.expires_at > now)),
-            select(literal("cool_off"), cool_offs.c.customer_id, _text(cool_offs.c.kind),
-                   _text(cool_offs.c.channel), literal(""), cool_offs.c.until).where(
-                cool_offs.c.customer_id.in_(ids), cool_offs.c.until > now),
-            select(literal("denied"), consents.c.customer_id, _text(consents.c.channel), literal(""), literal(""),
-                   consents.c.at).where(consents.c.customer_id.in_(ids), consents.c.granted.is_(False)),
-        )
-        found: dict[str, tuple[list[ExclusionFact], list[CoolOffFact], set[str]]] = {}
-        for kind, customer_id, first, second, third, at in self._session.execute(query):
-            exclusions_of, cool_offs_of, denied = found.setdefault(customer_id, ([], [], set()))
-            if kind == "exclusion":
-                exclusions_of.append(ExclusionFact(first, second, third, _utc(at)))
-            elif kind == "cool_off":
-                cool_offs_of.append(CoolOffFact(first, second, _utc(at)))  # type: ignore[arg-type]
-            else:
-                denied.add(first)
-        return {cid: PersonFacts(tuple(ex), tuple(co), frozenset(de)) for cid, (ex, co, de) in found.items()}
+        [rows] = raw.run(self._session, [(FACTS, {"ids": sorted(set(customer_ids)), "now": now})])
+        return facts_from_rows(rows)
 
     def record_consent(self, customer_id: str, channel: str, granted: bool, at: datetime) -> None:
         """A consent given or withdrawn at `at`; an older one than the one kept changes nothing."""
@@ -100,11 +106,5 @@ class PeopleRepository:
             self._session.execute(delete(table).where(table.c.customer_id.in_(list(customer_ids))))
 
 
-def _text(column: Any) -> Any:
-    """A column as text, so the three tables' rows share one shape in the UNION."""
-    return cast(column, Text)
-
-
 def _utc(value: datetime | None) -> datetime | None:
-    """A timestamp read through a UNION (SQLAlchemy does not apply the column's type there) as aware UTC."""
-    return UtcDateTime().process_result_value(value, None)
+    return value.astimezone(UTC) if value is not None else None
