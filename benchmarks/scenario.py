@@ -77,7 +77,7 @@ class DoNothing:
 
 def consume(client: redis.Redis, stream: str, group: str, handler, count: int) -> float:  # type: ignore[no-untyped-def]
     """Seconds `handler` takes, through a StreamConsumer, to handle `count` records of `stream`."""
-    consumer = StreamConsumer(client, stream, group, handler, batch_size=500, block_ms=50)
+    consumer = StreamConsumer(client, stream, group, handler, batch_size=500, block_ms=50)  # as scenario's main
     consumer.ensure_group()
     handled, started = 0, time.perf_counter()
     while handled < count:
