@@ -6,7 +6,7 @@ bias, user vectors with 1.0 (a user's own bias does not change their ranking).""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -26,6 +26,13 @@ class ModelArtifact:
     popularity: np.ndarray  # (n_items,) distinct buyers, for cold start at worst
     neighbours: np.ndarray  # (n_items, m) int32 indexes of the most co-bought items, -1 padded
     neighbour_scores: np.ndarray  # (n_items, m) cosine of co-purchase
+    # the hybrid's co-purchase half (declic.recommending.hybrid): each item's most co-bought items by the same
+    # customers and the blend weight; empty / 0 in models trained before it (LightFM alone)
+    history_neighbours: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int32))
+    history_neighbour_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=FLOAT))
+    co_purchase_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
+    trending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=FLOAT))  # (n_items,) log(1 + recent buyers)
+    trending_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -35,7 +42,7 @@ class ModelArtifact:
     @classmethod
     def from_bytes(cls, data: bytes) -> ModelArtifact:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            return cls(**{f.name: arrays[f.name] for f in fields(cls)})
+            return cls(**{f.name: arrays[f.name] for f in fields(cls) if f.name in arrays.files})
 
     @property
     def dimensions(self) -> int:

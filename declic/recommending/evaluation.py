@@ -12,11 +12,14 @@ import scipy.sparse as sp
 from declic.recommending import baselines
 from declic.recommending.artifact import ModelArtifact
 from declic.recommending.datasets import Split
+from declic.recommending.hybrid import blend, recent_weights, standardised
 from declic.recommending.interactions import PURCHASE, aggregate
 from declic.recommending.metrics import Scorer, Scores, evaluate
 from declic.recommending.training import TrainingOptions, train
 
 BASELINES = ("popularity", "item_knn", "als")
+"""Beside "lightfm" (the served hybrid: LightFM + co-purchase of the customer's recent history) and
+"lightfm_alone" (its LightFM half)."""
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Frame:
     bought: sp.csr_matrix
     weights: sp.csr_matrix
     truth: dict[int, set[int]]
+    recent: sp.csr_matrix  # the hybrid's history weights (hybrid.recent_weights)
 
 
 @dataclass
@@ -56,11 +60,17 @@ def frame(split: Split) -> Frame:
         if customer in users and products:
             # a product unknown at training counts as one to find that no model can: a distinct negative index
             truth[users[customer]] = {items.get(p, -1 - n) for n, p in enumerate(sorted(products))}
-    return Frame(users, items, bought, weights, truth)
+    recent = {(c, p): w for (c, p), w in recent_weights(split.train.interactions, split.cut).items()
+              if c in users and p in items}
+    r_rows, r_cols = zip(*((users[c], items[p]) for c, p in recent), strict=True) if recent else ((), ())
+    recent_matrix = sp.csr_matrix((list(recent.values()), (r_rows, r_cols)), shape=shape, dtype=np.float32)
+    return Frame(users, items, bought, weights, truth, recent_matrix)
 
 
-def artifact_scorer(artifact: ModelArtifact, data: Frame) -> Scorer:
-    """The model's scores laid out on the frame's index (users or items it does not know score 0)."""
+def artifact_scorer(artifact: ModelArtifact, data: Frame, hybrid: bool = True) -> Scorer:
+    """The model's scores laid out on the frame's index (users or items it does not know score 0): as served,
+    LightFM blended with the co-purchase of the customer's recent history and what sells lately
+    (declic.recommending.hybrid; hybrid=False: LightFM alone)."""
     item_order = np.full(len(data.items), -1)
     for position, item in enumerate(artifact.item_ids.tolist()):
         if item in data.items:
@@ -73,9 +83,31 @@ def artifact_scorer(artifact: ModelArtifact, data: Frame) -> Scorer:
     def score(rows: np.ndarray) -> np.ndarray:
         positions = user_order[rows]
         vectors = np.where(positions[:, None] >= 0, artifact.user_vectors[positions], 0.0)
-        return vectors @ items.T
+        model = vectors @ items.T
+        if not hybrid:
+            return model
+        return blend(model, np.asarray((data.recent[rows] @ near).todense()), float(artifact.co_purchase_weight),
+                     trend, float(artifact.trending_weight))
 
+    near = _neighbour_matrix(artifact, item_order) if hybrid else None
+    trend = None
+    if hybrid and len(artifact.trending) == len(artifact.item_ids):
+        trend = standardised(np.where(item_order >= 0, artifact.trending[item_order], 0.0))
     return score
+
+
+def _neighbour_matrix(artifact: ModelArtifact, item_order: np.ndarray) -> sp.csr_matrix:
+    """frame items × frame items: the artifact's history neighbours (hybrid.co_purchase, as a matrix)."""
+    size = len(item_order)
+    frame_of = np.full(len(artifact.item_ids), -1)
+    frame_of[item_order[item_order >= 0]] = np.flatnonzero(item_order >= 0)
+    near, sims = artifact.history_neighbours, artifact.history_neighbour_scores
+    if near.size == 0:
+        return sp.csr_matrix((size, size), dtype=np.float32)
+    rows = np.repeat(frame_of[: near.shape[0]], near.shape[1])
+    cols = np.where(near.ravel() >= 0, frame_of[near.ravel().clip(0)], -1)
+    keep = (rows >= 0) & (cols >= 0)
+    return sp.csr_matrix((sims.ravel()[keep], (rows[keep], cols[keep])), shape=(size, size), dtype=np.float32)
 
 
 def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, ...] = (),
@@ -84,8 +116,16 @@ def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, .
     options = options or TrainingOptions()
     data = frame(split)
     report = Report()
+    trained: list[ModelArtifact] = []  # trained once, scored as served (hybrid) and alone
+
+    def lightfm(hybrid: bool) -> Scorer:
+        if not trained:
+            trained.append(train(split.train, split.cut, options, on_epoch))
+        return artifact_scorer(trained[0], data, hybrid)
+
     makers: dict[str, Callable[[], Scorer]] = {
-        "lightfm": lambda: artifact_scorer(train(split.train, split.cut, options, on_epoch), data),
+        "lightfm": lambda: lightfm(True),
+        "lightfm_alone": lambda: lightfm(False),
         # by buyers; where nothing was bought before (OTTO sessions), by customers who interacted
         "popularity": lambda: baselines.popularity(data.bought if data.bought.nnz else data.weights),
         "item_knn": lambda: baselines.item_knn(data.weights),

@@ -16,10 +16,11 @@ UCI_TEST_CUT = datetime(2011, 9, 1, tzinfo=UTC)
 UCI_VALIDATION = (datetime(2011, 7, 1, tzinfo=UTC), UCI_TEST_CUT)
 """Tuning split: train before 2011-07-01, validate on July-August; the test months are never looked at."""
 TUNED = TrainingOptions(max_sampled=50, feature_weight=0.3)
-"""The settings that did best on the validation split (BENCHMARKS.md, Recommend, lists what was tried)."""
+"""The settings that did best on the validation split (BENCHMARKS.md, Recommend, lists what was tried), one
+training thread (reproducible) and the co-purchase half of the hybrid (declic.recommending.hybrid)."""
 
 
-def evaluate_dataset(name: str, cut: datetime = UCI_TEST_CUT, epochs: int = 0,
+def evaluate_dataset(name: str, cut: datetime | None = UCI_TEST_CUT, epochs: int = 0,
                      on_epoch: Callable[[int, int], None] | None = None,
                      options: TrainingOptions = TUNED) -> tuple[Report, str]:
     """One run over `name` ("uci" or "otto"): the report and a title saying which split."""
@@ -28,6 +29,9 @@ def evaluate_dataset(name: str, cut: datetime = UCI_TEST_CUT, epochs: int = 0,
         split = session_split(load_otto())
         title = "OTTO sample (20 sessions): views and carts → orders"
         return run(split, replace(options, item_features=False, user_features=False), on_epoch=on_epoch), title
+    if cut is None:  # the validation split, where settings are chosen
+        split = time_split(load_uci(), *UCI_VALIDATION)
+        return run(split, options, on_epoch=on_epoch), "UCI Online Retail validation: before 2011-07-01 → July-August"
     split = time_split(load_uci(), cut)
     title = f"UCI Online Retail: train before {cut:%Y-%m-%d}, test = new products the same customers bought after"
     return run(split, options, on_epoch=on_epoch), title

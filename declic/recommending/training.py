@@ -12,8 +12,9 @@ from lightfm.data import Dataset
 
 from declic.recommending.artifact import FLOAT, ModelArtifact
 from declic.recommending.features import item_features, user_features
+from declic.recommending.hybrid import CO_PURCHASE_WEIGHT, TRENDING_WEIGHT, trending
 from declic.recommending.interactions import KIND_WEIGHTS, PURCHASE, Corpus, aggregate, baskets
-from declic.recommending.neighbours import co_purchase_neighbours
+from declic.recommending.neighbours import co_purchase_neighbours, cosine_similarity, incidence, top_neighbours
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class TrainingOptions:
     taste_tokens: int = 0  # … and by the n item features (words, categories) weighing most in their history
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
     half_life_days: float = 120.0
+    co_purchase_weight: float = CO_PURCHASE_WEIGHT  # of the hybrid's co-purchase part (0: LightFM alone)
+    trending_weight: float = TRENDING_WEIGHT  # of the hybrid's trending part
     seed: int = 7
-    threads: int = 2
+    threads: int = 1  # one thread with a fixed seed: the same data gives the same model (two: Hogwild, ±0.004)
 
 
 def _sample_weight(weight: float, weighting: str) -> float:
@@ -88,8 +91,9 @@ def train(
         for user in users
     }
     dataset = Dataset()
-    dataset.fit(users, items, user_features={t for ts in user_tokens.values() for t in ts},
-                item_features={t for ts in item_tokens.values() for t in ts})
+    # sorted: a set's order changes with each process's string hashing, and with it the model
+    dataset.fit(users, items, user_features=sorted({t for ts in user_tokens.values() for t in ts}),
+                item_features=sorted({t for ts in item_tokens.values() for t in ts}))
     interactions, weights = dataset.build_interactions(
         (user, item, _sample_weight(weight, options.weighting)) for (user, item), weight in pairs.items()
     )
@@ -104,8 +108,18 @@ def train(
                           sample_weight=weights, epochs=1, num_threads=options.threads)
         if on_epoch:
             on_epoch(epoch + 1, options.epochs)
-    return _artifact(model, dataset, user_matrix, item_matrix, users, items, interactions,
-                     (neighbours, neighbour_scores))
+    artifact = _artifact(model, dataset, user_matrix, item_matrix, users, items, interactions,
+                         (neighbours, neighbour_scores))
+    histories: dict[str, set[str]] = {}
+    for customer, product in pairs:
+        if not customer.startswith("basket:"):
+            histories.setdefault(customer, set()).add(product)
+    near, similarity = top_neighbours(cosine_similarity(incidence(histories.values(), item_index)))
+    artifact.history_neighbours, artifact.history_neighbour_scores = near, similarity
+    artifact.co_purchase_weight = np.asarray(options.co_purchase_weight, dtype=FLOAT)
+    artifact.trending = trending(corpus.interactions, item_index, now)
+    artifact.trending_weight = np.asarray(options.trending_weight, dtype=FLOAT)
+    return artifact
 
 
 def _tastes(pairs: dict[tuple[str, str], float], item_tokens: dict[str, list[str]], n: int) -> dict[str, list[str]]:

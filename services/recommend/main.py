@@ -20,6 +20,7 @@ from services.recommend.operations import ModelOperations
 from services.recommend.service import RecommendService
 from services.recommend.serving import ModelHolder
 from services.recommend.settings import RecommendSettings
+from services.recommend.storage.reads import AutocommitReads
 from services.recommend.workers.model_poll import ModelPollWorker
 from services.recommend.workers.retrain import RetrainWorker
 
@@ -50,7 +51,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, recommend: Recomme
     return ServiceApp(
         name=NAME,
         register=lambda server: recommend_pb2_grpc.add_RecommendServiceServicer_to_server(
-            RecommendServicer(RecommendService(uow, holder, clock, UnitOfWork(session_factory(read_engine))),
+            RecommendServicer(RecommendService(uow, holder, clock, AutocommitReads(read_engine)),
                               operations), server
         ),
         service_names=[recommend_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name],

@@ -11,6 +11,7 @@ import numpy as np
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition
+from declic.recommending.hybrid import recent_weights
 from declic.recommending.interactions import PURCHASE, aggregate
 from services.recommend.domain.customers import Customer, scores
 from services.recommend.domain.filters import Filters, Shelf, pick
@@ -20,6 +21,7 @@ from services.recommend.serving import ModelHolder
 from services.recommend.storage.interactions import CustomerState, InteractionRepository
 from services.recommend.storage.models import ModelRecord, ModelRepository
 from services.recommend.storage.purchases import PurchaseRepository
+from services.recommend.storage.reads import AutocommitReads
 
 # Popular products fetched beyond the limit and the excluded ones, so that filtering rarely leaves too few.
 EXTRA_CANDIDATES = 200
@@ -34,9 +36,10 @@ class Query:
 
 
 class RecommendService:
-    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock, reads: UnitOfWork | None = None) -> None:
-        """`reads`: where a Recommend reads the customer (a pool without the pre-ping round trip: a broken
-        connection is replayed once on a new one)."""
+    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock,
+                 reads: UnitOfWork | AutocommitReads | None = None) -> None:
+        """`reads`: where a Recommend reads the customer (autocommit, on a pool without the pre-ping round trip:
+        a broken connection is replayed once on a new one)."""
         self._uow = uow
         self._reads = reads or uow
         self._holder = holder
@@ -99,7 +102,9 @@ class RecommendService:
         history = state.interactions
         weights = {product: weight for (_, product), weight in aggregate(history, self._clock.now()).items()}
         purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
-        return Customer([customer_id, *state.merged_ids], weights, state.appetences, purchases), state.bought
+        recent = {product: weight for (_, product), weight in recent_weights(history, self._clock.now()).items()}
+        return (Customer([customer_id, *state.merged_ids], weights, state.appetences, purchases, recent),
+                state.bought)
 
     def _read_state(self, customer_id: str) -> CustomerState:
         for attempt in (1, 2):

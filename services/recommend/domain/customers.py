@@ -4,12 +4,13 @@ from their appetences and lifecycle, else nothing (popularity, within their cate
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from declic.recommending.artifact import FLOAT, features_vector
 from declic.recommending.features import user_features
+from declic.recommending.hybrid import blend, co_purchase, history_rows
 from services.recommend.domain.live import LiveModel
 
 APPETENCE_BOOST = 1e6
@@ -25,6 +26,8 @@ class Customer:
     history: Mapping[str, float]
     appetences: Mapping[str, float]
     purchases: int
+    recent: Mapping[str, float] = field(default_factory=dict)
+    """Product → weight decayed with the hybrid's shorter half-life (hybrid.recent_weights): its co-purchase half."""
 
     @property
     def known(self) -> bool:
@@ -36,7 +39,7 @@ def scores(live: LiveModel, customer: Customer) -> tuple[np.ndarray, str]:
     """A score for every product of the shelf, and the reason given with the suggestions."""
     vector, reason = _vector(live, customer)
     if vector is not None:
-        return live.vectors @ vector, reason
+        return _with_history(live, customer, live.vectors @ vector), reason
     popular = live.popularity.astype(np.float64)
     boosted = [live.shelf.category_rows[c] for c in customer.appetences if c in live.shelf.category_rows]
     if boosted:
@@ -44,6 +47,18 @@ def scores(live: LiveModel, customer: Customer) -> tuple[np.ndarray, str]:
         popular[np.unique(np.concatenate(boosted))] += APPETENCE_BOOST
         return popular, "appetence"
     return popular, "popular"
+
+
+def _with_history(live: LiveModel, customer: Customer, model: np.ndarray) -> np.ndarray:
+    """The hybrid: LightFM's scores blended with what is co-bought with the customer's recent products and with
+    what sells lately (declic.recommending.hybrid), as evaluated."""
+    weight = float(live.artifact.co_purchase_weight)
+    near = live.artifact.history_neighbours
+    history = np.zeros(0, dtype=np.float32)
+    if weight and customer.recent and near.size:
+        rows, weights = history_rows(customer.recent, live.shelf.index, near.shape[0])
+        history = co_purchase(near, live.artifact.history_neighbour_scores, rows, weights, len(model))
+    return blend(model, history, weight, live.trend, float(live.artifact.trending_weight))
 
 
 def _vector(live: LiveModel, customer: Customer) -> tuple[np.ndarray | None, str]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from declic.recommending.artifact import FLOAT, ModelArtifact, features_vector
 from declic.recommending.features import item_features
+from declic.recommending.hybrid import standardised
 from declic.recommending.interactions import Product
 from services.recommend.domain.filters import Shelf
 
@@ -30,6 +31,7 @@ class LiveModel:
     user_index: dict[str, int]
     user_feature_index: dict[str, int]
     item_feature_index: dict[str, int]
+    trend: np.ndarray | None = None  # (rows,) the artifact's trending counts standardised over the shelf
 
 
 def build_shelf(ids: list[str], catalogue: Mapping[str, Product]) -> Shelf:
@@ -77,4 +79,12 @@ def build(version: str, artifact: ModelArtifact, catalogue: Mapping[str, Product
         user_index={user: row for row, user in enumerate(artifact.user_ids.tolist())},
         user_feature_index={name: row for row, name in enumerate(artifact.user_feature_names.tolist())},
         item_feature_index=item_feature_index,
+        trend=_trend(artifact, len(new)),
     )
+
+
+def _trend(artifact: ModelArtifact, new: int) -> np.ndarray | None:
+    """What sells lately, standardised over the shelf (new products: nobody bought them lately)."""
+    if len(artifact.trending) != len(artifact.item_ids) or not float(artifact.trending_weight):
+        return None
+    return standardised(np.concatenate([artifact.trending, np.zeros(new, dtype=FLOAT)])).astype(FLOAT)

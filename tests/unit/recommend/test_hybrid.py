@@ -1,0 +1,71 @@
+"""The served hybrid: LightFM + co-purchase of the customer's recent history + what sells lately, and the proof
+that what Recommend serves is what the evaluation scores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from declic.recommending.artifact import ModelArtifact
+from declic.recommending.datasets import Split
+from declic.recommending.evaluation import artifact_scorer, frame
+from declic.recommending.hybrid import blend, co_purchase, recent_weights, standardised, trending
+from declic.recommending.interactions import PURCHASE, Interaction, aggregate
+from declic.recommending.training import TrainingOptions, train
+from services.recommend.domain.customers import Customer, scores
+from services.recommend.domain.live import build
+from tests.unit.recommend.synthetic import NOW, shop
+
+OPTIONS = TrainingOptions(no_components=8, epochs=10)
+
+
+def test_co_purchase_sums_the_neighbours_of_each_product_by_its_weight() -> None:
+    neighbours = np.asarray([[1, 2], [0, -1], [0, 1]], dtype=np.int32)
+    similarity = np.asarray([[0.5, 0.25], [0.5, 0.0], [0.25, 0.75]], dtype=np.float32)
+    out = co_purchase(neighbours, similarity, np.asarray([0, 2]), np.asarray([2.0, 1.0], dtype=np.float32), 4)
+    assert out.tolist() == [0.25, 1.0 + 0.75, 0.5, 0.0]
+
+
+def test_blend_standardises_each_part_and_leaves_lightfm_alone_without_them() -> None:
+    model = np.asarray([1.0, 2.0, 3.0, 4.0])
+    assert blend(model, np.zeros(4), 0.4) is model
+    history = np.asarray([0.0, 0.0, 0.0, 8.0])
+    trend = standardised(np.asarray([4.0, 0.0, 0.0, 0.0]))
+    mixed = blend(model, history, 0.4, trend, 0.5)
+    assert np.allclose(mixed, standardised(model) + 0.4 * standardised(history) + 0.5 * trend)
+    assert np.argsort(-mixed)[0] == 3
+
+
+def test_trending_counts_distinct_recent_buyers_in_log() -> None:
+    index = {"a": 0, "b": 1}
+    bought = [Interaction("ann", "a", PURCHASE, NOW - timedelta(days=1)),
+              Interaction("ann", "a", PURCHASE, NOW - timedelta(days=2)),
+              Interaction("bob", "a", PURCHASE, NOW - timedelta(days=3)),
+              Interaction("bob", "b", PURCHASE, NOW - timedelta(days=30))]
+    assert np.allclose(trending(bought, index, NOW), [np.log1p(2), 0.0])
+
+
+def test_what_recommend_serves_is_what_the_evaluation_scores() -> None:
+    corpus = shop()
+    artifact = ModelArtifact.from_bytes(train(corpus, NOW, OPTIONS).to_bytes())
+    assert float(artifact.co_purchase_weight) > 0 and float(artifact.trending_weight) > 0
+    customer = "cat-person-0"
+    data = frame(Split(corpus, {customer: {"cat-7"}}, NOW))
+    evaluated = artifact_scorer(artifact, data)(np.asarray([data.users[customer]]))[0]
+    live = build("v1", artifact, corpus.products)
+    mine = [i for i in corpus.interactions if i.customer_id == customer]
+    served, reason = scores(live, Customer(
+        [customer], {p: w for (_, p), w in aggregate(mine, NOW).items()}, {"cats": 3.0}, 5,
+        {p: w for (_, p), w in recent_weights(mine, NOW).items()}))
+    assert reason == "for_you"
+    assert list(live.shelf.ids) == sorted(data.items, key=data.items.__getitem__)
+    assert np.allclose(served, evaluated, atol=1e-4)
+    alone = artifact_scorer(artifact, data, hybrid=False)(np.asarray([data.users[customer]]))[0]
+    assert not np.allclose(standardised(alone), evaluated, atol=1e-3)  # the hybrid's parts do count
+
+
+def test_training_on_one_thread_is_reproducible() -> None:
+    corpus = shop()
+    first, second = train(corpus, NOW, OPTIONS), train(corpus, NOW, OPTIONS)
+    assert np.array_equal(first.item_vectors, second.item_vectors)
