@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 import grpc
 
@@ -14,6 +15,11 @@ from services.arbiter.domain.decisions import Decision, FiringRequest, Outcome, 
 from services.arbiter.grpc_people import PeopleFace, timezone_violations
 from services.arbiter.people_service import PeopleService
 from services.arbiter.service import ArbiterService
+
+_channel_name = lru_cache(maxsize=64)(channel_name)
+_channel_enum = lru_cache(maxsize=64)(channel_enum)
+_timestamp = lru_cache(maxsize=64)(to_timestamp)
+"""Cached: every decision of a batch shares its instant (protobuf copies a Timestamp given to a message)."""
 
 HISTORY_ORDER = (datetime, str)
 """GetContactHistory's sort key: (decided_at, firing_id), newest first."""
@@ -40,15 +46,15 @@ def _firing(request: arbiter_pb2.DecideRequest) -> FiringRequest:
         firing_id=firing.firing_id,
         scenario_id=firing.scenario_id,
         customer_id=firing.customer_id,
-        wanted_channels=tuple(dict.fromkeys(channel_name(c) for c in firing.channels)),
-        contactable_channels=frozenset(channel_name(c) for c in request.contactable_channels if c),
+        wanted_channels=tuple(dict.fromkeys(_channel_name(c) for c in firing.channels)),
+        contactable_channels=frozenset(_channel_name(c) for c in request.contactable_channels if c),
         transactional=firing.transactional,
         priority=firing.priority,
         cause_event_id=firing.cause_event_id,
         category=request.category,
         loser=LOSERS.get(request.loser_policy, ""),
         campaign=request.campaign,
-        preferred_channel=channel_name(request.preferred_channel) if request.preferred_channel else "",
+        preferred_channel=_channel_name(request.preferred_channel) if request.preferred_channel else "",
         timezone=request.timezone,
     )
 
@@ -81,7 +87,7 @@ def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
         firing_id=decision.firing_id,
         verdict=_VERDICTS[decision.verdict],
         explanation=decision.explanation,
-        decided_at=to_timestamp(decision.decided_at),
+        decided_at=_timestamp(decision.decided_at),
         rules=[rule_check(rule=r.rule, outcome=_OUTCOMES[r.outcome], detail=r.detail) for r in decision.rules],
         policy_version=decision.policy_version,
         customer_id=decision.customer_id,
@@ -93,11 +99,11 @@ def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
     if decision.slot.value:
         message.slot = _SLOTS[decision.slot]
     if decision.channel:
-        message.channel = channel_enum(decision.channel)
+        message.channel = _channel_enum(decision.channel)
     if decision.reason is not SuppressReason.NONE:
         message.reason = _REASONS[decision.reason]
     if decision.defer_until is not None:
-        message.defer_until.CopyFrom(to_timestamp(decision.defer_until))
+        message.defer_until.CopyFrom(_timestamp(decision.defer_until))
     return message
 
 

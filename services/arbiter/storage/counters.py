@@ -78,13 +78,21 @@ class PressureCounters:
         return [f"{tag}:slots", f"{tag}:displaced", f"{tag}:loaded"]
 
     def _args(self, customer_id: str, ask: SlotAsk, now: datetime, limits: Sequence[Limit], keep: timedelta,
-              dry: bool) -> list[str | int]:
-        args: list[str | int] = [ask.firing_id, _ms(now), "R" if ask.hold_until is None else "H",
-                              _ms(ask.hold_until) if ask.hold_until else 0, ask.channel, ask.category, ask.priority,
-                              ask.event, _ms(now - keep), int(keep.total_seconds()) + 86400, "1" if dry else "0",
-                              len(limits)]
+              dry: bool, shared: dict[int, list[str | int]] | None = None) -> list[str | int]:
+        """The script's ARGV. `shared`: the arguments already made for limits seen in this call, by identity (the
+        caps and the gap are the same objects for a whole batch)."""
+        now_ms = _ms(now)
+        args: list[str | int] = [ask.firing_id, now_ms, "R" if ask.hold_until is None else "H",
+                                 _ms(ask.hold_until) if ask.hold_until else 0, ask.channel, ask.category,
+                                 ask.priority, ask.event, _ms(now - keep),
+                                 int(keep.total_seconds()) + 86400, "1" if dry else "0", len(limits)]
         for limit in limits:
-            args += [limit.kind, limit.value, _ms(limit.since), limit.limit]
+            made = shared.get(id(limit)) if shared is not None else None
+            if made is None:
+                made = [limit.kind, limit.value, _ms(limit.since), limit.limit]
+                if shared is not None:
+                    shared[id(limit)] = made
+            args += made
         return args
 
     def reserve(self, customer_id: str, ask: SlotAsk, now: datetime, limits: Sequence[Limit],
@@ -98,12 +106,14 @@ class PressureCounters:
         """Many reservations in one round trip (a pipeline of EVALSHA), in order. redis-py's pipelined Script would
         first ask SCRIPT EXISTS (a round trip per pipeline); a server that lost the script (restarted) answers
         NOSCRIPT instead, and the whole pipeline is sent again once the script is loaded (nothing ran)."""
+        shared: dict[int, list[str | int]] = {}
+        commands = [("EVALSHA", self._reserve.sha, 3, *self.keys(customer_id),
+                     *self._args(customer_id, ask, now, limits, keep, False, shared))
+                    for customer_id, ask, limits in asks]
         for attempt in range(2):
             pipe = self._client.pipeline(transaction=False)
-            for customer_id, ask, limits in asks:
-                keys = self.keys(customer_id)
-                pipe.execute_command("EVALSHA", self._reserve.sha, len(keys), *keys,
-                                     *self._args(customer_id, ask, now, limits, keep, False))
+            for command in commands:
+                pipe.execute_command(*command)
             replies = pipe.execute(raise_on_error=False)
             if attempt == 0 and any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
                 self._client.script_load(RESERVE)
