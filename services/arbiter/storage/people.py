@@ -47,8 +47,7 @@ class PeopleRepository:
     def facts(self, customer_ids: Sequence[str], now: datetime) -> dict[str, PersonFacts]:
         """Each person's exclusions, cool-offs and denied consents in force at `now` (absent: nothing known); one
         statement for the three."""
-        [rows] = raw.run(self._session, [(FACTS, {"ids": sorted(set(customer_ids)), "now": now})])
-        return facts_from_rows(rows)
+        return facts_from_rows(raw.run(self._session, FACTS, {"ids": sorted(set(customer_ids)), "now": now}))
 
     def record_consent(self, customer_id: str, channel: str, granted: bool, at: datetime) -> None:
         """A consent given or withdrawn at `at`; an older one than the one kept changes nothing."""

@@ -1,11 +1,11 @@
 """Statements of the decision path sent by psycopg itself: written out once, prepared by the server, no SQLAlchemy
 compile, parameter or result processing per call (a third of a batch's CPU went there, and an IN list expanded into
 one parameter per value made the text new for every batch, so psycopg parsed it again and the server never
-prepared it). Several statements go in one round trip (psycopg's pipeline mode)."""
+prepared it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,18 +28,8 @@ def driver(session: Session) -> Iterator[Any]:
         raise
 
 
-def run(session: Session, statements: Sequence[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
-    """Each (sql, parameters) prepared, all of them in one round trip; the rows of each, in order."""
-    with driver(session) as connection:
-        cursors = [connection.cursor() for _ in statements]
-        try:
-            if len(statements) == 1:
-                cursors[0].execute(statements[0][0], statements[0][1], prepare=True)
-            else:
-                with connection.pipeline():
-                    for cursor, (sql, parameters) in zip(cursors, statements, strict=True):
-                        cursor.execute(sql, parameters, prepare=True)
-            return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
-        finally:
-            for cursor in cursors:
-                cursor.close()
+def run(session: Session, sql: str, parameters: Any) -> list[tuple[Any, ...]]:
+    """`sql` (prepared by the server after a few calls: its text never changes) with `parameters`; its rows."""
+    with driver(session) as connection, connection.cursor() as cursor:
+        cursor.execute(sql, parameters, prepare=True)
+        return cursor.fetchall()
