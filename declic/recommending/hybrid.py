@@ -53,7 +53,14 @@ def co_purchase(neighbours: np.ndarray, similarity: np.ndarray, rows: np.ndarray
 
 
 def standardised(values: np.ndarray, axis: int = -1) -> np.ndarray:
-    """(x - mean) / std along `axis` (a constant row stays 0)."""
+    """(x - mean) / std along `axis` (a constant row stays 0); one vector (a Recommend) in two BLAS passes."""
+    if values.ndim == 1:
+        mean = float(values.mean())
+        spread = max(float(np.dot(values, values)) / max(len(values), 1) - mean * mean, 0.0) ** 0.5
+        out = values - np.asarray(mean, dtype=values.dtype)
+        if spread > 1e-12:
+            out *= np.asarray(1.0 / spread, dtype=values.dtype)
+        return out
     mean = values.mean(axis=axis, keepdims=True)
     std = values.std(axis=axis, keepdims=True)
     return (values - mean) / np.where(std > 0, std, 1.0)
@@ -69,7 +76,7 @@ def blend(model: np.ndarray, history: np.ndarray, weight: float, trend: np.ndarr
     if weight > 0 and np.any(history):
         out += weight * standardised(history)
     if trend is not None and trend_weight > 0:
-        out += trend_weight * trend
+        out += np.asarray(trend_weight, dtype=out.dtype) * trend
     return out
 
 

@@ -74,7 +74,7 @@ class InteractionRepository:
 
     def state(self, customer_id: str) -> CustomerState:
         """Their interactions, appetences, the ids merged into them and what they bought: one UNION ALL."""
-        rows = self._session.execute(CUSTOMER_STATE, {"customer_id": customer_id})
+        rows = self._session.execute(CUSTOMER_STATE, {"customer_id": customer_id}).all()  # one fetch, not one a row
         state = CustomerState([], {}, [], set())
         for row in rows:
             if row.part == "i":

@@ -47,3 +47,31 @@ def test_categories_price_range_and_exclusions() -> None:
 def test_ties_are_broken_by_product_id_and_minus_infinity_is_never_chosen() -> None:
     shelf = build_shelf(["z", "y", "x"], {})
     assert [shelf.ids[r] for r, _ in pick(np.asarray([1.0, 1.0, -np.inf]), shelf, Filters(), 3)] == ["y", "z"]
+
+
+def test_on_a_large_shelf_the_sampled_threshold_picks_what_a_full_sort_picks() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    catalogue = {f"p{i:05d}": Product(f"p{i:05d}", categories=(f"c{i % 7}",), in_stock=bool(rng.random() > 0.1))
+                 for i in range(n)}
+    shelf = build_shelf(list(catalogue), catalogue)
+    for scores in (rng.normal(size=n), np.round(rng.normal(size=n), 1)):  # the second full of ties
+        for filters in (Filters(), Filters(max_per_category=2), Filters(categories=frozenset({"c3"}))):
+            expected = _full_sort(scores, shelf, filters, 10)
+            assert [row for row, _ in pick(scores, shelf, filters, 10)] == expected
+
+
+def _full_sort(scores: np.ndarray, shelf, filters: Filters, k: int) -> list[int]:  # noqa: ANN001
+    rows = [r for r in range(len(shelf.ids)) if shelf.in_stock[r]
+            and (not filters.categories or shelf.category[r] in filters.categories)]
+    rows.sort(key=lambda r: (-scores[r], shelf.ids[r]))
+    out: list[int] = []
+    per: dict[str, int] = {}
+    for row in rows:
+        if filters.max_per_category and per.get(shelf.category[row], 0) >= filters.max_per_category:
+            continue
+        per[shelf.category[row]] = per.get(shelf.category[row], 0) + 1
+        out.append(row)
+        if len(out) == k:
+            return out
+    return out

@@ -28,6 +28,11 @@ class Reads:
 
 class _Session:
     def execute(self, statement, parameters):  # noqa: ANN001, ANN201
+        return _NoRows()
+
+
+class _NoRows:
+    def all(self) -> list:
         return []
 
 
