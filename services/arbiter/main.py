@@ -45,10 +45,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
     redis_client = make_redis(settings)
     uow = UnitOfWork(session_factory(engine))
     # Plain reads in autocommit: each statement sees committed data, without BEGIN and ROLLBACK round trips.
-    reads = UnitOfWork(session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")))
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    reads = UnitOfWork(session_factory(autocommit))
     counters = PressureCounters(redis_client, settings.stream_prefix)
     source = _source(policy)
-    service = ArbiterService(uow, counters, clock, source, reads)
+    service = ArbiterService(uow, counters, clock, source, reads, autocommit)
     people = PeopleService(uow, counters, clock, source)
     workers = []
     if intake:

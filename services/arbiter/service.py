@@ -9,9 +9,12 @@ that fails gives the new slots back (fail closed: UNAVAILABLE, nothing allowed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
 
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork
@@ -26,18 +29,24 @@ from services.arbiter.outages import guarded, rebuild
 from services.arbiter.policy_file import PolicySource
 from services.arbiter.storage.counters import PressureCounters, RebuildNeeded, SlotAsk
 from services.arbiter.storage.decisions import DecisionRepository, stored_and_facts
+from services.arbiter.storage.raw import Bind
 
 
 class ArbiterService:
     def __init__(self, uow: UnitOfWork, pressure: PressureCounters, clock: Clock, policy: PolicySource,
-                 reads: UnitOfWork | None = None) -> None:
+                 reads: UnitOfWork | None = None, engine: Engine | None = None) -> None:
         """`reads`: sessions in autocommit (no BEGIN/COMMIT round trips) for reads and single-statement writes;
-        `uow` when not given."""
+        `uow` when not given. `engine` (in autocommit): plain connections for the decisions' own read and write,
+        cheaper than a session; `reads` when not given."""
         self._uow = uow
         self._reads = reads or uow
+        self._engine = engine
         self._pressure = pressure
         self._clock = clock
         self._policy = policy
+
+    def _connect(self) -> AbstractContextManager[Bind]:
+        return self._engine.connect() if self._engine is not None else self._reads.begin()
 
     @property
     def policy(self) -> Policy:
@@ -53,7 +62,7 @@ class ArbiterService:
         ids = [r.firing_id for r in requests]
 
         def read() -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
-            with self._reads.begin() as session:
+            with self._connect() as session:
                 return stored_and_facts(session, ids, [r.customer_id for r in requests], now)
 
         stored, facts = guarded(read, "PostgreSQL")
@@ -123,7 +132,7 @@ class ArbiterService:
         # In autocommit: the upsert is one statement (atomic by itself), the displaced marks and the read-back are
         # independent and idempotent — a replay after a broken connection does no harm.
         def write() -> dict[str, Decision]:
-            with self._reads.begin() as session:
+            with self._connect() as session:
                 repository = DecisionRepository(session)
                 stored = repository.add_many(found)
                 for winner, displaced in victims.items():
@@ -143,7 +152,7 @@ class ArbiterService:
 
     def get(self, firing_id: str) -> Decision:
         def read() -> Decision | None:
-            with self._reads.begin() as session:
+            with self._connect() as session:
                 return DecisionRepository(session).get(firing_id)
 
         decision = guarded(read, "PostgreSQL")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.orm import Session
 
 from services.arbiter.domain.decisions import Decision, Outcome, RuleCheck, SlotState, SuppressReason, Verdict
 from services.arbiter.domain.screening import PersonFacts
@@ -72,7 +71,7 @@ defer_until's."""
 _AT = COLUMNS.index("defer_until") + 1
 
 
-def stored_and_facts(session: Session, firing_ids: Sequence[str], customer_ids: Sequence[str],
+def stored_and_facts(session: raw.Bind, firing_ids: Sequence[str], customer_ids: Sequence[str],
                      now: datetime) -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
     """The decisions stored for `firing_ids`, and the people's facts in force at `now`: one statement."""
     rows = raw.run(session, _READ_WITH_FACTS, {"firings": list(firing_ids), "ids": sorted(set(customer_ids)),
@@ -87,7 +86,7 @@ def _decisions(rows: Sequence[Sequence[Any]]) -> dict[str, Decision]:
 
 
 class DecisionRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: raw.Bind) -> None:
         self._session = session
 
     def add_once(self, decision: Decision) -> bool:
