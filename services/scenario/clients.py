@@ -20,7 +20,7 @@ from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
 from declic.profile.v1 import profile_pb2, profile_pb2_grpc
 from declic.scenarios.facts import profile_facts
 from declic.scenarios.schema import Segment
-from services.scenario.domain.delivery import ArbiterDecision, Contact, PeerFailed, Verdict
+from services.scenario.domain.delivery import ArbiterDecision, Contact, PeerFailed, Verdict, arbitration_terms
 from services.scenario.domain.firings import Firing
 from services.scenario.grpc_api import firing_to_proto
 
@@ -54,7 +54,9 @@ class PeerClients:
                 return None
             raise _failed("profile", exc) from exc
         addresses = {channel_name(c.channel): c.address for c in profile.contactability if c.contactable}
-        return Contact(first_name=profile.first_name, timezone=profile.timezone, addresses=addresses)
+        preferred = channel_name(profile.preferred_channel) if profile.preferred_channel else ""
+        return Contact(first_name=profile.first_name, timezone=profile.timezone, addresses=addresses,
+                       preferred_channel=preferred)
 
     def profile_facts(self, customer_id: str, now: datetime) -> dict[str, Any] | None:
         """The profile as conditions see it; None when profile does not know the customer."""
@@ -79,10 +81,14 @@ class PeerClients:
 
     def decide(self, firing: Firing, variables: dict[str, str], contact: Contact) -> ArbiterDecision:
         """The arbiter's decision on the firing for this person."""
+        category, campaign = arbitration_terms(firing)
         request = arbiter_pb2.DecideRequest(
             firing=firing_to_proto(firing, variables),
             contactable_channels=[channel_enum(c) for c in contact.addresses],
             timezone=contact.timezone,
+            category=category,
+            campaign=campaign,
+            preferred_channel=channel_enum(contact.preferred_channel) if contact.preferred_channel else 0,
         )
         try:
             decision = self._arbiter.Decide(request, timeout=self._timeout).decision

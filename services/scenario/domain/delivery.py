@@ -33,6 +33,8 @@ class Contact:
     timezone: str
     addresses: dict[str, str]
     """Address per contactable channel."""
+    preferred_channel: str = ""
+    """The channel the person engages with most (profile's engagement), "" when none stands out."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ def message_variables(firing: Firing, contact: Contact) -> dict[str, str]:
     if contact.first_name:
         variables.setdefault("first_name", contact.first_name)
     return variables
+
+
+def arbitration_terms(firing: Firing) -> tuple[str, bool]:
+    """(category, campaign) of the firing for the arbiter: the scenario file's category (marketing, service,
+    transactional: per-category caps), and whether it comes from a mass campaign (the policy ranks campaigns
+    against triggers)."""
+    return firing.variables.get("category", ""), firing.variables.get("kind", "") == "campaign"
 
 
 def settle_by_verdict(decision: ArbiterDecision, firing: Firing, now: datetime) -> Settlement | None:
