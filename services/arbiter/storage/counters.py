@@ -103,22 +103,11 @@ class PressureCounters:
 
     def reserve_many(self, asks: Sequence[tuple[str, SlotAsk, Sequence[Limit]]], now: datetime,
                      keep: timedelta) -> list[Reservation | RebuildNeeded]:
-        """Many reservations in one round trip (a pipeline of EVALSHA), in order. redis-py's pipelined Script would
-        first ask SCRIPT EXISTS (a round trip per pipeline); a server that lost the script (restarted) answers
-        NOSCRIPT instead, and the whole pipeline is sent again once the script is loaded (nothing ran)."""
+        """Many reservations in one round trip, in order."""
         shared: dict[int, list[str | int]] = {}
-        commands = [("EVALSHA", self._reserve.sha, 3, *self.keys(customer_id),
-                     *self._args(customer_id, ask, now, limits, keep, False, shared))
-                    for customer_id, ask, limits in asks]
-        for attempt in range(2):
-            pipe = self._client.pipeline(transaction=False)
-            for command in commands:
-                pipe.execute_command(*command)
-            replies = pipe.execute(raise_on_error=False)
-            if attempt == 0 and any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
-                self._client.script_load(RESERVE)
-                continue
-            break
+        replies = self._run_many(RESERVE, self._reserve.sha, [
+            (*self.keys(customer_id), *self._args(customer_id, ask, now, limits, keep, False, shared))
+            for customer_id, ask, limits in asks])
         answers: list[Reservation | RebuildNeeded] = []
         for raw in replies:
             if isinstance(raw, Exception):
@@ -128,6 +117,22 @@ class PressureCounters:
             except RebuildNeeded as exc:
                 answers.append(exc)
         return answers
+
+    def _run_many(self, script: str, sha: str, calls: Sequence[Sequence[str | int]]) -> list:
+        """The script once per call (its three keys, then its arguments) in one round trip (a pipeline of
+        EVALSHA); the replies in order, errors included. redis-py's pipelined Script would first ask SCRIPT EXISTS
+        (a round trip per pipeline); a server that lost the script (restarted) answers NOSCRIPT instead, and the
+        whole pipeline is sent again once the script is loaded (nothing ran)."""
+        for attempt in range(2):
+            pipe = self._client.pipeline(transaction=False)
+            for call in calls:
+                pipe.execute_command("EVALSHA", sha, 3, *call)
+            replies = pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+                self._client.script_load(script)
+                continue
+            break
+        return replies
 
     def counts(self, customer_id: str, now: datetime, limits: Sequence[Limit], keep: timedelta) -> tuple[int, ...]:
         """How many slots each limit counts now (reserving nothing)."""
@@ -142,10 +147,12 @@ class PressureCounters:
 
     def load_many(self, mirrors: dict[str, tuple[list[Slot], list[tuple[str, str]]]], keep: timedelta) -> None:
         """`load` for many people in one round trip."""
-        pipe = self._client.pipeline(transaction=False)
-        for customer_id, (slots, displaced) in mirrors.items():
-            self._load(keys=self.keys(customer_id), args=self._load_args(slots, displaced, keep), client=pipe)
-        pipe.execute()
+        replies = self._run_many(LOAD, self._load.sha, [
+            (*self.keys(customer_id), *self._load_args(slots, displaced, keep))
+            for customer_id, (slots, displaced) in mirrors.items()])
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
 
     @staticmethod
     def _load_args(slots: Sequence[Slot], displaced: Sequence[tuple[str, str]], keep: timedelta) -> list[str | int]:

@@ -17,7 +17,10 @@ from services.arbiter.storage.counters import Slot
 from services.arbiter.storage.people import FACTS, facts_from_rows
 from services.arbiter.storage.tables import decisions
 
-_COUNTING = [SlotState.HELD.value, SlotState.RESERVED.value, SlotState.CONFIRMED.value]
+_MIRRORED = [SlotState.HELD.value, SlotState.RESERVED.value, SlotState.CONFIRMED.value, SlotState.DISPLACED.value]
+_COUNTING_SLOTS = ("SELECT customer_id, firing_id, slot, verdict, displaced_by, slot_at, channel, category, priority,"
+                   " cause_event_id, hold_until FROM decisions"
+                   " WHERE customer_id = ANY(%s::text[]) AND slot_at >= %s AND slot = ANY(%s::text[])")
 Mirror = tuple[list[Slot], list[tuple[str, str]]]
 """A person's counting slots and displaced (firing, winner) pairs."""
 
@@ -117,17 +120,16 @@ class DecisionRepository:
 
     def counting_slots(self, customer_ids: Sequence[str], since: datetime) -> dict[str, Mirror]:
         """Each person's slots that count (and the displaced ones not yet told), for rebuilding their counters."""
-        query = select(decisions).where(decisions.c.customer_id.in_(list(customer_ids)), decisions.c.slot_at >= since,
-                                        decisions.c.slot.in_([*_COUNTING, SlotState.DISPLACED.value]))
         found: dict[str, Mirror] = {customer_id: ([], []) for customer_id in customer_ids}
-        for row in self._session.execute(query):
-            slots, displaced = found[row.customer_id]
-            if row.slot == SlotState.DISPLACED.value:
-                if row.verdict == Verdict.DEFER.value:
-                    displaced.append((row.firing_id, row.displaced_by or "?"))
+        for (customer_id, firing_id, slot, verdict, displaced_by, slot_at, channel, category, priority, event,
+             hold_until) in raw.run(self._session, _COUNTING_SLOTS, [sorted(set(customer_ids)), since, _MIRRORED]):
+            slots, displaced = found[customer_id]
+            if slot == SlotState.DISPLACED.value:
+                if verdict == Verdict.DEFER.value:
+                    displaced.append((firing_id, displaced_by or "?"))
                 continue
-            slots.append(Slot(row.firing_id, SlotState(row.slot), row.slot_at, row.channel, row.category,
-                              row.priority, row.cause_event_id, row.hold_until))
+            slots.append(Slot(firing_id, SlotState(slot), _utc(slot_at), channel, category,  # type: ignore[arg-type]
+                              priority, event, _utc(hold_until)))
         return found
 
     def move(self, from_ids: Sequence[str], to_id: str) -> None:
