@@ -5,6 +5,8 @@
    measured in the same run: the same check-and-reserve script called from this process in pipelines of 100,
    with the limits the domain would pass (what the arbiter cannot beat: the rest is its own work).
 2. Single Decide p50/p99 over gRPC, one call at a time, for people already in the counters.
+Beside each: the CPU time the arbiter processes used per decision (psutil), which a loaded machine disturbs less
+than the wall clock, and the load average at the end of the row.
 3. The same with 4 replicas (4 processes over the same PostgreSQL and Redis).
 
 PostgreSQL: DECLIC_DATABASE_URL or the bundled server; Redis: DECLIC_REDIS_URL or the bundled one (as
@@ -14,6 +16,7 @@ benchmarks/ingest.py). `python -m benchmarks.arbiter --decisions 20000 --latency
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import uuid
@@ -22,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psutil
 import redis
 from rich.console import Console
 from rich.table import Table
@@ -48,6 +52,12 @@ def requests(prefix: str, count: int, customers: int, people: str = "") -> list[
                                          channels=[EMAIL, identity_pb2.CHANNEL_SMS],
                                          priority=i % 5, cause_event_id=f"{prefix}-e{i}"),
         contactable_channels=[EMAIL], timezone="Europe/Paris") for i in range(count)]
+
+
+def cpu_seconds(servers: Sequence[Server]) -> float:
+    """The CPU time (user + system) the arbiter processes used so far: a machine shared with other work slows the
+    wall clock, much less this."""
+    return sum(sum(psutil.Process(server.process.pid).cpu_times()[:2]) for server in servers)
 
 
 def batch_rate(stubs: Sequence[arbiter_pb2_grpc.ArbiterServiceStub], asked: list[arbiter_pb2.DecideRequest],
@@ -106,8 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     url, rurl, prefix = database_url(), redis_url(), f"bencharb{uuid.uuid4().hex[:6]}_"
     table = Table(title=f"Arbiter ({machine()}; shared with other work)")
-    for column in ("replicas", "DecideBatch decisions/s", "raw Lua decisions/s", "ratio", "Decide p50 ms",
-                   "Decide p99 ms"):
+    for column in ("replicas", "DecideBatch decisions/s", "raw Lua decisions/s", "ratio", "arbiter CPU µs/decision",
+                   "Decide p50 ms", "Decide p99 ms", "arbiter CPU µs/Decide", "load average"):
         table.add_column(column)
     try:
         for replicas, threads in ((1, 2), (4, 8)):
@@ -116,12 +126,17 @@ def main() -> None:
                 stubs = [arbiter_pb2_grpc.ArbiterServiceStub(server.channel) for server in servers]
                 run = f"r{replicas}"
                 batch_rate(stubs, requests(run + "w", 2 * BATCH, BATCH), threads)  # warm up
+                used = cpu_seconds(servers)
                 rate = batch_rate(stubs, requests(run, args.decisions, args.customers), threads)
+                batch_cpu = (cpu_seconds(servers) - used) / args.decisions
                 raw = lua_rate(rurl, f"{prefix}{replicas}_lua", args.decisions, args.customers)
                 # People already in the counters (the throughput run's), as most are in production.
+                used = cpu_seconds(servers)
                 p50, p99 = latency(stubs, requests(run + "l", args.latency_calls, args.customers, people=run))
-                table.add_row(str(replicas), f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}", f"{p50:.2f}",
-                              f"{p99:.2f}")
+                single_cpu = (cpu_seconds(servers) - used) / args.latency_calls
+                load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+                table.add_row(str(replicas), f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}",
+                              f"{batch_cpu * 1e6:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{single_cpu * 1e6:.0f}", load)
             finally:
                 for server in servers:
                     server.stop()
