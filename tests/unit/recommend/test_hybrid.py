@@ -3,6 +3,7 @@ that what Recommend serves is what the evaluation scores."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import numpy as np
@@ -69,3 +70,18 @@ def test_training_on_one_thread_is_reproducible() -> None:
     corpus = shop()
     first, second = train(corpus, NOW, OPTIONS), train(corpus, NOW, OPTIONS)
     assert np.array_equal(first.item_vectors, second.item_vectors)
+
+
+def test_a_model_stored_before_the_hybrid_loads_and_answers_as_lightfm_alone() -> None:
+    corpus = shop()
+    artifact = train(corpus, NOW, OPTIONS)
+    older = {name: value for name, value in vars(artifact).items()
+             if name not in ("history_neighbours", "history_neighbour_scores", "co_purchase_weight", "trending",
+                             "trending_weight")}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **older)
+    loaded = ModelArtifact.from_bytes(buffer.getvalue())
+    live = build("old", loaded, corpus.products)
+    recent = {"cat-1": 1.0}
+    served, _ = scores(live, Customer(["cat-person-0"], recent, {}, 5, recent))
+    assert np.array_equal(served, live.vectors @ loaded.user_vectors[live.user_index["cat-person-0"]])
