@@ -58,16 +58,58 @@ def _event(rng: random.Random, n: int, customer: int) -> event_pb2.Event:
     return event
 
 
-def records(count: int, customers: int, tag: str, seed: int = 7) -> Iterator[bytes]:
-    """`count` accepted events of `customers` customers, as serialized HandoffRecords."""
+def _browsing(rng: random.Random, n: int, customer: int) -> event_pb2.Event:
+    """The realistic mix: what a retailer's stream mostly carries (see `records`)."""
+    roll = rng.random()
+    event = event_pb2.Event(event_id=f"b{n}", source="web")
+    if roll < 0.60:  # pages: home, search, product and account pages mostly; a category now and then
+        page = rng.choices(["https://s/", "https://s/search?q=kibble", "https://s/p/1", "https://s/account",
+                            "https://s/c/dogs", "https://s/c/cats", "https://s/offers", "https://s/stores"],
+                           weights=[25, 15, 30, 10, 8, 6, 4, 2])[0]
+        event.page_view.url = page
+        event.page_view.category = {"https://s/c/dogs": "dogs", "https://s/c/cats": "cats",
+                                    "https://s/offers": "offers"}.get(page, "")
+    elif roll < 0.90:  # a customer keeps coming back to the same few products
+        event.product_view.product_id = f"p{(customer * 7 + rng.randrange(4)) % 500}"
+        event.product_view.category = rng.choice(["kibble", "litter", "toys"])
+        event.product_view.interaction = rng.choices(["view", "compare", "reviews"], weights=[85, 10, 5])[0]
+    elif roll < 0.97:  # one cart per customer, changed several times
+        event.cart_change.cart_id = f"cart-{customer}"
+        event.cart_change.action = rng.choice([event_pb2.CART_ACTION_ADD] * 3 + [event_pb2.CART_ACTION_REMOVE])
+        event.cart_change.product_id = f"p{rng.randrange(500)}"
+        event.cart_change.quantity = 1
+    elif roll < 0.99:
+        event.order.order_id = f"o{n}"
+        event.order.kind = event_pb2.ORDER_KIND_PURCHASE
+        event.order.channel = event_pb2.ORDER_CHANNEL_ONLINE
+        line = event.order.lines.add(product_id=f"p{rng.randrange(500)}", quantity=1, category="kibble")
+        line.unit_price.units = 30
+    else:
+        event.identify.first_name = "Ann"
+        event.identify.reason = rng.choice(["profile_update", "profile_update", "newsletter_signup"])
+    return event
+
+
+MIXES = {"heavy": _event, "realistic": _browsing}
+"""heavy: each event a new customer's nearly (4 events per customer), half of them pages with a category or the
+offers, a quarter product views — about 1.5 journeys entered per event. realistic: 20 events per customer (a day's
+sessions), 60 % pages (a category page one time in five), 30 % product views of the customer's few products,
+7 % cart changes of one cart, 2 % orders, 1 % identifies — most events enter nothing new (re-entry rules, business
+keys) and change at most an open journey's count."""
+
+
+def records(count: int, customers: int, tag: str, seed: int = 7, mix: str = "heavy") -> Iterator[bytes]:
+    """`count` accepted events of `customers` customers, as serialized HandoffRecords, of a mix of `MIXES`."""
     rng = random.Random(seed)
+    make = MIXES[mix]
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     for n in range(count):
         customer = rng.randrange(customers)
-        event = _event(rng, n, customer)
+        event = make(rng, n, customer)
         event.event_time.CopyFrom(to_timestamp(start + timedelta(seconds=n)))
         yield handoff_pb2.HandoffRecord(record_id=f"{tag}:{n}", accepted_event=handoff_pb2.AcceptedEvent(
-            event=event, customer_id=f"{tag}-c{customer}", new_customer=event.HasField("identify"),
+            event=event, customer_id=f"{tag}-c{customer}",
+            new_customer=event.HasField("identify") and (mix == "heavy" or event.identify.reason != "profile_update"),
         )).SerializeToString()
 
 

@@ -20,7 +20,7 @@ from declic.scenarios.facts import event_facts
 from services.scenario.domain.firings import split_after_merge
 from services.scenario.domain.journeys import JourneyState
 from services.scenario.engine import JourneyEngine
-from services.scenario.steering import AcceptedFacts
+from services.scenario.steering import AcceptedFacts, changes_anything, with_entries
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
@@ -42,14 +42,22 @@ class HandoffIntake(HandoffHandler):
             super().handle_batch(payloads)
             return
         now = self._clock.now()
+        matcher = self._engine.matcher
         try:
+            # Only the records that may change something are claimed and applied: one that starts no scenario and
+            # steers no journey (most page views) changes nothing however often it comes.
+            facts = [(record.record_id, with_entries(matcher, self._facts(record), now)) for record in records
+                     if record.accepted_event.customer_id]
+            facts = [(record_id, item) for record_id, item in facts if changes_anything(matcher, item)]
+            if not facts:
+                return
             with self._uow.begin() as session:
-                fresh = claim_records(session, inbox, [r.record_id for r in records], now)
+                fresh = claim_records(session, inbox, [record_id for record_id, _ in facts], now)
                 items = []
-                for record in records:
-                    if record.record_id in fresh and record.accepted_event.customer_id:
-                        fresh.discard(record.record_id)  # twice in one batch: once
-                        items.append(self._facts(record))
+                for record_id, item in facts:
+                    if record_id in fresh:
+                        fresh.discard(record_id)  # twice in one batch: once
+                        items.append(item)
                 self._engine.on_events(session, items, now)
                 session.commit()
         except Exception as exc:

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from declic.kit.telemetry import continued_span
+from declic.kit.telemetry import continued_span, tracing_enabled
 from declic.scenarios.schema import Scenario
 from services.scenario.domain.firings import FiringState, Settlement, firing_id_for
 from services.scenario.domain.journeys import Journey, JourneyState, entry_key_for, journey_id_for, new_journey
-from services.scenario.domain.matching import Matcher
+from services.scenario.domain.matching import Entry, Matcher
 from services.scenario.domain.reactions import react
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
@@ -26,11 +26,25 @@ from services.scenario.storage.journeys import JourneyRepository
 
 @dataclass(frozen=True)
 class AcceptedFacts:
-    """One accepted event as the engine takes it: its facts, its customer, its trace."""
+    """One accepted event as the engine takes it: its facts, its customer, its trace, and the scenarios it starts
+    (paused or not; found when the batch is applied if not given)."""
 
     event: dict[str, Any]
     customer_id: str
     trace: dict[str, str] = field(default_factory=dict)
+    entries: tuple[Entry, ...] | None = None
+
+
+def with_entries(matcher: Matcher, item: AcceptedFacts, now: datetime) -> AcceptedFacts:
+    if item.entries is not None:
+        return item
+    return AcceptedFacts(item.event, item.customer_id, item.trace, tuple(matcher.entries(item.event, now)))
+
+
+def changes_anything(matcher: Matcher, item: AcceptedFacts) -> bool:
+    """Whether applying the event may change anything: it starts a scenario, or its type may steer a journey. One
+    that may not needs no inbox row either (applied twice, it changes nothing twice)."""
+    return bool(item.entries) or matcher.reacts_to(item.event.get("type", ""))
 
 
 class Batch:
@@ -63,7 +77,7 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
                  paused: frozenset[str]) -> int:
     """Steer and enter journeys for `items`, in order; how many journeys were entered."""
     repository = JourneyRepository(session)
-    customers = sorted({item.customer_id for item in items})
+    items = [with_entries(matcher, item, now) for item in items]
     # Only the journeys these events may steer are read: those of the customers with an event some scenario
     # reacts to, in the scenarios that react to it. An entry into a journey not read meets it in the database
     # (counted as one more occurrence when open, ignored when ended).
@@ -71,9 +85,16 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
     steered = sorted({item.customer_id for item in items if matcher.reacts_to(item.event.get("type", ""))})
     since = now - matcher.longest_goal if types & matcher.goal_events else None
     batch = Batch(repository.of_customers(steered, matcher.reacting_scenarios(types), lock=True, goals_since=since))
-    batch.last_entered = repository.last_entries(customers, matcher.periodic)
+    # The last entries only of the scenarios entered once per period that these events start, for their customers.
+    periodic = {(item.customer_id, entry.scenario.id) for item in items for entry in item.entries or ()
+                if entry.scenario.re_entry.period is not None}
+    batch.last_entered = repository.last_entries(sorted({c for c, _ in periodic}), sorted({s for _, s in periodic}))
+    traced = tracing_enabled()
     for item in items:
-        with continued_span("handoff.apply accepted_event", item.trace):
+        if traced:
+            with continued_span("handoff.apply accepted_event", item.trace):
+                _apply(matcher, batch, item, now, paused)
+        else:
             _apply(matcher, batch, item, now, paused)
     repository.save_many(list(batch.changed.values()), now)
     repository.enter_many(list(batch.new.values()), count_occurrences=True)
@@ -92,8 +113,10 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
                 batch.put(after)
                 if after.state is JourneyState.INTERRUPTED:
                     batch.interrupted.append(after)
-    for entry in matcher.entries(event, now, paused):
+    for entry in item.entries or ():
         scenario = entry.scenario
+        if scenario.id in paused:
+            continue
         key = entry_key_for(scenario, entry.business_key, now, event.get("id", ""))
         journey_id = journey_id_for(scenario.id, customer_id, key)
         existing = batch.by_id.get(journey_id)

@@ -1,7 +1,10 @@
 """Which scenarios an event may start, and whether it may matter to journeys already under way.
 
 Built once per catalogue: matching an event is a dictionary look-up by its type, then the trigger's own
-condition on the event alone (no profile: targeting is checked when the journey starts).
+condition on the event alone (no profile: targeting is checked when the journey starts). CEL sees only the part of
+the event the type's triggers read, and the outcome for the same part (the same page, the same action) is
+remembered: a stream repeats itself, and a condition's value depends on nothing else (except `now`: then it is
+evaluated every time).
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from typing import Any
 
 from declic.scenarios.conditions import bind
 from declic.scenarios.entry import activation, business_key, trigger_matches
+from declic.scenarios.references import Fields, event_fields, pruned, reads_now
 from declic.scenarios.schema import Scenario
+
+_REMEMBERED = 20_000
+"""Outcomes remembered (then forgotten all at once): a few MB at most."""
 
 
 @dataclass(frozen=True)
@@ -33,21 +40,43 @@ class Matcher:
         self.periodic = sorted(s.id for s in self.scenarios.values() if s.re_entry.period is not None)
         """Scenarios entered once per period: their last entry is checked."""
         for scenario in self.scenarios.values():
-            if scenario.trigger.event:
+            if scenario.trigger.event and scenario.active:
                 self._by_event.setdefault(scenario.trigger.event, []).append(scenario)
             self._reacting |= _steered_by(scenario)
+        self._reads: dict[str, tuple[Fields, bool]] = {}
+        """Event type → what of the event its triggers read, and whether they read `now`."""
+        for event_type, candidates in self._by_event.items():
+            sources = [c.source for s in candidates for c in (s.trigger.when, s.trigger.key) if c is not None]
+            self._reads[event_type] = (event_fields(sources), reads_now(sources))
+        self._outcomes: dict[tuple[str, str], tuple[Entry, ...]] = {}
 
     def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
         """The active scenarios this event starts, each with its business key."""
-        candidates = self._by_event.get(event.get("type", ""), ())
+        event_type = event.get("type", "")
+        candidates = self._by_event.get(event_type, ())
         if not candidates:
             return []
+        fields, with_now = self._reads[event_type]
+        seen = pruned(event, fields)
+        remembered = None if with_now else (event_type, repr(seen))
+        found = self._outcomes.get(remembered) if remembered else None
+        if found is None:
+            found = self._match(candidates, seen, now)
+            if remembered:
+                if len(self._outcomes) >= _REMEMBERED:
+                    self._outcomes.clear()
+                self._outcomes[remembered] = found
+        return [entry for entry in found if entry.scenario.id not in paused] if paused else list(found)
+
+    def starts_any(self, event: dict[str, Any], now: datetime) -> bool:
+        """Whether the event would start some scenario (paused or not)."""
+        return bool(self.entries(event, now))
+
+    @staticmethod
+    def _match(candidates: Iterable[Scenario], event: dict[str, Any], now: datetime) -> tuple[Entry, ...]:
         bound = bind(activation(event, {}, {}, now))
-        found = []
-        for scenario in candidates:
-            if scenario.active and scenario.id not in paused and trigger_matches(scenario, event, now, bound)[0]:
-                found.append(Entry(scenario, business_key(scenario, event, now, bound)))
-        return found
+        return tuple(Entry(scenario, business_key(scenario, event, now, bound)) for scenario in candidates
+                     if trigger_matches(scenario, event, now, bound)[0])
 
     def reacting_scenarios(self, event_types: set[str]) -> list[str]:
         """The scenarios whose journeys events of these types may steer (any, for an engagement)."""

@@ -36,3 +36,28 @@ def test_intake_is_idempotent_and_follows_merges(settings) -> None:
         customer_id="A")).SerializeToString())
     assert harness.journeys("A") == []
     harness.close()
+
+
+def test_only_records_that_may_change_something_are_claimed(settings) -> None:
+    from sqlalchemy import select
+
+    from declic.common.v1 import event_pb2
+    from services.scenario.storage.tables import inbox
+
+    harness = Harness(settings)
+    home = event_pb2.Event(event_id="home-1", source="web")
+    home.page_view.url = "https://shop.example/"  # no trigger reads the home page, no journey is steered by it
+    signup = identify()
+    signup.event_id, signup.source = "signup-1", "web"
+    records = []
+    for event in (home, signup):
+        event.event_time.GetCurrentTime()
+        records.append(handoff_pb2.HandoffRecord(record_id=f"web:{event.event_id}", accepted_event=(
+            handoff_pb2.AcceptedEvent(event=event, customer_id="C", new_customer=True))).SerializeToString())
+    for _ in range(2):  # delivered twice
+        harness.intake.handle_batch(records)
+    with harness.uow.begin() as session:
+        claimed = set(session.execute(select(inbox.c.record_id)).scalars())
+    assert "web:signup-1" in claimed and "web:home-1" not in claimed
+    assert harness.journey("C", "welcome").occurrences == 1  # the sign-up applied once
+    harness.close()
