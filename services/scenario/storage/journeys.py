@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     String,
+    any_,
     bindparam,
     func,
     literal,
@@ -22,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.orm import Session
 
-from declic.kit.sql_sets import BatchInsert, arrays, unnest
 from services.scenario.domain.journeys import OPEN, Journey, JourneyState
+from services.scenario.storage import journey_writes as writes
 from services.scenario.storage.tables import journeys
 
 _OPEN = [state.value for state in OPEN]
@@ -48,16 +49,15 @@ class JourneyRepository:
         is, or, with `count_occurrences`, counts these occurrences too while it is open. How many were new."""
         if not new:
             return 0
-        statement = _ENTER_COUNTING if count_occurrences else _ENTER
-        result = statement.execute(self._session, [to_row(journey) for journey in new])
-        return sum(1 for is_new in result.scalars() if is_new) if result is not None else 0
+        statement = writes.ENTER_COUNTING if count_occurrences else writes.ENTER
+        return sum(1 for is_new in writes.write(self._session, statement, [to_row(j) for j in new]) if is_new)
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
         """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""
         if not changed:
             return set()
         rows = sorted((_saved(journey, now) for journey in changed), key=lambda row: str(row["journey_id"]))
-        return set(self._session.execute(_SAVE, arrays(rows, _COLUMNS)).scalars())
+        return set(writes.write(self._session, writes.SAVE, rows))
 
     def enter_segment(self, template: Journey, customer_ids: Sequence[str], first_due: datetime,
                       seconds_apart: float = 0.0) -> int:
@@ -87,7 +87,8 @@ class JourneyRepository:
         if not customer_ids or not scenario_ids:
             return {}
         query = (select(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at, journeys.c.journey_id)
-                 .where(journeys.c.customer_id.in_(customer_ids), journeys.c.scenario_id.in_(scenario_ids))
+                 .where(journeys.c.customer_id == any_(_list("customer_ids", customer_ids)),
+                        journeys.c.scenario_id == any_(_list("scenario_ids", scenario_ids)))
                  .order_by(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at.desc())
                  .ext(distinct_on(journeys.c.customer_id, journeys.c.scenario_id)))
         return {(customer, scenario): (at, journey_id) for customer, scenario, at, journey_id in
@@ -128,8 +129,9 @@ class JourneyRepository:
         wanted: ColumnElement[bool] = journeys.c.state.in_(_OPEN)
         if goals_since is not None:
             wanted = wanted | (journeys.c.goal_at.is_(None) & (journeys.c.entered_at >= goals_since))
-        query = select(journeys).where(journeys.c.customer_id.in_(customer_ids),
-                                       journeys.c.scenario_id.in_(scenario_ids), wanted).order_by(journeys.c.journey_id)
+        query = select(journeys).where(journeys.c.customer_id == any_(_list("customer_ids", customer_ids)),
+                                       journeys.c.scenario_id == any_(_list("scenario_ids", scenario_ids)),
+                                       wanted).order_by(journeys.c.journey_id)
         if lock:
             query = query.with_for_update()
         return [to_journey(row) for row in self._session.execute(query)]
@@ -154,6 +156,12 @@ class JourneyRepository:
         return self._session.execute(select(func.count()).where(journeys.c.state.in_(_OPEN))).scalar_one()
 
 
+def _list(name: str, values: Sequence[str]) -> Any:
+    """A list of strings as one array parameter: the statement's text is the same whatever its length (prepared
+    once; an IN list is rendered, sent and parsed again for every batch)."""
+    return bindparam(name, list(values), type_=ARRAY(String()))
+
+
 def to_row(journey: Journey, now: datetime | None = None) -> dict[str, object]:
     return {
         "journey_id": journey.journey_id, "scenario_id": journey.scenario_id, "customer_id": journey.customer_id,
@@ -163,20 +171,6 @@ def to_row(journey: Journey, now: datetime | None = None) -> dict[str, object]:
         "occurrences": journey.occurrences, "goal_at": journey.goal_at, "variables": journey.variables,
         "memory": journey.memory, "version": journey.version,
     }
-
-
-_COLUMNS = tuple(c.name for c in journeys.c)
-_ENTER = BatchInsert(journeys, _COLUMNS, lambda insert: insert.on_conflict_do_nothing(
-    index_elements=["journey_id"]).returning(literal_column("(xmax = 0)")))
-_ENTER_COUNTING = BatchInsert(journeys, _COLUMNS, lambda insert: insert.on_conflict_do_update(
-    index_elements=["journey_id"], set_={"occurrences": journeys.c.occurrences + insert.excluded.occurrences},
-    where=journeys.c.state.in_(_OPEN)).returning(literal_column("(xmax = 0)")))
-_GIVEN = unnest([journeys.c[name] for name in _COLUMNS], name="given")
-_SAVE = (update(journeys)
-         .where(journeys.c.journey_id == _GIVEN.c.journey_id, journeys.c.version + 1 == _GIVEN.c.version)
-         .values({name: _GIVEN.c[name] for name in _COLUMNS if name not in ("journey_id", "entered_at")})
-         .returning(journeys.c.journey_id))
-"""Versioned save of a batch: a row changed since it was read (by an interruption, another replica) is skipped."""
 
 
 def _saved(journey: Journey, now: datetime) -> dict[str, object]:

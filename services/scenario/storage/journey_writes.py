@@ -1,0 +1,46 @@
+"""A batch of journeys written in one statement whose rows travel as one JSON parameter
+(`jsonb_populate_recordset`): one `json.dumps` of the batch costs the client a fraction of one binary array per
+column (each element of each array dumped by psycopg in Python, JSONB columns dumped one by one), and the
+statement's text is the same for every batch (prepared once)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from declic.kit.sql_sets import raw_connection
+from services.scenario.domain.journeys import OPEN
+from services.scenario.storage.tables import journeys
+
+COLUMNS = tuple(column.name for column in journeys.c)
+_OPEN = ", ".join(f"'{state.value}'" for state in OPEN)
+_GIVEN = "jsonb_populate_recordset(NULL::journeys, %s::jsonb)"
+_INSERT = f"INSERT INTO journeys ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_GIVEN}"
+ENTER = f"{_INSERT} ON CONFLICT (journey_id) DO NOTHING RETURNING (xmax = 0)"
+ENTER_COUNTING = (f"{_INSERT} ON CONFLICT (journey_id) DO UPDATE SET occurrences = journeys.occurrences"
+                  f" + EXCLUDED.occurrences WHERE journeys.state IN ({_OPEN}) RETURNING (xmax = 0)")
+"""New journeys; one that exists is left as it is, or counts these occurrences too while it is open."""
+SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in COLUMNS
+                                           if name not in ("journey_id", "entered_at"))
+        + f" FROM {_GIVEN} AS given WHERE journeys.journey_id = given.journey_id"
+        " AND journeys.version + 1 = given.version RETURNING journeys.journey_id")
+"""Versioned save of a batch: a row changed since it was read (by an interruption, another replica) is skipped."""
+
+
+def write(session: Session, statement: str, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """Run `statement` over `rows` (column → value) in the session's transaction; the first column returned."""
+    with raw_connection(session).cursor() as cursor:
+        cursor.execute(statement, [json.dumps(rows, default=_instant)])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _instant(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a journey's instant")
+        return value.isoformat()
+    raise TypeError(f"cannot store {value!r} in a journey row")
