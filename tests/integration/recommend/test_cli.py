@@ -6,6 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from declic.cli import recommend_commands
 from declic.cli.recommend_commands import register
 from declic.kit.clock import ManualClock
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_train_lists_and_rolls_back(publish, start_service, monkeypatch) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
+    # The command's console was made when its module was first imported (maybe by another test): widen it itself.
+    monkeypatch.setattr(recommend_commands.console, "width", 250)
     publish(corpus_records(shop(customers=40, products=10)))
     running, channel = start_service("recommend", clock=ManualClock(NOW), recommend=FAST, options=TINY)
     stub = recommend_pb2_grpc.RecommendServiceStub(channel)
