@@ -114,7 +114,8 @@ def evaluate(
     best, best_scores = report.best_baseline()
     lightfm = report.scores["lightfm"].precision
     ratio = lightfm / best_scores.precision if best_scores.precision else float("inf")
-    console.print(f"LightFM precision@10 = {ratio:.2f} × the best baseline ({best})")
+    console.print(f"served model (LightFM hybrid: 'lightfm' above) precision@10 = {ratio:.2f} × the best baseline "
+                  f"({best}); 'lightfm_alone' is its LightFM part alone")
 
 
 def register(app: typer.Typer) -> None:
