@@ -6,7 +6,9 @@ ISO 8601 text (events; they are stored with journeys) or datetimes (profiles, re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
@@ -25,32 +27,48 @@ def money(value: Message) -> float:
 
 def message_dict(message: Message) -> dict[str, Any]:
     """Every field of `message` (defaults included), enums by short name, Money as a number."""
-    result: dict[str, Any] = {}
-    for field in message.DESCRIPTOR.fields:
-        value = getattr(message, field.name)
-        result[field.name] = _value(field, value)
-    return result
+    return {name: convert(getattr(message, name)) for name, convert in _plan(message.DESCRIPTOR)}
 
 
-def _value(field: Any, value: Any) -> Any:
+@cache
+def _plan(descriptor: Any) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field's name and how its value converts, worked out once per message type (not once per value)."""
+    return tuple((field.name, _converter(field)) for field in descriptor.fields)
+
+
+def _converter(field: Any) -> Callable[[Any], Any]:
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
-        return dict(value)
+        return dict
+    scalar = _scalar_converter(field)
     if field.is_repeated:
-        return [_scalar(field, item) for item in value]
-    return _scalar(field, value)
+        return lambda values: [scalar(item) for item in values]
+    return scalar
+
+
+def _scalar_converter(field: Any) -> Callable[[Any], Any]:
+    if field.enum_type is not None:
+        prefix = _PREFIXES.get(field.enum_type.name, "")
+        names = {v.number: v.name.removeprefix(prefix).lower() for v in field.enum_type.values}
+        return lambda number: names.get(number) or _unknown(field, number)
+    if field.message_type is None:
+        return _same
+    if field.message_type.name == "Money":
+        return money
+    if field.message_type.name == "Timestamp":
+        return lambda value: value.ToDatetime(tzinfo=UTC).isoformat() if value.seconds or value.nanos else ""
+    return message_dict
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _unknown(field: Any, number: int) -> str:
+    return str(field.enum_type.values_by_number[number].name)  # a number the descriptor does not know: KeyError
 
 
 def _scalar(field: Any, value: Any) -> Any:
-    if field.enum_type is not None:
-        name = field.enum_type.values_by_number[value].name
-        return name.removeprefix(_PREFIXES.get(field.enum_type.name, "")).lower()
-    if field.message_type is None:
-        return value
-    if field.message_type.name == "Money":
-        return money(value)
-    if field.message_type.name == "Timestamp":
-        return value.ToDatetime(tzinfo=UTC).isoformat() if value.seconds or value.nanos else ""
-    return message_dict(value)
+    return _scalar_converter(field)(value)
 
 
 def event_facts(event: event_pb2.Event, new_customer: bool = False) -> dict[str, Any]:

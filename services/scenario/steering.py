@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from declic.kit.telemetry import continued_span, tracing_enabled
+from declic.scenarios.facts import compact_event
 from declic.scenarios.schema import Scenario
 from services.scenario.domain.firings import FiringState, Settlement, firing_id_for
 from services.scenario.domain.journeys import Journey, JourneyState, entry_key_for, journey_id_for, new_journey
@@ -113,6 +114,7 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
                 batch.put(after)
                 if after.state is JourneyState.INTERRUPTED:
                     batch.interrupted.append(after)
+    kept: dict[str, Any] | None = None
     for entry in item.entries or ():
         scenario = entry.scenario
         if scenario.id in paused:
@@ -128,7 +130,8 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
         last = batch.last_entered.get((customer_id, scenario.id))
         if last is not None and last[1] != journey_id and not _may_reenter(scenario, last[0], now):
             continue  # (the same journey again is counted by the database, as one more occurrence)
-        journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""))
+        kept = kept or compact_event(event)  # once for all the journeys the event enters
+        journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""), kept)
         batch.last_entered[(customer_id, scenario.id)] = (now, journey_id)
         if item.trace:
             journey.memory["trace"] = item.trace

@@ -76,13 +76,15 @@ class Journey:
 
 
 def new_journey(scenario: Scenario, customer_id: str, entry_key: str, now: datetime,
-                event: dict[str, Any] | None = None, cause_event_id: str = "") -> Journey:
-    """A journey entered now; it starts after the trigger's delay (targeting is checked then)."""
+                event: dict[str, Any] | None = None, cause_event_id: str = "",
+                kept: dict[str, Any] | None = None) -> Journey:
+    """A journey entered now; it starts after the trigger's delay (targeting is checked then). `kept`: the event
+    compacted already (`compact_event`), when it enters several journeys."""
     delay = scenario.trigger.delay
     return Journey(
         journey_id=journey_id_for(scenario.id, customer_id, entry_key), scenario_id=scenario.id,
         customer_id=customer_id, entry_key=entry_key, state=JourneyState.SCHEDULED, entered_at=now,
         due_at=now + delay, cause_event_id=cause_event_id,
         detail=f"entered; starts at {(now + delay).isoformat()}" if delay else "entered",
-        memory={"event": compact_event(event or {})},
+        memory={"event": kept if kept is not None else compact_event(event or {})},
     )

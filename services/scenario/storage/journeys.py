@@ -3,15 +3,13 @@ who holds the version it read — a worker whose journey was interrupted meanwhi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
     String,
-    any_,
     bindparam,
     func,
     literal,
@@ -20,11 +18,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from services.scenario.domain.journeys import OPEN, Journey, JourneyState
-from services.scenario.storage import journey_writes as writes
+from services.scenario.storage import journey_sql as sql
 from services.scenario.storage.tables import journeys
 
 _OPEN = [state.value for state in OPEN]
@@ -49,15 +47,15 @@ class JourneyRepository:
         is, or, with `count_occurrences`, counts these occurrences too while it is open. How many were new."""
         if not new:
             return 0
-        statement = writes.ENTER_COUNTING if count_occurrences else writes.ENTER
-        return sum(1 for is_new in writes.write(self._session, statement, [to_row(j) for j in new]) if is_new)
+        statement = sql.ENTER_COUNTING if count_occurrences else sql.ENTER
+        return sum(1 for is_new in sql.write(self._session, statement, [to_row(j) for j in new]) if is_new)
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
         """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""
         if not changed:
             return set()
         rows = sorted((_saved(journey, now) for journey in changed), key=lambda row: str(row["journey_id"]))
-        return set(writes.write(self._session, writes.SAVE, rows))
+        return set(sql.write(self._session, sql.SAVE, rows))
 
     def enter_segment(self, template: Journey, customer_ids: Sequence[str], first_due: datetime,
                       seconds_apart: float = 0.0) -> int:
@@ -86,13 +84,9 @@ class JourneyRepository:
         """(customer, scenario) → when the customer last entered it, and that journey's id."""
         if not customer_ids or not scenario_ids:
             return {}
-        query = (select(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at, journeys.c.journey_id)
-                 .where(journeys.c.customer_id == any_(_list("customer_ids", customer_ids)),
-                        journeys.c.scenario_id == any_(_list("scenario_ids", scenario_ids)))
-                 .order_by(journeys.c.customer_id, journeys.c.scenario_id, journeys.c.entered_at.desc())
-                 .ext(distinct_on(journeys.c.customer_id, journeys.c.scenario_id)))
-        return {(customer, scenario): (at, journey_id) for customer, scenario, at, journey_id in
-                self._session.execute(query)}
+        rows = sql.read(self._session, sql.LAST_ENTRIES, {"customers": list(customer_ids),
+                                                           "scenarios": list(scenario_ids)})
+        return {(row["customer_id"], row["scenario_id"]): (row["entered_at"], row["journey_id"]) for row in rows}
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
         """Journeys due now, leased to this worker: other replicas skip them while locked, then until the lease
@@ -126,15 +120,10 @@ class JourneyRepository:
         since then whose goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
         if not customer_ids or not scenario_ids:
             return []
-        wanted: ColumnElement[bool] = journeys.c.state.in_(_OPEN)
-        if goals_since is not None:
-            wanted = wanted | (journeys.c.goal_at.is_(None) & (journeys.c.entered_at >= goals_since))
-        query = select(journeys).where(journeys.c.customer_id == any_(_list("customer_ids", customer_ids)),
-                                       journeys.c.scenario_id == any_(_list("scenario_ids", scenario_ids)),
-                                       wanted).order_by(journeys.c.journey_id)
-        if lock:
-            query = query.with_for_update()
-        return [to_journey(row) for row in self._session.execute(query)]
+        statement = sql.OPEN_OF_CUSTOMERS if goals_since is None else sql.OPEN_OR_GOAL_OF_CUSTOMERS
+        rows = sql.read(self._session, statement + (" FOR UPDATE" if lock else ""), {
+            "customers": list(customer_ids), "scenarios": list(scenario_ids), "since": goals_since})
+        return [journey_of(row) for row in rows]
 
     def page_of_customer(self, customer_id: str, limit: int, after: tuple[datetime, str] | None) -> list[Journey]:
         order = (journeys.c.entered_at, journeys.c.journey_id)
@@ -156,12 +145,6 @@ class JourneyRepository:
         return self._session.execute(select(func.count()).where(journeys.c.state.in_(_OPEN))).scalar_one()
 
 
-def _list(name: str, values: Sequence[str]) -> Any:
-    """A list of strings as one array parameter: the statement's text is the same whatever its length (prepared
-    once; an IN list is rendered, sent and parsed again for every batch)."""
-    return bindparam(name, list(values), type_=ARRAY(String()))
-
-
 def to_row(journey: Journey, now: datetime | None = None) -> dict[str, object]:
     return {
         "journey_id": journey.journey_id, "scenario_id": journey.scenario_id, "customer_id": journey.customer_id,
@@ -180,7 +163,10 @@ def _saved(journey: Journey, now: datetime) -> dict[str, object]:
 
 
 def to_journey(row: Row) -> Journey:
-    data = row._mapping
+    return journey_of(row._mapping)
+
+
+def journey_of(data: Mapping[Any, Any]) -> Journey:
     return Journey(
         journey_id=data["journey_id"], scenario_id=data["scenario_id"], customer_id=data["customer_id"],
         entry_key=data["entry_key"], state=JourneyState(data["state"]), entered_at=data["entered_at"],

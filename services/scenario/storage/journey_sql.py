@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -44,3 +44,26 @@ def _instant(value: object) -> str:
             raise ValueError("naive datetime given to a journey's instant")
         return value.isoformat()
     raise TypeError(f"cannot store {value!r} in a journey row")
+
+
+LAST_ENTRIES = ("SELECT DISTINCT ON (customer_id, scenario_id) customer_id, scenario_id, entered_at, journey_id"
+                " FROM journeys WHERE customer_id = ANY(%(customers)s) AND scenario_id = ANY(%(scenarios)s)"
+                " ORDER BY customer_id, scenario_id, entered_at DESC")
+_OF_CUSTOMERS = (f"SELECT {', '.join(COLUMNS)} FROM journeys WHERE customer_id = ANY(%(customers)s)"
+                 f" AND scenario_id = ANY(%(scenarios)s) AND (state IN ({_OPEN}){{goals}}) ORDER BY journey_id")
+OPEN_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals="")
+OPEN_OR_GOAL_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals=" OR (goal_at IS NULL AND entered_at >= %(since)s)")
+"""The open journeys of customers in scenarios, or also the ended ones since then whose goal is not reached."""
+
+
+def read(session: Session, statement: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of `statement` (in the session's transaction) as column → value, instants in UTC: psycopg's own
+    rows, without SQLAlchemy's Row objects and result processing."""
+    with raw_connection(session).cursor() as cursor:
+        cursor.execute(statement, parameters)
+        names = [column.name for column in cursor.description or ()]
+        return [{name: _utc(value) for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()]
+
+
+def _utc(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
