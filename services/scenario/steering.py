@@ -67,8 +67,10 @@ class Batch:
         old = self.by_id.get(journey.journey_id)
         self.by_id[journey.journey_id] = journey
         siblings = self.by_customer.setdefault(journey.customer_id, [])
-        if old is not None and old in siblings:
-            siblings[siblings.index(old)] = journey
+        for n, sibling in enumerate(siblings):
+            if sibling is old:  # (by identity: comparing journeys field by field costs more than the rest)
+                siblings[n] = journey
+                break
         else:
             siblings.append(journey)
         (self.new if journey.journey_id in self.new or old is None else self.changed)[journey.journey_id] = journey
@@ -79,17 +81,17 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
     """Steer and enter journeys for `items`, in order; how many journeys were entered."""
     repository = JourneyRepository(session)
     items = [with_entries(matcher, item, now) for item in items]
-    # Only the journeys these events may steer are read: those of the customers with an event some scenario
-    # reacts to, in the scenarios that react to it. An entry into a journey not read meets it in the database
-    # (counted as one more occurrence when open, ignored when ended).
+    # Only the journeys these events may steer are read: each customer's in the scenarios its events may steer. An
+    # entry into a journey not read meets it in the database (one more occurrence when open, ignored when ended).
     types = {item.event.get("type", "") for item in items}
-    steered = sorted({item.customer_id for item in items if matcher.reacts_to(item.event.get("type", ""))})
+    steered = {(item.customer_id, scenario_id) for item in items
+               for scenario_id in matcher.steered_scenarios(item.event.get("type", ""))}
     since = now - matcher.longest_goal if types & matcher.goal_events else None
-    batch = Batch(repository.of_customers(steered, matcher.reacting_scenarios(types), lock=True, goals_since=since))
+    batch = Batch(repository.of_customers(steered, lock=True, goals_since=since))
     # The last entries only of the scenarios entered once per period that these events start, for their customers.
     periodic = {(item.customer_id, entry.scenario.id) for item in items for entry in item.entries or ()
                 if entry.scenario.re_entry.period is not None}
-    batch.last_entered = repository.last_entries(sorted({c for c, _ in periodic}), sorted({s for _, s in periodic}))
+    batch.last_entered = repository.last_entries(periodic)
     traced = tracing_enabled()
     for item in items:
         if traced:

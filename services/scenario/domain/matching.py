@@ -49,6 +49,7 @@ class Matcher:
             sources = [c.source for s in candidates for c in (s.trigger.when, s.trigger.key) if c is not None]
             self._reads[event_type] = (event_fields(sources), reads_now(sources))
         self._outcomes: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        self._steered: dict[str, tuple[str, ...]] = {}
 
     def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
         """The active scenarios this event starts, each with its business key."""
@@ -83,6 +84,14 @@ class Matcher:
         if "message_engagement" in event_types:
             return sorted(self.scenarios)
         return sorted(s.id for s in self.scenarios.values() if event_types & _steered_by(s))
+
+    def steered_scenarios(self, event_type: str) -> tuple[str, ...]:
+        """The scenarios whose journeys an event of this type may steer (none for most types)."""
+        found = self._steered.get(event_type)
+        if found is None:
+            found = tuple(self.reacting_scenarios({event_type})) if self.reacts_to(event_type) else ()
+            self._steered[event_type] = found
+        return found
 
     def reacts_to(self, event_type: str) -> bool:
         """Whether events of this type may interrupt, convert, resume or engage a journey."""

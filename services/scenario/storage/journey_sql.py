@@ -6,7 +6,7 @@ statement's text is the same for every batch (prepared once)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,14 +46,21 @@ def _instant(value: object) -> str:
     raise TypeError(f"cannot store {value!r} in a journey row")
 
 
+_PAIRS = ("(customer_id, scenario_id) IN (SELECT * FROM unnest(%(customers)s::text[], %(scenarios)s::text[]))")
+"""The (customer, scenario) pairs given (`pairs`): each looked up in ix_journeys_customer."""
 LAST_ENTRIES = ("SELECT DISTINCT ON (customer_id, scenario_id) customer_id, scenario_id, entered_at, journey_id"
-                " FROM journeys WHERE customer_id = ANY(%(customers)s) AND scenario_id = ANY(%(scenarios)s)"
-                " ORDER BY customer_id, scenario_id, entered_at DESC")
-_OF_CUSTOMERS = (f"SELECT {', '.join(COLUMNS)} FROM journeys WHERE customer_id = ANY(%(customers)s)"
-                 f" AND scenario_id = ANY(%(scenarios)s) AND (state IN ({_OPEN}){{goals}}) ORDER BY journey_id")
+                f" FROM journeys WHERE {_PAIRS} ORDER BY customer_id, scenario_id, entered_at DESC")
+_OF_CUSTOMERS = (f"SELECT {', '.join(COLUMNS)} FROM journeys WHERE {_PAIRS}"
+                 f" AND (state IN ({_OPEN}){{goals}}) ORDER BY journey_id")
 OPEN_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals="")
 OPEN_OR_GOAL_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals=" OR (goal_at IS NULL AND entered_at >= %(since)s)")
 """The open journeys of customers in scenarios, or also the ended ones since then whose goal is not reached."""
+
+
+def pairs(wanted: Collection[tuple[str, str]]) -> dict[str, list[str]]:
+    """The parameters of `_PAIRS`, sorted."""
+    ordered = sorted(wanted)
+    return {"customers": [customer for customer, _ in ordered], "scenarios": [scenario for _, scenario in ordered]}
 
 
 def read(session: Session, statement: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -61,9 +68,18 @@ def read(session: Session, statement: str, parameters: Mapping[str, Any]) -> lis
     rows, without SQLAlchemy's Row objects and result processing."""
     with raw_connection(session).cursor() as cursor:
         cursor.execute(statement, parameters)
-        names = [column.name for column in cursor.description or ()]
-        return [{name: _utc(value) for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()]
+        columns = cursor.description or ()
+        names = [column.name for column in columns]
+        instants = [n for n, column in enumerate(columns) if column.type_code == _TIMESTAMPTZ]
+        found = []
+        for row in cursor.fetchall():
+            values = list(row)
+            for n in instants:
+                if values[n] is not None:
+                    values[n] = values[n].astimezone(UTC)
+            found.append(dict(zip(names, values, strict=True)))
+        return found
 
 
-def _utc(value: Any) -> Any:
-    return value.astimezone(UTC) if isinstance(value, datetime) else value
+_TIMESTAMPTZ = 1184
+"""PostgreSQL's type oid of timestamptz (returned by psycopg in the session's zone; journeys hold UTC)."""

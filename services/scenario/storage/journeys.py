@@ -3,7 +3,7 @@ who holds the version it read — a worker whose journey was interrupted meanwhi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,13 +79,11 @@ class JourneyRepository:
         done = statement.on_conflict_do_nothing(index_elements=["journey_id"]).returning(journeys.c.journey_id)
         return len(self._session.execute(done).all())
 
-    def last_entries(self, customer_ids: Sequence[str],
-                     scenario_ids: Sequence[str]) -> dict[tuple[str, str], tuple[datetime, str]]:
-        """(customer, scenario) → when the customer last entered it, and that journey's id."""
-        if not customer_ids or not scenario_ids:
+    def last_entries(self, wanted: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime, str]]:
+        """(customer, scenario) → when the customer last entered it, and that journey's id; for each pair wanted."""
+        if not wanted:
             return {}
-        rows = sql.read(self._session, sql.LAST_ENTRIES, {"customers": list(customer_ids),
-                                                           "scenarios": list(scenario_ids)})
+        rows = sql.read(self._session, sql.LAST_ENTRIES, sql.pairs(wanted))
         return {(row["customer_id"], row["scenario_id"]): (row["entered_at"], row["journey_id"]) for row in rows}
 
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
@@ -114,15 +112,15 @@ class JourneyRepository:
             query = query.with_for_update()
         return [to_journey(row) for row in self._session.execute(query)]
 
-    def of_customers(self, customer_ids: Sequence[str], scenario_ids: Sequence[str], lock: bool = False,
+    def of_customers(self, wanted: Collection[tuple[str, str]], lock: bool = False,
                      goals_since: datetime | None = None) -> list[Journey]:
-        """The open journeys of these customers in these scenarios, and with `goals_since` the ended ones entered
-        since then whose goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
-        if not customer_ids or not scenario_ids:
+        """The open journeys of each (customer, scenario) wanted, and with `goals_since` the ended ones entered since
+        then whose goal is not reached (locked for update if asked, in a stable order: no deadlock)."""
+        if not wanted:
             return []
         statement = sql.OPEN_OF_CUSTOMERS if goals_since is None else sql.OPEN_OR_GOAL_OF_CUSTOMERS
-        rows = sql.read(self._session, statement + (" FOR UPDATE" if lock else ""), {
-            "customers": list(customer_ids), "scenarios": list(scenario_ids), "since": goals_since})
+        rows = sql.read(self._session, statement + (" FOR UPDATE" if lock else ""),
+                        {**sql.pairs(wanted), "since": goals_since})
         return [journey_of(row) for row in rows]
 
     def page_of_customer(self, customer_id: str, limit: int, after: tuple[datetime, str] | None) -> list[Journey]:
