@@ -47,8 +47,14 @@ RUN apt-get update \
       --shell /usr/sbin/nologin declic
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/declic-gen /opt/declic-gen
+# The data the services read at run time: the scenario catalogue and the pressure policy (a deployment may
+# mount its own over them, e.g. from a ConfigMap, or point the two variables elsewhere).
+COPY scenarios /opt/declic/scenarios
+COPY policies /opt/declic/policies
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/opt/declic-gen \
+    DECLIC_SCENARIOS_DIR=/opt/declic/scenarios \
+    DECLIC_ARBITER_POLICY_FILE=/opt/declic/policies/pressure.yaml \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DECLIC_HOST=0.0.0.0 \

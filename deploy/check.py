@@ -126,8 +126,14 @@ def check_components_used(root: Path) -> list[Finding]:
     return findings
 
 
+RUNTIME_DATA = {"scenarios": "DECLIC_SCENARIOS_DIR", "policies": "DECLIC_ARBITER_POLICY_FILE"}
+"""Files of the repository the services read at run time, and the setting that names them: the installed wheel
+holds code only, so the image copies them and points the setting there."""
+
+
 def check_image_recipe(repo_root: Path) -> list[Finding]:
-    """The Dockerfile generates the stubs with the grpcio-tools that pyproject.toml pins."""
+    """The Dockerfile generates the stubs with the grpcio-tools that pyproject.toml pins, and ships the data the
+    services read at run time."""
     dockerfile = (repo_root / "Dockerfile").read_text() if (repo_root / "Dockerfile").is_file() else ""
     if not dockerfile:
         return [Finding("image recipe", "Dockerfile", "Dockerfile", "missing")]
@@ -144,6 +150,13 @@ def check_image_recipe(repo_root: Path) -> list[Finding]:
         elif wanted.group(1) != found.group(1):
             problem = f"Dockerfile pins {package} {found.group(1)}, {source.name} pins {wanted.group(1)}"
         findings.append(Finding("image recipe", package, "Dockerfile", problem))
+    for directory, variable in RUNTIME_DATA.items():
+        problem = None
+        if not re.search(rf"^COPY {directory} ", dockerfile, re.M):
+            problem = f"the image lacks {directory}/ (read at run time)"
+        elif f"{variable}=" not in dockerfile:
+            problem = f"the image does not point {variable} at its {directory}/"
+        findings.append(Finding("image recipe", directory, "Dockerfile", problem))
     return findings
 
 

@@ -203,11 +203,13 @@ def test_a_json_patch_of_a_place_that_does_not_exist_is_an_error(k8s: Path) -> N
         render_in_python(k8s / "overlays" / "dev")
 
 
-def test_the_dockerfile_must_pin_the_grpcio_tools_of_pyproject(tmp_path: Path) -> None:
+def test_the_dockerfile_must_pin_the_grpcio_tools_of_pyproject_and_ship_the_run_time_data(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('dev = ["grpcio-tools==1.85.1"]\n')
-    (tmp_path / "Dockerfile").write_text("ARG GRPCIO_TOOLS_VERSION=1.80.0\n")
+    (tmp_path / "Dockerfile").write_text("ARG GRPCIO_TOOLS_VERSION=1.80.0\nCOPY scenarios /opt/declic/scenarios\n")
     assert [(f.subject, f.problem) for f in check.check_image_recipe(tmp_path) if not f.passed] == [
-        ("grpcio-tools", "Dockerfile pins grpcio-tools 1.80.0, pyproject.toml pins 1.85.1")
+        ("grpcio-tools", "Dockerfile pins grpcio-tools 1.80.0, pyproject.toml pins 1.85.1"),
+        ("scenarios", "the image does not point DECLIC_SCENARIOS_DIR at its scenarios/"),
+        ("policies", "the image lacks policies/ (read at run time)"),
     ]
     assert all(f.passed for f in check.check_image_recipe(check.REPO_ROOT))
 
