@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import hiredis
 import redis
 
 from services.arbiter.domain.arbitration import Reservation
@@ -119,20 +120,40 @@ class PressureCounters:
         return answers
 
     def _run_many(self, script: str, sha: str, calls: Sequence[Sequence[str | int]]) -> list:
-        """The script once per call (its three keys, then its arguments) in one round trip (a pipeline of
-        EVALSHA); the replies in order, errors included. redis-py's pipelined Script would first ask SCRIPT EXISTS
-        (a round trip per pipeline); a server that lost the script (restarted) answers NOSCRIPT instead, and the
-        whole pipeline is sent again once the script is loaded (nothing ran)."""
+        """The script once per call (its three keys, then its arguments) in one round trip (EVALSHA); the replies
+        in order, errors included. redis-py's pipelined Script would first ask SCRIPT EXISTS (a round trip per
+        pipeline); a server that lost the script (restarted) answers NOSCRIPT instead, and the whole lot is sent
+        again once the script is loaded (nothing ran)."""
         for attempt in range(2):
-            pipe = self._client.pipeline(transaction=False)
-            for call in calls:
-                pipe.execute_command("EVALSHA", sha, 3, *call)
-            replies = pipe.execute(raise_on_error=False)
+            replies = self._send([("EVALSHA", sha, 3, *call) for call in calls])
             if attempt == 0 and any(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
                 self._client.script_load(script)
                 continue
             break
         return replies
+
+    def _send(self, commands: Sequence[tuple[str | int, ...]]) -> list:
+        """The commands in one round trip, their replies in order (an error reply as its exception). Packed by
+        hiredis itself: redis-py's pipeline spends three times as long per command (22 vs 7 us, min of 6). A
+        connection that fails midway is closed, not handed out again half read."""
+        pool = self._client.connection_pool
+        connection = pool.get_connection()
+        try:
+            # (hiredis types its argument as a tuple of one value; it takes any number.)
+            connection.send_packed_command([b"".join(hiredis.pack_command(command)  # type: ignore[arg-type]
+                                                     for command in commands)])
+            replies: list = []
+            for _ in commands:
+                try:
+                    replies.append(connection.read_response())
+                except redis.exceptions.ResponseError as error:
+                    replies.append(error)
+            return replies
+        except BaseException:
+            connection.disconnect()
+            raise
+        finally:
+            pool.release(connection)
 
     def counts(self, customer_id: str, now: datetime, limits: Sequence[Limit], keep: timedelta) -> tuple[int, ...]:
         """How many slots each limit counts now (reserving nothing)."""
