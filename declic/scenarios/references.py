@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 Fields = dict[str, frozenset[str] | None] | None
@@ -50,3 +51,9 @@ def pruned(event: dict[str, Any], fields: Fields) -> dict[str, Any]:
 
 def reads_now(sources: Iterable[str]) -> bool:
     return any(re.search(r"\bnow\b", source) for source in sources)
+
+
+@cache
+def read_by(source: str) -> tuple[Fields, bool]:
+    """What of `event` one expression reads, and whether it reads `journey`."""
+    return event_fields([source]), re.search(r"\bjourney\b", source) is not None

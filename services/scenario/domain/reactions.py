@@ -7,8 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from declic.scenarios.conditions import Condition
 from declic.scenarios.entry import activation
 from declic.scenarios.fields import EventMatch
+from declic.scenarios.references import pruned, read_by
 from declic.scenarios.schema import Scenario, step_ids
 from declic.scenarios.steps import EXIT
 from services.scenario.domain.journeys import Journey, JourneyState
@@ -20,7 +22,13 @@ def matches(match: EventMatch, event: dict[str, Any], journey: Journey, now: dat
         return False
     if match.when is None:
         return True
-    return match.when.holds(activation(event, {}, journey.cel(), now))[0]
+    return match.when.holds(_seen(match.when, event, journey, now))[0]
+
+
+def _seen(condition: Condition, event: dict[str, Any], journey: Journey, now: datetime) -> dict[str, Any]:
+    """The variables `condition` reads (handing CEL the whole event and journey costs ~90 µs a time)."""
+    fields, with_journey = read_by(condition.source)
+    return activation(pruned(event, fields), {}, journey.cel() if with_journey else {}, now)
 
 
 def react(scenario: Scenario, journey: Journey, event: dict[str, Any], now: datetime) -> Journey | None:
@@ -61,7 +69,7 @@ def _goal(scenario: Scenario, journey: Journey, event: dict[str, Any], now: date
     if goal is None or journey.goal_at is not None or goal.event != event.get("type"):
         return False
     if now - journey.entered_at > goal.within or (goal.when and not goal.when.holds(
-            activation(event, {}, journey.cel(), now))[0]):
+            _seen(goal.when, event, journey, now))[0]):
         return False
     journey.goal_at = now
     journey.memory["goal_event"] = event.get("id", "")
