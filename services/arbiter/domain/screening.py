@@ -71,6 +71,11 @@ class Plan:
     base: Decision
 
 
+_ON_NO_LIST = RuleCheck("exclusions", Outcome.PASSED, "on no list")
+_TRANSACTIONAL = RuleCheck("caps", Outcome.NOT_APPLICABLE, "transactional: exempt, recorded")
+_NOT_HELD_OUT = RuleCheck("control_group", Outcome.PASSED, "not held out")
+"""The checks every such decision shares (made once: they are immutable)."""
+
 
 def candidate_channels(request: FiringRequest, closed: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The channels the step allows that the person can be reached on, their preferred one first."""
@@ -102,7 +107,7 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
                                     f"{exclusion.reason} (from {exclusion.source})"))
             return final(Verdict.SUPPRESS, SuppressReason.EXCLUDED,
                          f"set aside on the list {exclusion.list}: {exclusion.reason}")
-        checks.append(RuleCheck("exclusions", Outcome.PASSED, "on no list"))
+        checks.append(_ON_NO_LIST)
         cooling = [c for c in facts.cool_offs if c.until > now]
         for cool_off in (c for c in cooling if not c.channel):
             checks.append(RuleCheck(f"cool_off:{cool_off.kind}", Outcome.BLOCKED, f"until {cool_off.until:%Y-%m-%d}"))
@@ -110,7 +115,7 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
                          f"cool-off after a {cool_off.kind} until {cool_off.until:%Y-%m-%d %H:%M} UTC")
         closed = frozenset(c.channel for c in cooling if c.channel) | facts.denied_channels
     else:
-        checks.append(RuleCheck("caps", Outcome.NOT_APPLICABLE, "transactional: exempt, recorded"))
+        checks.append(_TRANSACTIONAL)
         closed = frozenset()
     channels = candidate_channels(request, closed)
     if not channels:
@@ -138,7 +143,7 @@ def screen(request: FiringRequest, facts: PersonFacts, policy: Policy, now: date
     if why_held_out:
         checks.append(RuleCheck("control_group", Outcome.BLOCKED, why_held_out))
         return final(Verdict.CONTROL_GROUP, SuppressReason.CONTROL_GROUP, why_held_out, channels[0])
-    checks.append(RuleCheck("control_group", Outcome.PASSED, "not held out"))
+    checks.append(_NOT_HELD_OUT)
     quiet_end = quiet_until(now, zone, policy.quiet_hours, channels[0])
     if quiet_end is not None:
         checks.append(RuleCheck("quiet_hours", Outcome.DEFERRED, f"until {quiet_end.astimezone(zone):%H:%M} local"))
