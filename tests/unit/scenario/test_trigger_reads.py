@@ -10,7 +10,7 @@ from declic.scenarios.conditions import bind
 from declic.scenarios.entry import activation, business_key, trigger_matches
 from declic.scenarios.facts import event_facts
 from declic.scenarios.loader import load_catalogue
-from declic.scenarios.references import event_fields, pruned
+from declic.scenarios.references import event_fields, pruned, read_by
 from services.scenario.domain.matching import Matcher
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -23,6 +23,8 @@ def test_the_fields_read_are_found_in_the_text() -> None:
     assert fields == {"page_view": {"url"}, "context": {"status"}, "order": {"lines"}}
     assert event_fields(['event.order.kind == "purchase"', "event.order"]) == {"order": None}
     assert event_fields(['event["order"].kind == "purchase"']) is None  # not understood: the whole event
+    assert read_by("journey.occurrences > 2 && event.order.total > 50.0") == ({"order": {"total"}}, True)
+    assert read_by('event.order.kind == "purchase"') == ({"order": {"kind"}}, False)
     assert pruned({"type": "page_view", "id": "x", "page_view": {"url": "u", "title": "t"}},
                   {"page_view": frozenset({"url", "category"})}) == {"type": "page_view", "page_view": {"url": "u"}}
 
