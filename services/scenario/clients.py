@@ -81,9 +81,11 @@ class PeerClients:
 
     def decide(self, firing: Firing, variables: dict[str, str], contact: Contact) -> ArbiterDecision:
         """The arbiter's decision on the firing for this person."""
-        category, campaign = arbitration_terms(firing)
+        category, campaign, cause_event_id = arbitration_terms(firing)
+        proposal = firing_to_proto(firing, variables)
+        proposal.cause_event_id = cause_event_id
         request = arbiter_pb2.DecideRequest(
-            firing=firing_to_proto(firing, variables),
+            firing=proposal,
             contactable_channels=[channel_enum(c) for c in contact.addresses],
             timezone=contact.timezone,
             category=category,

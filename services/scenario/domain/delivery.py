@@ -81,11 +81,15 @@ def message_variables(firing: Firing, contact: Contact) -> dict[str, str]:
     return variables
 
 
-def arbitration_terms(firing: Firing) -> tuple[str, bool]:
-    """(category, campaign) of the firing for the arbiter: the scenario file's category (marketing, service,
-    transactional: per-category caps), and whether it comes from a mass campaign (the policy ranks campaigns
-    against triggers)."""
-    return firing.variables.get("category", ""), firing.variables.get("kind", "") == "campaign"
+def arbitration_terms(firing: Firing) -> tuple[str, bool, str]:
+    """(category, campaign, originating event) of the firing for the arbiter: the scenario file's category
+    (marketing, service, transactional: per-category caps), whether it comes from a mass campaign (the policy ranks
+    campaigns against triggers), and the event it answers for the arbiter's one-message-per-event rule — the
+    journey's first message only: the next ones of the same journey are a series (a reminder three days later),
+    not a second scenario answering the same event in parallel, so they name none."""
+    first = firing.variables.get("journey_message", "1") == "1"
+    return (firing.variables.get("category", ""), firing.variables.get("kind", "") == "campaign",
+            firing.cause_event_id if first else "")
 
 
 def settle_by_verdict(decision: ArbiterDecision, firing: Firing, now: datetime) -> Settlement | None:

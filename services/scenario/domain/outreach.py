@@ -22,7 +22,9 @@ def firing_for(scenario: Scenario, send: Send, journey: Journey, activation: dic
     """The firing of `send` for this journey; its id is the same however often this step is run."""
     variables = dict(journey.variables)
     variables.update(computed(send.variables, activation))
-    variables.update({"category": scenario.category, "kind": scenario.kind, "journey_id": journey.journey_id})
+    variables.update({"category": scenario.category, "kind": scenario.kind, "journey_id": journey.journey_id,
+                      # 1 for the journey's first message, 2 for the next (a series: not parallel to it)…
+                      "journey_message": str(len(journey.memory.get("sent", {})) + 1)})
     if journey.entry_key:
         variables["entry_key"] = journey.entry_key
     recommendation = send.recommendation or scenario.personalisation.recommendation

@@ -3,11 +3,13 @@ scenario file's category, whether it comes from a campaign, the person's preferr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.clock import ManualClock
 from declic.kit.protoconv import channel_name
+from services.arbiter.policy_file import PolicySource
 from services.scenario.clients import PeerClients
 from services.scenario.domain.delivery import Contact, Verdict
 from services.scenario.domain.firings import Firing
@@ -15,10 +17,11 @@ from services.scenario.domain.firings import Firing
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Paris: no quiet hours
 
 
-def firing(firing_id: str, customer_id: str, **variables: str) -> Firing:
-    return Firing(firing_id=firing_id, scenario_id="satisfaction-survey", step_id="ask", customer_id=customer_id,
+def firing(firing_id: str, customer_id: str, scenario_id: str = "satisfaction-survey", cause: str = "",
+           **variables: str) -> Firing:
+    return Firing(firing_id=firing_id, scenario_id=scenario_id, step_id="ask", customer_id=customer_id,
                   priority=40, channels=("email", "sms"), template_id="survey", fired_at=NOW,
-                  cause_event_id=f"order-{firing_id}", variables=dict(variables))
+                  cause_event_id=cause or f"order-{firing_id}", variables=dict(variables))
 
 
 def test_category_campaign_and_preferred_channel_reach_the_arbiter(start_service) -> None:
@@ -41,3 +44,23 @@ def test_category_campaign_and_preferred_channel_reach_the_arbiter(start_service
     assert decisions["f3"].priority > decisions["f2"].priority
     # The preferred channel, open and allowed by the step, is the one reserved (e-mail comes first in the step).
     assert {channel_name(d.channel) for d in decisions.values()} == {"sms"}
+
+
+def test_a_journeys_next_message_is_a_series_not_a_second_answer_to_its_event(start_service) -> None:
+    """One message per originating event stops a second scenario answering the sign-up, not the welcome's own
+    reminder three days later. (The end-to-end tests' policy: only a weekly cap besides that rule.)"""
+    clock = ManualClock(NOW)
+    policy = PolicySource(path=Path(__file__).parents[2] / "e2e" / "pressure.yaml")
+    _, channel = start_service("arbiter", clock=clock, policy=policy)
+    peers = PeerClients({"profile": channel, "arbiter": channel, "dispatch": channel}, timeout=10)
+    contact = Contact(first_name="Ann", timezone="Europe/Paris", addresses={"email": "ann@example.com"})
+
+    def decide(firing_id: str, scenario_id: str, message: str) -> Verdict:
+        proposal = firing(firing_id, "c-9", scenario_id, cause="signup-1", category="marketing", kind="event",
+                          journey_message=message)
+        return peers.decide(proposal, {}, contact).verdict
+
+    assert decide("w1", "welcome", "1") is Verdict.ALLOW
+    assert decide("n1", "first-purchase-nudge", "1") is Verdict.SUPPRESS  # a second answer to the sign-up
+    clock.advance(timedelta(days=3))
+    assert decide("w2", "welcome", "2") is Verdict.ALLOW  # "it is not too late": the welcome's own series
