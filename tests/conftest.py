@@ -87,10 +87,11 @@ def _drop_test_schemas() -> Iterator[None]:
     from declic.kit.database import sqlalchemy_url
 
     engine = create_engine(sqlalchemy_url(url))
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         schemas = conn.execute(text("SELECT nspname FROM pg_namespace")).scalars().all()
-        for schema in schemas:
-            if any(schema[1:].startswith(prefix) for prefix in _used_prefixes):
+    for schema in schemas:  # one transaction each: all at once takes more locks than the server's table holds
+        if any(schema[1:].startswith(prefix) for prefix in _used_prefixes):
+            with engine.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
 

@@ -6,13 +6,16 @@ import pytest
 from typer.testing import CliRunner
 
 from declic.arbiter.v1 import arbiter_pb2_grpc
+from declic.cli import arbiter_commands
 from declic.cli.main import app
 from tests.integration.arbiter.support import capped, decide_request
 
 pytestmark = pytest.mark.integration
 
 
-def test_policy_validate_names_each_problem(tmp_path) -> None:
+def test_policy_validate_names_each_problem(tmp_path, monkeypatch) -> None:
+    # The command's console was made at import (perhaps by another test): widen it itself, not the terminal.
+    monkeypatch.setattr(arbiter_commands.console, "width", 300)
     runner = CliRunner()
     good = runner.invoke(app, ["policy", "validate", "policies/pressure.yaml"], terminal_width=200)
     assert good.exit_code == 0 and "valid" in good.output and "version" in good.output
