@@ -18,7 +18,7 @@ from services.recommend.domain.filters import Filters, Shelf, pick
 from services.recommend.domain.live import NO_MODEL, LiveModel, build_shelf
 from services.recommend.domain.ranking import Suggestion
 from services.recommend.serving import ModelHolder
-from services.recommend.storage.interactions import CustomerState, InteractionRepository
+from services.recommend.storage.interactions import CustomerState, customer_state
 from services.recommend.storage.models import ModelRecord, ModelRepository
 from services.recommend.storage.purchases import PurchaseRepository
 from services.recommend.storage.reads import AutocommitReads
@@ -36,12 +36,11 @@ class Query:
 
 
 class RecommendService:
-    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock,
-                 reads: UnitOfWork | AutocommitReads | None = None) -> None:
+    def __init__(self, uow: UnitOfWork, holder: ModelHolder, clock: Clock, reads: AutocommitReads) -> None:
         """`reads`: where a Recommend reads the customer (autocommit, on a pool without the pre-ping round trip:
         a broken connection is replayed once on a new one)."""
         self._uow = uow
-        self._reads = reads or uow
+        self._reads = reads
         self._holder = holder
         self._clock = clock
 
@@ -109,8 +108,8 @@ class RecommendService:
     def _read_state(self, customer_id: str) -> CustomerState:
         for attempt in (1, 2):
             try:
-                with self._reads.begin() as session:
-                    return InteractionRepository(session).state(customer_id)
+                with self._reads.begin() as connection:
+                    return customer_state(connection, customer_id)
             except Exception as exc:
                 if attempt == 2 or not is_broken_connection(exc):
                     raise

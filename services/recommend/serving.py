@@ -5,6 +5,7 @@ on the model it started with and none waits for a load."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import threading
 
@@ -45,13 +46,22 @@ class ModelHolder:
                 self._catalogue = catalogue
             if data is not None and version is not None:
                 self.live = build(version, ModelArtifact.from_bytes(data), self._catalogue)
+                _out_of_collector_reach()
                 log.info("now answering with model %s", version)
-                return True
-            if changed and self.live is not None:
+            elif changed and self.live is not None:
                 self.live = self._with_catalogue(self.live, {product.product_id for product in changed})
-            return bool(changed)
+            return data is not None or bool(changed)
 
     def _with_catalogue(self, live: LiveModel, changed: set[str]) -> LiveModel:
         if changed <= live.shelf.index.keys():  # stock, price or category of known products: same vectors
             return dataclasses.replace(live, shelf=build_shelf(list(live.shelf.ids), self._catalogue))
         return build(live.version, live.artifact, self._catalogue)
+
+
+def _out_of_collector_reach() -> None:
+    """The model and the catalogue just loaded (240,000 objects at 50,000 products, no reference cycles) left out
+    of the cyclic collector's full passes, which walked them all holding the GIL (180 ms, every call in flight
+    stalled). They are still freed by their reference counts once a newer model replaces them; the young garbage
+    is collected first so that no cycle is frozen with them."""
+    gc.collect(1)
+    gc.freeze()

@@ -6,21 +6,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select, text, update
+import psycopg
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.recommending.interactions import Interaction
 from services.recommend.storage.tables import appetences, interactions, merged_into
 
-CUSTOMER_STATE = text("""
-SELECT 'i' AS part, product_id AS key, kind, quantity, order_id, at FROM interactions WHERE customer_id = :customer_id
-UNION ALL SELECT 'a', category, '', weight, '', NULL FROM appetences WHERE customer_id = :customer_id
-UNION ALL SELECT 'm', merged_id, '', 0, '', NULL FROM merged_into WHERE survivor_id = :customer_id
-UNION ALL SELECT 'p', product_id, '', 0, '', NULL FROM purchases WHERE customer_id = :customer_id
-""")
-"""Written out (not built with SQLAlchemy's expressions): on the hot path of Recommend, building and caching the
-expression cost as much as the round trip (1.4 → 0.7 ms median)."""
+CUSTOMER_STATE = """
+SELECT 'i' AS part, product_id AS key, kind, quantity, order_id, at FROM interactions WHERE customer_id = %(c)s
+UNION ALL SELECT 'a', category, '', weight, '', NULL FROM appetences WHERE customer_id = %(c)s
+UNION ALL SELECT 'm', merged_id, '', 0, '', NULL FROM merged_into WHERE survivor_id = %(c)s
+UNION ALL SELECT 'p', product_id, '', 0, '', NULL FROM purchases WHERE customer_id = %(c)s
+"""
+"""Written out and run on the driver as a prepared statement (not built with SQLAlchemy's expressions): on the
+hot path of Recommend, building and caching the expression cost as much as the round trip (1.4 → 0.7 ms median),
+and planning the UNION took 0.55 ms a call, twice its execution."""
 
 
 @dataclass(frozen=True)
@@ -72,23 +74,6 @@ class InteractionRepository:
         self._session.execute(delete(merged_into).where((merged_into.c.survivor_id == customer_id)
                                                         | (merged_into.c.merged_id == customer_id)))
 
-    def state(self, customer_id: str) -> CustomerState:
-        """Their interactions, appetences, the ids merged into them and what they bought: one UNION ALL."""
-        rows = self._session.execute(CUSTOMER_STATE, {"customer_id": customer_id}).all()  # one fetch, not one a row
-        state = CustomerState([], {}, [], set())
-        for row in rows:
-            if row.part == "i":
-                state.interactions.append(Interaction(customer_id, row.key, row.kind, row.at, row.quantity,
-                                                      row.order_id))
-            elif row.part == "a":
-                state.appetences[row.key] = row.quantity
-            elif row.part == "m":
-                state.merged_ids.append(row.key)
-            else:
-                state.bought.add(row.key)
-        state.merged_ids.sort()
-        return state
-
     def all_before(self, until: datetime) -> list[Interaction]:
         rows = self._session.execute(select(interactions).where(interactions.c.at < until)
                                      .order_by(interactions.c.id))
@@ -102,6 +87,24 @@ class InteractionRepository:
 
     def first_at(self) -> datetime | None:
         return self._session.execute(select(func.min(interactions.c.at))).scalar()
+
+
+def customer_state(connection: psycopg.Connection, customer_id: str) -> CustomerState:
+    """Their interactions, appetences, the ids merged into them and what they bought: one UNION ALL, prepared on
+    the connection, its rows as plain tuples."""
+    rows = connection.execute(CUSTOMER_STATE, {"c": customer_id}, prepare=True).fetchall()
+    state = CustomerState([], {}, [], set())
+    for part, key, kind, quantity, order_id, at in rows:
+        if part == "i":
+            state.interactions.append(Interaction(customer_id, key, kind, at, quantity, order_id))
+        elif part == "a":
+            state.appetences[key] = quantity
+        elif part == "m":
+            state.merged_ids.append(key)
+        else:
+            state.bought.add(key)
+    state.merged_ids.sort()
+    return state
 
 
 def _interaction(row) -> Interaction:

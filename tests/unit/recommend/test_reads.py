@@ -23,16 +23,16 @@ class Reads:
         self.calls += 1
         if self.calls <= self.failures:
             raise self.error
-        yield _Session()
+        yield _Connection()
 
 
-class _Session:
-    def execute(self, statement, parameters):  # noqa: ANN001, ANN201
+class _Connection:
+    def execute(self, statement, parameters, prepare=None):  # noqa: ANN001, ANN201
         return _NoRows()
 
 
 class _NoRows:
-    def all(self) -> list:
+    def fetchall(self) -> list:
         return []
 
 
