@@ -20,6 +20,7 @@ ROOTS = ("event", "profile", "journey", "now")
 # Maps whose keys are the marketer's (free attributes, appetence dimensions, journey variables): a key
 # missing from the sample is not a typo.
 _OPEN_MAPS = ("attributes", "appetences", "variables", "context", "appetence_scores")
+_PATH = re.compile(r"\s*(event|profile|journey)((?:\s*\.\s*[A-Za-z_]\w*)+)\s*")
 
 
 def bind(activation: Mapping[str, Any]) -> cel.Context:
@@ -38,10 +39,13 @@ class ConditionError(ValueError):
 class Condition:
     """One compiled CEL expression; `source` is the text the marketer wrote."""
 
-    __slots__ = ("source", "_program")
+    __slots__ = ("source", "_program", "path")
 
     def __init__(self, source: str) -> None:
         self.source = source
+        plain = _PATH.fullmatch(source)
+        self.path = (plain.group(1), *re.split(r"\s*\.\s*", plain.group(2).strip(" .")) ) if plain else None
+        """The fields a plain path (`event.order.order_id`) names, root first; None for any other expression."""
         try:
             self._program = cel.compile(source)
         except (ValueError, RuntimeError) as exc:
@@ -58,6 +62,18 @@ class Condition:
             raise ConditionError(f"no field {exc.args[0]!r}") from exc
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ConditionError(_first_line(exc)) from exc
+
+    def text_at_path(self, variables: Mapping[str, Any]) -> str | None:
+        """A plain path's value when it is text, read from the variables without CEL (converting them costs CEL
+        ~20 µs an event); None otherwise — not a plain path, a field missing, another type: then CEL answers."""
+        if self.path is None:
+            return None
+        value: Any = variables
+        for name in self.path:
+            if not isinstance(value, dict) or name not in value:
+                return None
+            value = value[name]
+        return value if isinstance(value, str) else None
 
     def holds(self, activation: Mapping[str, Any] | cel.Context) -> tuple[bool, str]:
         """Whether the condition is true, and why not when it is not (a missing field counts as false)."""

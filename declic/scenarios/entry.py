@@ -9,6 +9,7 @@ from typing import Any
 import cel
 
 from declic.scenarios.conditions import Condition
+from declic.scenarios.references import pruned, read_by
 from declic.scenarios.schema import Scenario
 
 
@@ -33,10 +34,14 @@ def trigger_matches(scenario: Scenario, event: dict[str, Any], now: datetime,
 
 def business_key(scenario: Scenario, event: dict[str, Any], now: datetime, bound: cel.Context | None = None) -> str:
     """The entry's business key (cart id, order id…) from `trigger.key`; empty when there is none."""
-    if scenario.trigger.key is None:
+    key = scenario.trigger.key
+    if key is None:
         return ""
+    text = key.text_at_path({"event": event})
+    if text is not None:  # most keys name a field (`event.cart_change.cart_id`): read without CEL
+        return text
     try:
-        value = scenario.trigger.key.evaluate(bound or activation(event, {}, {}, now))
+        value = key.evaluate(bound or activation(pruned(event, read_by(key.source)[0]), {}, {}, now))
     except ValueError:
         return ""
     return str(value)

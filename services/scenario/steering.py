@@ -52,9 +52,10 @@ class Batch:
     """The journeys of a batch's customers, in memory while the batch is applied."""
 
     def __init__(self, journeys: list[Journey]) -> None:
-        self.by_customer: dict[str, list[Journey]] = {}
+        self.by_customer: dict[str, dict[str, Journey]] = {}
+        """Customer → their journeys by id (a journey replaced keeps its place)."""
         for journey in journeys:
-            self.by_customer.setdefault(journey.customer_id, []).append(journey)
+            self.by_customer.setdefault(journey.customer_id, {})[journey.journey_id] = journey
         self.by_id = {journey.journey_id: journey for journey in journeys}
         self.new: dict[str, Journey] = {}
         self.changed: dict[str, Journey] = {}
@@ -66,13 +67,7 @@ class Batch:
         """Keep the journey's latest state (it replaces the one read, or entered earlier in the batch)."""
         old = self.by_id.get(journey.journey_id)
         self.by_id[journey.journey_id] = journey
-        siblings = self.by_customer.setdefault(journey.customer_id, [])
-        for n, sibling in enumerate(siblings):
-            if sibling is old:  # (by identity: comparing journeys field by field costs more than the rest)
-                siblings[n] = journey
-                break
-        else:
-            siblings.append(journey)
+        self.by_customer.setdefault(journey.customer_id, {})[journey.journey_id] = journey
         (self.new if journey.journey_id in self.new or old is None else self.changed)[journey.journey_id] = journey
 
 
@@ -108,8 +103,11 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
 
 def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, paused: frozenset[str]) -> None:
     event, customer_id = item.event, item.customer_id
-    if matcher.reacts_to(event.get("type", "")):
-        for journey in list(batch.by_customer.get(customer_id, ())):
+    steered = matcher.steered_set(event.get("type", ""))
+    if steered:
+        for journey in list(batch.by_customer.get(customer_id, {}).values()):
+            if journey.scenario_id not in steered:  # (the event changes nothing for it)
+                continue
             scenario = matcher.scenarios.get(journey.scenario_id)
             after = react(scenario, journey, event, now) if scenario else None
             if after is not None:

@@ -2,9 +2,10 @@
 
 Built once per catalogue: matching an event is a dictionary look-up by its type, then the trigger's own
 condition on the event alone (no profile: targeting is checked when the journey starts). CEL sees only the part of
-the event the type's triggers read, and the outcome for the same part (the same page, the same action) is
-remembered: a stream repeats itself, and a condition's value depends on nothing else (except `now`: then it is
-evaluated every time).
+the event the type's conditions read, and which scenarios the same part (the same page, the same action) starts
+is remembered: a stream repeats itself, and a condition's value depends on nothing else (except `now`: then it is
+evaluated every time). The business key (a cart's, an order's id: new at nearly every event) is not part of what
+is remembered; a key that names a field is read without CEL (`entry.business_key`).
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ class Matcher:
                 self._by_event.setdefault(scenario.trigger.event, []).append(scenario)
             self._reacting |= _steered_by(scenario)
         self._reads: dict[str, tuple[Fields, bool]] = {}
-        """Event type → what of the event its triggers read, and whether they read `now`."""
+        """Event type → what of the event its triggers' conditions read, and whether they read `now`."""
         for event_type, candidates in self._by_event.items():
-            sources = [c.source for s in candidates for c in (s.trigger.when, s.trigger.key) if c is not None]
+            sources = [s.trigger.when.source for s in candidates if s.trigger.when is not None]
             self._reads[event_type] = (event_fields(sources), reads_now(sources))
-        self._outcomes: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        self._outcomes: dict[tuple[str, str], tuple[Scenario, ...]] = {}
         self._steered: dict[str, tuple[str, ...]] = {}
+        self._steered_sets: dict[str, frozenset[str]] = {}
 
     def entries(self, event: dict[str, Any], now: datetime, paused: frozenset[str] = frozenset()) -> list[Entry]:
         """The active scenarios this event starts, each with its business key."""
@@ -60,24 +62,24 @@ class Matcher:
         fields, with_now = self._reads[event_type]
         seen = pruned(event, fields)
         remembered = None if with_now else (event_type, repr(seen))
-        found = self._outcomes.get(remembered) if remembered else None
-        if found is None:
-            found = self._match(candidates, seen, now)
+        started = self._outcomes.get(remembered) if remembered else None
+        if started is None:
+            started = self._started(candidates, seen, now)
             if remembered:
                 if len(self._outcomes) >= _REMEMBERED:
                     self._outcomes.clear()
-                self._outcomes[remembered] = found
-        return [entry for entry in found if entry.scenario.id not in paused] if paused else list(found)
+                self._outcomes[remembered] = started
+        return [Entry(scenario, business_key(scenario, event, now)) for scenario in started
+                if scenario.id not in paused]
 
     def starts_any(self, event: dict[str, Any], now: datetime) -> bool:
         """Whether the event would start some scenario (paused or not)."""
         return bool(self.entries(event, now))
 
     @staticmethod
-    def _match(candidates: Iterable[Scenario], event: dict[str, Any], now: datetime) -> tuple[Entry, ...]:
+    def _started(candidates: Iterable[Scenario], event: dict[str, Any], now: datetime) -> tuple[Scenario, ...]:
         bound = bind(activation(event, {}, {}, now))
-        return tuple(Entry(scenario, business_key(scenario, event, now, bound)) for scenario in candidates
-                     if trigger_matches(scenario, event, now, bound)[0])
+        return tuple(scenario for scenario in candidates if trigger_matches(scenario, event, now, bound)[0])
 
     def reacting_scenarios(self, event_types: set[str]) -> list[str]:
         """The scenarios whose journeys events of these types may steer (any, for an engagement)."""
@@ -91,6 +93,13 @@ class Matcher:
         if found is None:
             found = tuple(self.reacting_scenarios({event_type})) if self.reacts_to(event_type) else ()
             self._steered[event_type] = found
+        return found
+
+    def steered_set(self, event_type: str) -> frozenset[str]:
+        """`steered_scenarios`, as a set."""
+        found = self._steered_sets.get(event_type)
+        if found is None:
+            found = self._steered_sets[event_type] = frozenset(self.steered_scenarios(event_type))
         return found
 
     def reacts_to(self, event_type: str) -> bool:

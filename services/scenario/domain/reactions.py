@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from declic.scenarios.conditions import Condition
 from declic.scenarios.entry import activation
 from declic.scenarios.fields import EventMatch
-from declic.scenarios.references import pruned, read_by
+from declic.scenarios.references import pruned, read_by, reads_now
 from declic.scenarios.schema import Scenario, step_ids
 from declic.scenarios.steps import EXIT
 from services.scenario.domain.journeys import Journey, JourneyState
+
+_REMEMBERED = 20_000
+_outcomes: dict[tuple[str, str], bool] = {}
+"""(condition, the part of the event it reads) → whether it holds, for conditions that read neither the journey nor
+`now`: handing CEL even that part costs ~20 µs, and a stream repeats itself (forgotten all at once when full)."""
 
 
 def matches(match: EventMatch, event: dict[str, Any], journey: Journey, now: datetime) -> bool:
@@ -22,36 +28,50 @@ def matches(match: EventMatch, event: dict[str, Any], journey: Journey, now: dat
         return False
     if match.when is None:
         return True
-    return match.when.holds(_seen(match.when, event, journey, now))[0]
+    return _holds(match.when, event, journey, now)
 
 
-def _seen(condition: Condition, event: dict[str, Any], journey: Journey, now: datetime) -> dict[str, Any]:
-    """The variables `condition` reads (handing CEL the whole event and journey costs ~90 µs a time)."""
+def _holds(condition: Condition, event: dict[str, Any], journey: Journey, now: datetime) -> bool:
+    """Whether `condition` holds, CEL seeing only the variables it reads."""
     fields, with_journey = read_by(condition.source)
-    return activation(pruned(event, fields), {}, journey.cel() if with_journey else {}, now)
+    seen = pruned(event, fields)
+    if with_journey or _reads_now(condition.source):
+        return condition.holds(activation(seen, {}, journey.cel() if with_journey else {}, now))[0]
+    remembered = (condition.source, repr(seen))
+    outcome = _outcomes.get(remembered)
+    if outcome is None:
+        if len(_outcomes) >= _REMEMBERED:
+            _outcomes.clear()
+        outcome = _outcomes[remembered] = condition.holds(activation(seen, {}, {}, now))[0]
+    return outcome
+
+
+@cache
+def _reads_now(source: str) -> bool:
+    return reads_now([source])
 
 
 def react(scenario: Scenario, journey: Journey, event: dict[str, Any], now: datetime) -> Journey | None:
-    """The journey after `event`, or None when the event changes nothing for it."""
-    changed = replace(journey, memory=dict(journey.memory))
+    """The journey after `event`, or None when the event changes nothing for it (then it is not copied)."""
     if not journey.is_open:  # a goal still counts after the last message
-        return changed if _goal(scenario, changed, event, now) else None
-    touched = False
+        return _with_goal(journey, event, now) if _goal_reached(scenario, journey, event, now) else None
+    reached = _goal_reached(scenario, journey, event, now)
     for match in scenario.interruption:
         if matches(match, event, journey, now):
-            changed.state, changed.due_at, changed.waiting_for = JourneyState.INTERRUPTED, None, ""
-            changed.detail = f"interrupted by {event['type']} {event.get('id', '')}".rstrip()
-            _goal(scenario, changed, event, now)
-            return changed
-    touched |= _goal(scenario, changed, event, now)
+            interrupted = _with_goal(journey, event, now) if reached else _copy(journey)
+            interrupted.state, interrupted.due_at, interrupted.waiting_for = JourneyState.INTERRUPTED, None, ""
+            interrupted.detail = f"interrupted by {event['type']} {event.get('id', '')}".rstrip()
+            return interrupted
+    changed = _with_goal(journey, event, now) if reached else None
     if event.get("type") == "message_engagement" and event["message_engagement"].get("scenario_id") == scenario.id:
+        changed = changed or _copy(journey)
         engaged = list(changed.memory.get("engaged", []))
         engaged.append([event["message_engagement"]["kind"], (_event_time(event) or now).isoformat()])
         changed.memory["engaged"] = engaged
-        touched = True
     if journey.state is JourneyState.WAITING and journey.waiting_for == event.get("type"):
         wait = scenario.steps[step_ids(scenario.steps).index(journey.step)].wait
         if wait is not None and wait.until_event is not None and matches(wait.until_event.event, event, journey, now):
+            changed = changed or _copy(journey)
             target = wait.until_event.on_event
             if target == EXIT:
                 changed.state, changed.due_at, changed.detail = JourneyState.EXITED, None, f"{event['type']} came"
@@ -60,20 +80,25 @@ def react(scenario: Scenario, journey: Journey, event: dict[str, Any], now: date
                 changed.detail = f"{event['type']} came"
                 changed.memory["resume_at"] = target or ""
             changed.waiting_for = ""
-            touched = True
-    return changed if touched else None
+    return changed
 
 
-def _goal(scenario: Scenario, journey: Journey, event: dict[str, Any], now: datetime) -> bool:
+def _copy(journey: Journey) -> Journey:
+    return replace(journey, memory=dict(journey.memory))
+
+
+def _goal_reached(scenario: Scenario, journey: Journey, event: dict[str, Any], now: datetime) -> bool:
     goal = scenario.goal
     if goal is None or journey.goal_at is not None or goal.event != event.get("type"):
         return False
-    if now - journey.entered_at > goal.within or (goal.when and not goal.when.holds(
-            _seen(goal.when, event, journey, now))[0]):
-        return False
-    journey.goal_at = now
-    journey.memory["goal_event"] = event.get("id", "")
-    return True
+    return now - journey.entered_at <= goal.within and (goal.when is None or _holds(goal.when, event, journey, now))
+
+
+def _with_goal(journey: Journey, event: dict[str, Any], now: datetime) -> Journey:
+    changed = _copy(journey)
+    changed.goal_at = now
+    changed.memory["goal_event"] = event.get("id", "")
+    return changed
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:

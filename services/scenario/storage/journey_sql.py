@@ -1,7 +1,8 @@
-"""A batch of journeys written in one statement whose rows travel as one JSON parameter
-(`jsonb_populate_recordset`): one `json.dumps` of the batch costs the client a fraction of one binary array per
-column (each element of each array dumped by psycopg in Python, JSONB columns dumped one by one), and the
-statement's text is the same for every batch (prepared once)."""
+"""A batch of journeys written in one statement whose rows travel as one JSON parameter, each row an array of its
+columns' values: one `json.dumps` of the batch costs the client a fraction of one binary array per column (each
+element of each array dumped by psycopg in Python, JSONB columns dumped one by one), and the statement's text is
+the same for every batch (prepared once). Instants are made text before (`json.dumps` calling back for each one
+cost more than the rest of the row), once per distinct instant of the batch (most are `now`)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,32 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import DateTime, Integer
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from declic.kit.sql_sets import raw_connection
-from services.scenario.domain.journeys import OPEN
+from services.scenario.domain.journeys import OPEN, Journey
 from services.scenario.storage.tables import journeys
 
 COLUMNS = tuple(column.name for column in journeys.c)
 _OPEN = ", ".join(f"'{state.value}'" for state in OPEN)
-_GIVEN = "jsonb_populate_recordset(NULL::journeys, %s::jsonb)"
-_INSERT = f"INSERT INTO journeys ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_GIVEN}"
+
+
+def _value(n: int, column: Any) -> str:
+    """The n-th element of a row as the column's type."""
+    if isinstance(column.type, JSONB):
+        return f"r->{n}"
+    if isinstance(column.type, Integer):
+        return f"(r->>{n})::integer"
+    if isinstance(column.type.impl if hasattr(column.type, "impl") else column.type, DateTime):
+        return f"(r->>{n})::timestamptz"
+    return f"r->>{n}"
+
+
+_GIVEN = ("(SELECT " + ", ".join(f"{_value(n, column)} AS {column.name}" for n, column in enumerate(journeys.c))
+          + " FROM jsonb_array_elements(%s::jsonb) AS rows(r))")
+_INSERT = f"INSERT INTO journeys ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_GIVEN} AS given"
 ENTER = f"{_INSERT} ON CONFLICT (journey_id) DO NOTHING RETURNING (xmax = 0)"
 ENTER_COUNTING = (f"{_INSERT} ON CONFLICT (journey_id) DO UPDATE SET occurrences = journeys.occurrences"
                   f" + EXCLUDED.occurrences WHERE journeys.state IN ({_OPEN}) RETURNING (xmax = 0)")
@@ -31,19 +48,43 @@ SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in 
 """Versioned save of a batch: a row changed since it was read (by an interruption, another replica) is skipped."""
 
 
-def write(session: Session, statement: str, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """Run `statement` over `rows` (column → value) in the session's transaction; the first column returned."""
+def write(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """Run `statement` over `rows` (`values_of` each journey) in the session's transaction; the first column
+    returned."""
     with raw_connection(session).cursor() as cursor:
-        cursor.execute(statement, [json.dumps(rows, default=_instant)])
+        cursor.execute(statement, [json.dumps(rows, check_circular=False)])
         return [row[0] for row in cursor.fetchall()]
 
 
-def _instant(value: object) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a journey's instant")
-        return value.isoformat()
-    raise TypeError(f"cannot store {value!r} in a journey row")
+_ORDER = ("journey_id", "scenario_id", "customer_id", "entry_key", "state", "step", "due_at", "entered_at",
+          "updated_at", "cause_event_id", "waiting_for", "detail", "occurrences", "goal_at", "variables", "memory",
+          "version")
+if _ORDER != COLUMNS:  # `Rows.values_of` lists the values in this order
+    raise RuntimeError(f"journeys' columns are {COLUMNS}, not {_ORDER}: change Rows.values_of")
+
+
+class Rows:
+    """Journeys as rows of values in `COLUMNS` order, each distinct instant made text once."""
+
+    def __init__(self) -> None:
+        self._instants: dict[datetime, str] = {}
+
+    def values_of(self, journey: Journey, updated_at: datetime, version: int) -> list[Any]:
+        instant = self._instant
+        return [journey.journey_id, journey.scenario_id, journey.customer_id, journey.entry_key, journey.state.value,
+                journey.step, instant(journey.due_at), instant(journey.entered_at), instant(updated_at),
+                journey.cause_event_id, journey.waiting_for, journey.detail, journey.occurrences,
+                instant(journey.goal_at), journey.variables, journey.memory, version]
+
+    def _instant(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = self._instants.get(value)
+        if text is None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a journey's instant")
+            text = self._instants[value] = value.isoformat()
+        return text
 
 
 _PAIRS = ("(customer_id, scenario_id) IN (SELECT * FROM unnest(%(customers)s::text[], %(scenarios)s::text[]))")

@@ -48,14 +48,18 @@ class JourneyRepository:
         if not new:
             return 0
         statement = sql.ENTER_COUNTING if count_occurrences else sql.ENTER
-        return sum(1 for is_new in sql.write(self._session, statement, [to_row(j) for j in new]) if is_new)
+        rows = sql.Rows()
+        values = [rows.values_of(journey, journey.entered_at, journey.version) for journey in new]
+        return sum(1 for is_new in sql.write(self._session, statement, values) if is_new)
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
         """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""
         if not changed:
             return set()
-        rows = sorted((_saved(journey, now) for journey in changed), key=lambda row: str(row["journey_id"]))
-        return set(sql.write(self._session, sql.SAVE, rows))
+        rows = sql.Rows()
+        values = [rows.values_of(journey, now, journey.version + 1)
+                  for journey in sorted(changed, key=lambda journey: journey.journey_id)]
+        return set(sql.write(self._session, sql.SAVE, values))
 
     def enter_segment(self, template: Journey, customer_ids: Sequence[str], first_due: datetime,
                       seconds_apart: float = 0.0) -> int:

@@ -66,3 +66,23 @@ def test_entries_are_those_of_the_whole_event_each_time() -> None:
             expected = sorted((s.id, business_key(s, event, NOW, bound)) for s in CATALOGUE.scenarios.values()
                               if s.active and trigger_matches(s, event, NOW, bound)[0])
             assert sorted((e.scenario.id, e.business_key) for e in matcher.entries(event, NOW)) == expected
+
+
+def test_keys_read_without_cel_are_what_cel_reads() -> None:
+    keys = [s.trigger.key for s in CATALOGUE.scenarios.values() if s.trigger.key is not None]
+    assert sum(key.path is not None for key in keys) >= 5  # most keys name a field: read without CEL
+    read = 0
+    for message in _events():
+        event = event_facts(message, new_customer=True)
+        for key in keys:
+            text = key.text_at_path({"event": event})
+            if text is not None:
+                read += 1
+                assert text == key.evaluate(activation(event, {}, {}, NOW))
+            elif key.path is not None:
+                try:
+                    value = key.evaluate(activation(event, {}, {}, NOW))
+                except ValueError:
+                    continue  # a field the event does not have: CEL says so
+                assert not isinstance(value, str)  # only a value CEL turns into something else is left to it
+    assert read > 10
