@@ -68,12 +68,20 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping: bool = True) -> Engine:
+ASYNCHRONOUS_COMMIT = " -csynchronous_commit=off"
+
+
+def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping: bool = True,
+                synchronous_commit: bool = True) -> Engine:
     """An engine on `service`'s own schema, created if missing.
 
     `pre_ping`: check each connection with a round trip when it is taken from the pool. A caller
     running transactions back to back can do without (one round trip less each), if it replays a transaction
-    whose connection turned out broken (`is_broken_connection`)."""
+    whose connection turned out broken (`is_broken_connection`).
+    `synchronous_commit=False`: a commit returns before its WAL reaches the disk (PostgreSQL's asynchronous
+    commit): visible to every other connection at once, durable within three `wal_writer_delay` (0.6 s by
+    default); a crash of the database server, not of the service, loses at most that much. Only for writes whose
+    loss that close to a crash is tolerable — never for a hand-off's claim or an accepted event."""
     url = sqlalchemy_url(database_url(settings))
     schema = schema_name(settings, service)
     engine = create_engine(
@@ -82,7 +90,8 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         # Who is connected, in pg_stat_activity: the service and its process (ingest runs three).
-        connect_args={"options": f"-csearch_path={schema}", "application_name": application_name(service)},
+        connect_args={"options": f"-csearch_path={schema}" + ("" if synchronous_commit else ASYNCHRONOUS_COMMIT),
+                      "application_name": application_name(service)},
     )
     try:
         with engine.begin() as conn:

@@ -24,14 +24,14 @@ NAME = "arbiter"
 CONSUMER_GROUP = "arbiter"
 
 
-def _source(policy: Policy | PressurePolicy | PolicySource | None) -> PolicySource:
+def _source(policy: Policy | PressurePolicy | PolicySource | None, settings: ArbiterSettings) -> PolicySource:
     if isinstance(policy, PolicySource):
         return policy
     if isinstance(policy, PressurePolicy):
         return PolicySource(policy.as_policy())
     if isinstance(policy, Policy):
         return PolicySource(policy)
-    return ArbiterSettings().policy()
+    return settings.policy()
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None,
@@ -42,14 +42,21 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
     engine = make_engine(settings, NAME, pre_ping=False)
     send_lists_in_binary(engine)
     migrate(engine, NAME, settings)
+    arbiter_settings = ArbiterSettings()
+    # The decisions' own read and write, on connections of their own: asynchronous commit unless told otherwise
+    # (ArbiterSettings.synchronous_decisions), so that a Decide does not wait for an fsync.
+    decisions_engine = make_engine(settings, NAME, pre_ping=False,
+                                   synchronous_commit=arbiter_settings.synchronous_decisions)
+    send_lists_in_binary(decisions_engine)
     redis_client = make_redis(settings)
     uow = UnitOfWork(session_factory(engine))
     # Plain reads in autocommit: each statement sees committed data, without BEGIN and ROLLBACK round trips.
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     reads = UnitOfWork(session_factory(autocommit))
     counters = PressureCounters(redis_client, settings.stream_prefix)
-    source = _source(policy)
-    service = ArbiterService(uow, counters, clock, source, reads, autocommit)
+    source = _source(policy, arbiter_settings)
+    service = ArbiterService(uow, counters, clock, source, reads,
+                             decisions_engine.execution_options(isolation_level="AUTOCOMMIT"))
     people = PeopleService(uow, counters, clock, source)
     workers = []
     if intake:
@@ -62,7 +69,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
             ArbiterServicer(service, people), server),
         service_names=[arbiter_pb2.DESCRIPTOR.services_by_name["ArbiterService"].full_name],
         workers=workers,
-        on_stop=[engine.dispose, redis_client.close],
+        on_stop=[engine.dispose, decisions_engine.dispose, redis_client.close],
     )
 
 

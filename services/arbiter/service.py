@@ -61,11 +61,15 @@ class ArbiterService:
         policy, now = self.policy, self._clock.now()
         ids = [r.firing_id for r in requests]
 
-        def read() -> tuple[dict[str, Decision], dict[str, PersonFacts]]:
-            with self._connect() as session:
-                return stored_and_facts(session, ids, [r.customer_id for r in requests], now)
+        # One connection for the batch's read and write (a checkout and check-in cost as much as the statement);
+        # one found broken is invalidated by raw.driver and replaced at its next use, so a replay works.
+        with self._connect() as bind:
+            return self._decide_on(bind, requests, policy, now, ids)
 
-        stored, facts = guarded(read, "PostgreSQL")
+    def _decide_on(self, bind: Bind, requests: Sequence[FiringRequest], policy: Policy, now: datetime,
+                   ids: list[str]) -> list[Decision]:
+        stored, facts = guarded(lambda: stored_and_facts(bind, ids, [r.customer_id for r in requests], now),
+                                "PostgreSQL")
         answers: dict[str, Decision] = {}
         plans: dict[str, Plan] = {}
         for request in requests:
@@ -87,7 +91,7 @@ class ArbiterService:
         abandoned = [d for fid, d in fresh.items() if fid in stored and stored[fid].counts and not d.counts]
         for decision in abandoned:
             guarded(lambda d=decision: self._pressure.release(d.customer_id, d.firing_id), "Redis")  # type: ignore[misc]
-        written = self._store(list(fresh.values()), victims)
+        written = self._store(bind, list(fresh.values()), victims)
         answers.update(written)
         return [answers[fid] for fid in ids]
 
@@ -124,7 +128,7 @@ class ArbiterService:
         victims = {fid: [v for a in tried for v in a.reservation.victims] for fid, tried in attempts.items()}
         return decided, {fid: found for fid, found in victims.items() if found}
 
-    def _store(self, found: list[Decision], victims: dict[str, list[str]]) -> dict[str, Decision]:
+    def _store(self, bind: Bind, found: list[Decision], victims: dict[str, list[str]]) -> dict[str, Decision]:
         """Store the decisions; the ones another replica finalised first are read back. Fails closed."""
         if not found:
             return {}
@@ -132,14 +136,13 @@ class ArbiterService:
         # In autocommit: the upsert is one statement (atomic by itself), the displaced marks and the read-back are
         # independent and idempotent — a replay after a broken connection does no harm.
         def write() -> dict[str, Decision]:
-            with self._connect() as session:
-                repository = DecisionRepository(session)
-                stored = repository.add_many(found)
-                for winner, displaced in victims.items():
-                    repository.set_slot(displaced, SlotState.DISPLACED, displaced_by=winner)
-                lost = [d.firing_id for d in found if d.firing_id not in stored]
-                existing = repository.get_many(lost) if lost else {}
-                session.commit()
+            repository = DecisionRepository(bind)
+            stored = repository.add_many(found)
+            for winner, displaced in victims.items():
+                repository.set_slot(displaced, SlotState.DISPLACED, displaced_by=winner)
+            lost = [d.firing_id for d in found if d.firing_id not in stored]
+            existing = repository.get_many(lost) if lost else {}
+            bind.commit()
             return {d.firing_id: d for d in found if d.firing_id in stored} | existing
 
         try:

@@ -25,6 +25,12 @@ class ArbiterSettings(BaseSettings):
     cap: int = Field(default=3, ge=0, description="Without a policy file: marketing messages per person per window.")
     window_days: int = Field(default=7, ge=1, description="Without a policy file: length of the pressure window.")
     control_group_percent: int = Field(default=0, ge=0, le=100, description="Without a policy file: holdout share.")
+    synchronous_decisions: bool = Field(
+        default=False,
+        description="Wait for the disk at each decision's commit (one fsync per Decide: ~4 ms on a cloud disk). "
+                    "Off: PostgreSQL's asynchronous commit — a decision is visible to every replica at once and "
+                    "durable within 0.6 s; only a crash of the database server loses the last of them, and Redis "
+                    "still counts them unless it is lost at the same moment.")
 
     def policy(self) -> PolicySource:
         """The policy these settings name (a PolicyError at start when the file does not validate)."""

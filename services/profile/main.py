@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
@@ -60,14 +58,5 @@ def bootstrap(settings: Settings, clock: Clock | None = None, rules: ProfileRule
     )
 
 
-def _bootstrap_for_serving(settings: Settings) -> ServiceApp:
-    app = bootstrap(settings)
-    # Start-up objects (modules, tables, compiled statements) live as long as the process: keep them out
-    # of the garbage collector's generations so its passes stay short (lookup tail latency).
-    gc.collect()
-    gc.freeze()
-    return app
-
-
 def main() -> None:
-    run_service(NAME, _bootstrap_for_serving)
+    run_service(NAME, bootstrap)
