@@ -72,7 +72,7 @@ ASYNCHRONOUS_COMMIT = " -csynchronous_commit=off"
 
 
 def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping: bool = True,
-                synchronous_commit: bool = True) -> Engine:
+                synchronous_commit: bool = True, autocommit: bool = False) -> Engine:
     """An engine on `service`'s own schema, created if missing.
 
     `pre_ping`: check each connection with a round trip when it is taken from the pool. A caller
@@ -81,7 +81,10 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
     `synchronous_commit=False`: a commit returns before its WAL reaches the disk (PostgreSQL's asynchronous
     commit): visible to every other connection at once, durable within three `wal_writer_delay` (0.6 s by
     default); a crash of the database server, not of the service, loses at most that much. Only for writes whose
-    loss that close to a crash is tolerable — never for a hand-off's claim or an accepted event."""
+    loss that close to a crash is tolerable — never for a hand-off's claim or an accepted event.
+    `autocommit`: every connection in autocommit from the start (each statement its own transaction), where
+    `execution_options(isolation_level="AUTOCOMMIT")` on a shared engine switches it at each checkout and back at
+    each check-in (a third of the checkout's cost)."""
     url = sqlalchemy_url(database_url(settings))
     schema = schema_name(settings, service)
     engine = create_engine(
@@ -89,6 +92,7 @@ def make_engine(settings: Settings, service: str, pool_size: int = 10, pre_ping:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         # Who is connected, in pg_stat_activity: the service and its process (ingest runs three).
         connect_args={"options": f"-csearch_path={schema}" + ("" if synchronous_commit else ASYNCHRONOUS_COMMIT),
                       "application_name": application_name(service)},

@@ -45,7 +45,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
     arbiter_settings = ArbiterSettings()
     # The decisions' own read and write, on connections of their own: asynchronous commit unless told otherwise
     # (ArbiterSettings.synchronous_decisions), so that a Decide does not wait for an fsync.
-    decisions_engine = make_engine(settings, NAME, pre_ping=False,
+    decisions_engine = make_engine(settings, NAME, pre_ping=False, autocommit=True,
                                    synchronous_commit=arbiter_settings.synchronous_decisions)
     send_lists_in_binary(decisions_engine)
     redis_client = make_redis(settings)
@@ -55,8 +55,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None,
     reads = UnitOfWork(session_factory(autocommit))
     counters = PressureCounters(redis_client, settings.stream_prefix)
     source = _source(policy, arbiter_settings)
-    service = ArbiterService(uow, counters, clock, source, reads,
-                             decisions_engine.execution_options(isolation_level="AUTOCOMMIT"))
+    service = ArbiterService(uow, counters, clock, source, reads, decisions_engine)
     people = PeopleService(uow, counters, clock, source)
     workers = []
     if intake:
