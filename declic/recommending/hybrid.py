@@ -8,6 +8,7 @@ instead of customers' 0.094-0.103, weights 0.15-0.75 0.107-0.113."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
@@ -36,8 +37,7 @@ def trending(interactions: Iterable[Interaction], index: Mapping[str, int], now:
 
 def recent_weights(interactions: Iterable[Interaction], now: datetime) -> dict[tuple[str, str], float]:
     """(customer, product) → log(1 + decayed weight), decayed with the history half-life."""
-    return {pair: float(np.log1p(weight))
-            for pair, weight in aggregate(interactions, now, HISTORY_HALF_LIFE_DAYS).items()}
+    return {pair: math.log1p(weight) for pair, weight in aggregate(interactions, now, HISTORY_HALF_LIFE_DAYS).items()}
 
 
 def co_purchase(neighbours: np.ndarray, similarity: np.ndarray, rows: np.ndarray, weights: np.ndarray,

@@ -105,7 +105,9 @@ def _above_sampled_threshold(masked: np.ndarray, want: int) -> np.ndarray | None
 
 def _diverse(rows: np.ndarray, masked: np.ndarray, shelf: Shelf, cap: int, k: int) -> list[tuple[int, float]]:
     values = masked[rows].tolist()
-    ordered = sorted(zip(rows.tolist(), values, strict=True), key=lambda pair: (-pair[1], shelf.ids[pair[0]]))
+    ordered = list(zip(rows.tolist(), values, strict=True))  # best first (_best)
+    if len(set(values)) < len(values):  # ties, by product id (a sort of the 80 candidates costs 40 us)
+        ordered.sort(key=lambda pair: (-pair[1], shelf.ids[pair[0]]))
     chosen: list[tuple[int, float]] = []
     per_category: dict[str, int] = {}
     for row, value in ordered:
