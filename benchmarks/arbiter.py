@@ -8,6 +8,8 @@
 Beside each: the CPU time the arbiter processes used per decision (psutil), which a loaded machine disturbs less
 than the wall clock, and the load average at the end of the row.
 3. The same with 4 replicas (4 processes over the same PostgreSQL and Redis).
+4. One replica again with DECLIC_ARBITER_SYNCHRONOUS_DECISIONS=true: each decision's commit waits for the disk
+   (the default commits asynchronously: see services/arbiter/settings.py).
 
 PostgreSQL: DECLIC_DATABASE_URL or the bundled server; Redis: DECLIC_REDIS_URL or the bundled one (as
 benchmarks/ingest.py). `python -m benchmarks.arbiter --decisions 20000 --latency-calls 2000`.
@@ -98,12 +100,13 @@ def latency(stubs: Sequence[arbiter_pb2_grpc.ArbiterServiceStub], asked: list[ar
     return quantiles[49], quantiles[98]
 
 
-def start(count: int, url: str, rurl: str, prefix: str) -> list[Server]:
+def start(count: int, url: str, rurl: str, prefix: str, synchronous: bool = False) -> list[Server]:
     servers = []
     for _ in range(count):
         port = free_port()
         env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
-               "DECLIC_STREAM_PREFIX": prefix, "DECLIC_ARBITER_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING"}
+               "DECLIC_STREAM_PREFIX": prefix, "DECLIC_ARBITER_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING",
+               "DECLIC_ARBITER_SYNCHRONOUS_DECISIONS": str(synchronous).lower()}
         servers.append(Server(["-m", "services.arbiter"], env, port))
     return servers
 
@@ -120,22 +123,24 @@ def main() -> None:
                    "Decide p50 ms", "Decide p99 ms", "arbiter CPU µs/Decide", "load (1 min)"):
         table.add_column(column)
     try:
-        for replicas, threads in ((1, 2), (4, 8)):
-            servers = start(replicas, url, rurl, f"{prefix}{replicas}_")
+        # Decisions commit asynchronously by default; the last row waits for the disk at each commit.
+        for replicas, threads, synchronous in ((1, 2, False), (4, 8, False), (1, 2, True)):
+            servers = start(replicas, url, rurl, f"{prefix}{replicas}{synchronous:d}_", synchronous)
             try:
                 stubs = [arbiter_pb2_grpc.ArbiterServiceStub(server.channel) for server in servers]
-                run = f"r{replicas}"
+                run = f"r{replicas}{synchronous:d}"
                 batch_rate(stubs, requests(run + "w", 2 * BATCH, BATCH), threads)  # warm up
                 used = cpu_seconds(servers)
                 rate = batch_rate(stubs, requests(run, args.decisions, args.customers), threads)
                 batch_cpu = (cpu_seconds(servers) - used) / args.decisions
-                raw = lua_rate(rurl, f"{prefix}{replicas}_lua", args.decisions, args.customers)
+                raw = lua_rate(rurl, f"{prefix}{replicas}{synchronous:d}_lua", args.decisions, args.customers)
                 # People already in the counters (the throughput run's), as most are in production.
                 used = cpu_seconds(servers)
                 p50, p99 = latency(stubs, requests(run + "l", args.latency_calls, args.customers, people=run))
                 single_cpu = (cpu_seconds(servers) - used) / args.latency_calls
                 load = f"{os.getloadavg()[0]:.1f}"
-                table.add_row(str(replicas), f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}",
+                label = f"{replicas}, fsync per commit" if synchronous else str(replicas)
+                table.add_row(label, f"{rate:,.0f}", f"{raw:,.0f}", f"{rate / raw:.2f}",
                               f"{batch_cpu * 1e6:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{single_cpu * 1e6:.0f}", load)
             finally:
                 for server in servers:
