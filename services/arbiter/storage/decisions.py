@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, select, tuple_, update
 
 from services.arbiter.domain.decisions import Decision, Outcome, RuleCheck, SlotState, SuppressReason, Verdict
@@ -26,31 +27,28 @@ Mirror = tuple[list[Slot], list[tuple[str, str]]]
 
 
 def _row(decision: Decision) -> dict[str, object]:
-    """The decision as its row, in JSON's terms (instants as ISO 8601 text)."""
+    """The decision as its row, for orjson (instants as RFC 3339 text, enums as their values; the rules as a nested
+    array, which jsonb_populate_recordset stores as its JSON text in the text column)."""
     return {
         "firing_id": decision.firing_id,
         "customer_id": decision.customer_id,
         "scenario_id": decision.scenario_id,
-        "verdict": decision.verdict.value,
+        "verdict": decision.verdict,
         "channel": decision.channel,
-        "reason": decision.reason.value,
+        "reason": decision.reason,
         "explanation": decision.explanation,
-        "defer_until": _iso(decision.defer_until),
-        "decided_at": decision.decided_at.isoformat(),
+        "defer_until": decision.defer_until,
+        "decided_at": decision.decided_at,
         "category": decision.category,
         "priority": decision.priority,
         "cause_event_id": decision.cause_event_id,
         "policy_version": decision.policy_version,
-        "rules": json.dumps([[check.rule, check.outcome.value, check.detail] for check in decision.rules]),
-        "slot": decision.slot.value,
-        "slot_at": _iso(decision.slot_at),
-        "hold_until": _iso(decision.defer_until) if decision.slot is SlotState.HELD else None,
+        "rules": [(check.rule, check.outcome, check.detail) for check in decision.rules],
+        "slot": decision.slot,
+        "slot_at": decision.slot_at,
+        "hold_until": decision.defer_until if decision.slot is SlotState.HELD else None,
         "displaced_by": decision.displaced_by,
     }
-
-
-def _iso(instant: datetime | None) -> str | None:
-    return instant.isoformat() if instant is not None else None
 
 
 COLUMNS = tuple(column.name for column in decisions.c)
@@ -100,7 +98,8 @@ class DecisionRepository:
         """Store each decision unless a final one exists for its firing; the firing ids stored."""
         if not found:
             return set()
-        stored = raw.run(self._session, _UPSERT, [json.dumps([_row(d) for d in found])])
+        # orjson: a tenth of the json module's time for a batch's rows (which was a tenth of a DecideBatch's CPU)
+        stored = raw.run(self._session, _UPSERT, [orjson.dumps([_row(d) for d in found]).decode()])
         return {firing_id for (firing_id,) in stored}
 
     def get(self, firing_id: str) -> Decision | None:
