@@ -11,7 +11,15 @@ from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.kit.errors import InvalidArgument
 from declic.kit.paging import fill_page, page_request
 from declic.kit.protoconv import channel_enum, channel_name, to_timestamp
-from services.arbiter.domain.decisions import Decision, FiringRequest, Outcome, SlotState, SuppressReason, Verdict
+from services.arbiter.domain.decisions import (
+    Decision,
+    FiringRequest,
+    Outcome,
+    RuleCheck,
+    SlotState,
+    SuppressReason,
+    Verdict,
+)
 from services.arbiter.grpc_people import PeopleFace, timezone_violations
 from services.arbiter.people_service import PeopleService
 from services.arbiter.service import ArbiterService
@@ -81,14 +89,19 @@ _REASONS = {reason: arbiter_pb2.SuppressReason.Value("SUPPRESS_REASON_" + reason
             if reason is not SuppressReason.NONE}
 
 
+@lru_cache(maxsize=4096)
+def _rule(check: RuleCheck) -> arbiter_pb2.RuleCheck:
+    """Cached: most checks read the same for every decision (a message given to another is copied, not shared)."""
+    return arbiter_pb2.RuleCheck(rule=check.rule, outcome=_OUTCOMES[check.outcome], detail=check.detail)
+
+
 def decision_to_proto(decision: Decision) -> arbiter_pb2.Decision:
-    rule_check = arbiter_pb2.RuleCheck
     message = arbiter_pb2.Decision(
         firing_id=decision.firing_id,
         verdict=_VERDICTS[decision.verdict],
         explanation=decision.explanation,
         decided_at=_timestamp(decision.decided_at),
-        rules=[rule_check(rule=r.rule, outcome=_OUTCOMES[r.outcome], detail=r.detail) for r in decision.rules],
+        rules=[_rule(r) for r in decision.rules],
         policy_version=decision.policy_version,
         customer_id=decision.customer_id,
         scenario_id=decision.scenario_id,
