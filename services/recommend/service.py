@@ -52,7 +52,7 @@ class RecommendService:
         if live is None:
             return self._popular(query.limit, filters), NO_MODEL
         if customer is None:
-            values, reason = live.popularity.astype(np.float64), "popular"
+            values, reason = live.popularity, "popular"  # read, not copied: pick writes to its own array
         else:
             values, reason = scores(live, customer)
         return _suggestions(live.shelf, pick(values, live.shelf, filters, query.limit), reason), live.version
