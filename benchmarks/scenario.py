@@ -36,6 +36,7 @@ from declic.kit.clock import ManualClock
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.inbox import claim_records
+from declic.kit.server import freeze_start_up_objects
 from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, StreamPublisher
 from declic.scenarios.keys import entry_key_for
@@ -44,6 +45,7 @@ from services.scenario.domain.journeys import new_journey
 from services.scenario.domain.matching import Matcher
 from services.scenario.engine import LEASE, JourneyEngine
 from services.scenario.intake import HandoffIntake
+from services.scenario.main import tune_garbage_collector
 from services.scenario.segments import SegmentRunner
 from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
@@ -67,6 +69,9 @@ class Rig:
         self.profiles = StandInProfiles()
         self.engine = JourneyEngine(self.uow, self.clock, Matcher(self.catalogue.scenarios.values()), self.profiles)
         self.intake = HandoffIntake(self.uow, self.clock, self.engine)
+        # The interpreter as in scenario's process: its collector tuned, start-up's objects frozen out of it.
+        tune_garbage_collector()
+        freeze_start_up_objects()
 
 
 class DoNothing:
@@ -142,8 +147,8 @@ def due_steps(rig: Rig, journeys: int) -> tuple[float, float]:
 
 def latencies(rig: Rig, client: redis.Redis, stream: str, tag: str, rate: int, seconds: int) -> list[float]:
     """Publish `rate` events/s for `seconds` s while scenario's consumer runs; each event's publish → committed."""
-    published: dict[str, float] = {}
-    stored: dict[str, float] = {}
+    published: dict[bytes, float] = {}
+    stored: dict[bytes, float] = {}
 
     class Timed(HandoffIntake):
         def handle_batch(self, payloads):  # type: ignore[no-untyped-def]

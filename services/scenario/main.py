@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from declic.kit.channels import make_channel
@@ -64,5 +65,14 @@ def bootstrap(settings: Settings, clock: Clock | None = None, own: ScenarioSetti
     )
 
 
+def tune_garbage_collector() -> None:
+    """Collect cycles after 50,000 net allocations instead of 700 (as ingest does): a batch of 500 events allocates
+    tens of thousands of short-lived, acyclic objects (facts, journeys, rows) that reference counting frees, and
+    the default threshold ran a collection every few events, the older generations (the catalogue, the matchers'
+    remembered outcomes) scanned again and again: 10-20 µs of CPU per event. Cycles are still collected."""
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main() -> None:
-    run_service(NAME, bootstrap)
+    tune_garbage_collector()
+    run_service(NAME, bootstrap)  # (which also freezes what start-up built out of the collector's passes)

@@ -61,7 +61,7 @@ class Batch:
         self.changed: dict[str, Journey] = {}
         self.interrupted: list[Journey] = []
         self.last_entered: dict[tuple[str, str], tuple[datetime, str]] = {}
-        """(customer, scenario) → last entry, for scenarios entered once per period."""
+        """(customer, scenario) → last entry in this batch, for scenarios entered once per period."""
 
     def put(self, journey: Journey) -> None:
         """Keep the journey's latest state (it replaces the one read, or entered earlier in the batch)."""
@@ -83,10 +83,6 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
                for scenario_id in matcher.steered_scenarios(item.event.get("type", ""))}
     since = now - matcher.longest_goal if types & matcher.goal_events else None
     batch = Batch(repository.of_customers(steered, lock=True, goals_since=since))
-    # The last entries only of the scenarios entered once per period that these events start, for their customers.
-    periodic = {(item.customer_id, entry.scenario.id) for item in items for entry in item.entries or ()
-                if entry.scenario.re_entry.period is not None}
-    batch.last_entered = repository.last_entries(periodic)
     traced = tracing_enabled()
     for item in items:
         if traced:
@@ -95,10 +91,12 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
         else:
             _apply(matcher, batch, item, now, paused)
     repository.save_many(list(batch.changed.values()), now)
-    repository.enter_many(list(batch.new.values()), count_occurrences=True)
+    # An entry into a scenario entered once per period is checked against the customer's last entry before the
+    # batch where it is written (the database's; this batch's own are checked above).
+    entered = repository.enter_many(list(batch.new.values()), count_occurrences=True, once_per=matcher.once_per)
     for journey in batch.interrupted:
         _cancel_sends(session, matcher.scenarios[journey.scenario_id], journey)
-    return len(batch.new)
+    return entered
 
 
 def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, paused: frozenset[str]) -> None:
@@ -131,7 +129,7 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
         if last is not None and last[1] != journey_id and not _may_reenter(scenario, last[0], now):
             continue  # (the same journey again is counted by the database, as one more occurrence)
         kept = kept or compact_event(event)  # once for all the journeys the event enters
-        journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""), kept)
+        journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""), kept, journey_id)
         batch.last_entered[(customer_id, scenario.id)] = (now, journey_id)
         if item.trace:
             journey.memory["trace"] = item.trace

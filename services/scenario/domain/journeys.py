@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from declic.scenarios.facts import compact_event, full_event
@@ -77,14 +78,21 @@ class Journey:
 
 def new_journey(scenario: Scenario, customer_id: str, entry_key: str, now: datetime,
                 event: dict[str, Any] | None = None, cause_event_id: str = "",
-                kept: dict[str, Any] | None = None) -> Journey:
+                kept: dict[str, Any] | None = None, journey_id: str = "") -> Journey:
     """A journey entered now; it starts after the trigger's delay (targeting is checked then). `kept`: the event
-    compacted already (`compact_event`), when it enters several journeys."""
+    compacted already (`compact_event`), when it enters several journeys; `journey_id`: `journey_id_for` its
+    scenario, customer and key, when the caller has it already."""
     delay = scenario.trigger.delay
+    due = now + delay
     return Journey(
-        journey_id=journey_id_for(scenario.id, customer_id, entry_key), scenario_id=scenario.id,
+        journey_id=journey_id or journey_id_for(scenario.id, customer_id, entry_key), scenario_id=scenario.id,
         customer_id=customer_id, entry_key=entry_key, state=JourneyState.SCHEDULED, entered_at=now,
-        due_at=now + delay, cause_event_id=cause_event_id,
-        detail=f"entered; starts at {(now + delay).isoformat()}" if delay else "entered",
+        due_at=due, cause_event_id=cause_event_id, detail=_entered(due, due.tzinfo) if delay else "entered",
         memory={"event": kept if kept is not None else compact_event(event or {})},
     )
+
+
+@lru_cache(maxsize=64)
+def _entered(due: datetime, zone: Any) -> str:
+    """(`zone` too: equal instants in two zones are written differently.)"""
+    return f"entered; starts at {due.isoformat()}"

@@ -38,8 +38,8 @@ class Matcher:
         self.goal_events = {s.goal.event for s in self.scenarios.values() if s.goal}
         """Event types that may reach a goal (of ended journeys too)."""
         self.longest_goal = max((s.goal.within for s in self.scenarios.values() if s.goal), default=timedelta(0))
-        self.periodic = sorted(s.id for s in self.scenarios.values() if s.re_entry.period is not None)
-        """Scenarios entered once per period: their last entry is checked."""
+        self.once_per = {s.id: s.re_entry.period for s in self.scenarios.values() if s.re_entry.period is not None}
+        """Scenarios entered once per period, and their period: their last entry is checked."""
         for scenario in self.scenarios.values():
             if scenario.trigger.event and scenario.active:
                 self._by_event.setdefault(scenario.trigger.event, []).append(scenario)

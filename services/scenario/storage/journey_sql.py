@@ -41,6 +41,14 @@ ENTER = f"{_INSERT} ON CONFLICT (journey_id) DO NOTHING RETURNING (xmax = 0)"
 ENTER_COUNTING = (f"{_INSERT} ON CONFLICT (journey_id) DO UPDATE SET occurrences = journeys.occurrences"
                   f" + EXCLUDED.occurrences WHERE journeys.state IN ({_OPEN}) RETURNING (xmax = 0)")
 """New journeys; one that exists is left as it is, or counts these occurrences too while it is open."""
+ENTER_COUNTING_ONCE_PER_PERIOD = ENTER_COUNTING.replace(" ON CONFLICT", (
+    " WHERE (%s::jsonb ->> given.scenario_id) IS NULL OR NOT EXISTS (SELECT FROM (SELECT last.journey_id,"
+    " last.entered_at FROM journeys AS last WHERE last.customer_id = given.customer_id"
+    " AND last.scenario_id = given.scenario_id ORDER BY last.entered_at DESC LIMIT 1) AS last"
+    " WHERE last.journey_id <> given.journey_id AND last.entered_at"
+    " > given.entered_at - make_interval(secs => (%s::jsonb ->> given.scenario_id)::float8)) ON CONFLICT"), 1)
+"""`ENTER_COUNTING`, but a journey of a scenario entered once per period (parameters: scenario → seconds, twice)
+is not entered when the customer's last entry into the scenario, another journey, is within the period before."""
 SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in COLUMNS
                                            if name not in ("journey_id", "entered_at"))
         + f" FROM {_GIVEN} AS given WHERE journeys.journey_id = given.journey_id"
@@ -48,11 +56,11 @@ SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in 
 """Versioned save of a batch: a row changed since it was read (by an interruption, another replica) is skipped."""
 
 
-def write(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """Run `statement` over `rows` (`values_of` each journey) in the session's transaction; the first column
-    returned."""
+def write(session: Session, statement: str, rows: Sequence[Sequence[Any]], *more: Any) -> list[Any]:
+    """Run `statement` over `rows` (`values_of` each journey; then `more` parameters) in the session's transaction;
+    the first column returned."""
     with raw_connection(session).cursor() as cursor:
-        cursor.execute(statement, [json.dumps(rows, check_circular=False)])
+        cursor.execute(statement, [json.dumps(rows, check_circular=False), *more])
         return [row[0] for row in cursor.fetchall()]
 
 

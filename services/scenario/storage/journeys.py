@@ -3,6 +3,7 @@ who holds the version it read — a worker whose journey was interrupted meanwhi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,15 +43,23 @@ class JourneyRepository:
         ).returning(literal_column("(xmax = 0)"))
         return bool(self._session.execute(upsert).scalar())
 
-    def enter_many(self, new: Sequence[Journey], count_occurrences: bool = False) -> int:
+    def enter_many(self, new: Sequence[Journey], count_occurrences: bool = False,
+                   once_per: Mapping[str, timedelta] | None = None) -> int:
         """Store many new journeys in one statement (no two with one id). One that exists already is left as it
-        is, or, with `count_occurrences`, counts these occurrences too while it is open. How many were new."""
+        is, or, with `count_occurrences`, counts these occurrences too while it is open. With `once_per` (scenario →
+        period; counting occurrences), a journey is not entered when its customer's last entry into its scenario,
+        another journey, is within the scenario's period before its entry. How many were new."""
         if not new:
             return 0
-        statement = sql.ENTER_COUNTING if count_occurrences else sql.ENTER
         rows = sql.Rows()
         values = [rows.values_of(journey, journey.entered_at, journey.version) for journey in new]
-        return sum(1 for is_new in sql.write(self._session, statement, values) if is_new)
+        if once_per:
+            assert count_occurrences
+            periods = json.dumps({scenario: period.total_seconds() for scenario, period in once_per.items()})
+            written = sql.write(self._session, sql.ENTER_COUNTING_ONCE_PER_PERIOD, values, periods, periods)
+        else:
+            written = sql.write(self._session, sql.ENTER_COUNTING if count_occurrences else sql.ENTER, values)
+        return sum(1 for is_new in written if is_new)
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
         """Write each journey nobody changed since it was read (same version), in one statement; the ids written."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.scenario.domain.journeys import JourneyState
+from services.scenario.domain.journeys import JourneyState, entry_key_for
 from services.scenario.storage.controls import Controls
 from tests.integration.scenario.harness import Harness, cart_add, identify, order, profile
 
@@ -100,6 +100,26 @@ def test_re_entry_once_per_period_and_once_per_business_key(harness) -> None:
         harness.send("p", cart_add(cart))
     carts = [j for j in harness.journeys("p") if j.scenario_id == "abandoned-cart"]
     assert sorted(j.entry_key for j in carts) == ["a", "b"]
+
+
+def test_once_per_period_counts_from_the_last_entry_not_from_the_calendar(harness) -> None:
+    harness.profiles.known["pp"] = profile("pp")
+    offers = harness.engine.scenario("offer-page-visit")
+    assert offers is not None and offers.re_entry.period == timedelta(days=7)
+
+    def visit() -> list[str]:
+        event = identify()
+        event.ClearField("identify")
+        event.page_view.url = "https://s/offers"
+        harness.send("pp", event)
+        return sorted(j.entry_key for j in harness.journeys("pp") if j.scenario_id == "offer-page-visit")
+
+    [first] = visit()
+    harness.clock.advance(timedelta(days=3))
+    assert entry_key_for(offers, "", harness.clock.now()) != first  # another period of the calendar…
+    assert visit() == [first]  # …but 3 days after the last entry: not entered
+    harness.clock.advance(timedelta(days=5))
+    assert len(visit()) == 2  # 8 days after it
 
 
 def test_a_paused_scenario_holds_its_journeys_and_starts_none(harness) -> None:
