@@ -7,8 +7,8 @@ ISO 8601 text (events; they are stored with journeys) or datetimes (profiles, re
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import cache
+from datetime import UTC, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Any
 
 from google.protobuf.message import Message
@@ -55,8 +55,27 @@ def _scalar_converter(field: Any) -> Callable[[Any], Any]:
     if field.message_type.name == "Money":
         return money
     if field.message_type.name == "Timestamp":
-        return lambda value: value.ToDatetime(tzinfo=UTC).isoformat() if value.seconds or value.nanos else ""
+        return lambda value: instant_text(value.seconds, value.nanos) if value.seconds or value.nanos else ""
     return message_dict
+
+
+def instant_text(seconds: int, nanos: int) -> str:
+    """`Timestamp(seconds, nanos).ToDatetime(tzinfo=UTC).isoformat()`, a third of the cost: the day's part made once
+    per day, the rest by arithmetic (every event has a time)."""
+    day, second = divmod(seconds, 86_400)
+    hours, second = divmod(second, 3600)
+    minutes, second = divmod(second, 60)
+    micros = nanos // 1000
+    fraction = f".{micros:06d}" if micros else ""
+    return f"{_day_text(day)}T{hours:02d}:{minutes:02d}:{second:02d}{fraction}+00:00"
+
+
+@lru_cache(maxsize=16)
+def _day_text(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).date().isoformat()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _same(value: Any) -> Any:
@@ -78,7 +97,7 @@ def event_facts(event: event_pb2.Event, new_customer: bool = False) -> dict[str,
         "type": kind,
         "id": f"{event.source}:{event.event_id}",
         "source": event.source,
-        "time": event.event_time.ToDatetime(tzinfo=UTC).isoformat() if event.HasField("event_time") else "",
+        "time": instant_text(event.event_time.seconds, event.event_time.nanos) if event.HasField("event_time") else "",
         "context": dict(event.context),
     }
     if kind != "unknown":

@@ -19,8 +19,9 @@ from declic.kit.telemetry import current_context
 from declic.scenarios.facts import event_facts
 from services.scenario.domain.firings import split_after_merge
 from services.scenario.domain.journeys import JourneyState
+from services.scenario.domain.matching import Matcher
 from services.scenario.engine import JourneyEngine
-from services.scenario.steering import AcceptedFacts, changes_anything, with_entries
+from services.scenario.steering import AcceptedFacts, changes_anything
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
@@ -46,7 +47,7 @@ class HandoffIntake(HandoffHandler):
         try:
             # Only the records that may change something are claimed and applied: one that starts no scenario and
             # steers no journey (most page views) changes nothing however often it comes.
-            facts = [(record.record_id, with_entries(matcher, self._facts(record), now)) for record in records
+            facts = [(record.record_id, self._facts(record, matcher, now)) for record in records
                      if record.accepted_event.customer_id]
             facts = [(record_id, item) for record_id, item in facts if changes_anything(matcher, item)]
             if not facts:
@@ -66,10 +67,11 @@ class HandoffIntake(HandoffHandler):
             super().handle_batch(payloads)
 
     @staticmethod
-    def _facts(record: handoff_pb2.HandoffRecord) -> AcceptedFacts:
+    def _facts(record: handoff_pb2.HandoffRecord, matcher: Matcher, now: datetime) -> AcceptedFacts:
         accepted = record.accepted_event
-        return AcceptedFacts(event_facts(accepted.event, accepted.new_customer), accepted.customer_id,
-                             dict(record.trace_context))
+        event = event_facts(accepted.event, accepted.new_customer)
+        return AcceptedFacts(event, accepted.customer_id, dict(record.trace_context),
+                             tuple(matcher.entries(event, now)))
 
     def on_accepted_event(self, session: Session, accepted: handoff_pb2.AcceptedEvent, now: datetime) -> None:
         if not accepted.customer_id:
