@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 
 from declic.scenarios.schema import Scenario
 
 
+@lru_cache(maxsize=65_536)
 def journey_id_for(scenario_id: str, customer_id: str, entry_key: str) -> str:
-    """Deterministic: the same scenario, customer and entry key are one journey."""
+    """Deterministic: the same scenario, customer and entry key are one journey. (Remembered: a customer's events
+    enter the same journeys again and again — a product viewed again, a cart changed.)"""
     return hashlib.sha256(f"{scenario_id}|{customer_id}|{entry_key}".encode()).hexdigest()[:32]
 
 
@@ -30,6 +33,11 @@ def entry_key_for(scenario: Scenario, business_key: str, now: datetime, event_id
     the entry falls in (once per period; the last entry's time is also checked), or the event itself (always).
     Never longer than MAX_ENTRY_KEY."""
     return bounded_key(_entry_key(scenario, business_key, now, event_id))
+
+
+def reads_event_id(scenario: Scenario) -> bool:
+    """Whether `entry_key_for` depends on the event's id (entered always: each event is its own entry)."""
+    return scenario.re_entry.rule not in ("once", "once_per_key", "once_per_period")
 
 
 def _entry_key(scenario: Scenario, business_key: str, now: datetime, event_id: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from declic.kit.telemetry import continued_span, tracing_enabled
 from declic.scenarios.facts import compact_event
+from declic.scenarios.keys import reads_event_id
 from declic.scenarios.schema import Scenario
 from services.scenario.domain.firings import FiringState, Settlement, firing_id_for
 from services.scenario.domain.journeys import Journey, JourneyState, entry_key_for, journey_id_for, new_journey
@@ -60,6 +61,9 @@ class Batch:
         self.new: dict[str, Journey] = {}
         self.changed: dict[str, Journey] = {}
         self.interrupted: list[Journey] = []
+        self.entry_ids: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+        """(scenario, customer, business key, event id if the key reads it) → entry key and journey id, at the
+        batch's `now`."""
         self.last_entered: dict[tuple[str, str], tuple[datetime, str]] = {}
         """(customer, scenario) → last entry in this batch, for scenarios entered once per period."""
 
@@ -117,8 +121,13 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
         scenario = entry.scenario
         if scenario.id in paused:
             continue
-        key = entry_key_for(scenario, entry.business_key, now, event.get("id", ""))
-        journey_id = journey_id_for(scenario.id, customer_id, key)
+        event_id = event.get("id", "")
+        memo = (scenario.id, customer_id, entry.business_key, event_id if reads_event_id(scenario) else "")
+        known = batch.entry_ids.get(memo)
+        if known is None:
+            key = entry_key_for(scenario, entry.business_key, now, event_id)
+            known = batch.entry_ids[memo] = (key, journey_id_for(scenario.id, customer_id, key))
+        key, journey_id = known
         existing = batch.by_id.get(journey_id)
         if existing is not None:
             if existing.is_open:  # the same entry again: one more occurrence (a product viewed again…)
