@@ -15,9 +15,10 @@ UCI_TEST_CUT = datetime(2011, 9, 1, tzinfo=UTC)
 """Test split: train on 2010-12-01 … 2011-08-31, test on what the same customers bought from 2011-09-01 on."""
 UCI_VALIDATION = (datetime(2011, 7, 1, tzinfo=UTC), UCI_TEST_CUT)
 """Tuning split: train before 2011-07-01, validate on July-August; the test months are never looked at."""
-TUNED = TrainingOptions(max_sampled=50, feature_weight=0.3)
-"""The settings that did best on the validation split (BENCHMARKS.md, Recommend, lists what was tried), one
-training thread (reproducible) and the co-purchase half of the hybrid (declic.recommending.hybrid)."""
+TUNED = TrainingOptions()
+"""What the service trains too: TrainingOptions' defaults are the settings chosen on validation data only (LightFM's
+on July-August, BENCHMARKS.md, Recommend, lists what was tried; the hybrid's co-purchase recency and weights on the
+rolling folds of declic.recommending.selection), one training thread (reproducible)."""
 
 
 def evaluate_dataset(name: str, cut: datetime | None = UCI_TEST_CUT, epochs: int = 0,

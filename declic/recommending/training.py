@@ -14,7 +14,14 @@ from declic.recommending.artifact import FLOAT, ModelArtifact
 from declic.recommending.features import item_features, user_features
 from declic.recommending.hybrid import CO_PURCHASE_WEIGHT, TRENDING_WEIGHT, trending
 from declic.recommending.interactions import KIND_WEIGHTS, PURCHASE, Corpus, aggregate, baskets
-from declic.recommending.neighbours import co_purchase_neighbours, cosine_similarity, incidence, top_neighbours
+from declic.recommending.neighbours import (
+    NEIGHBOURS,
+    co_purchase_neighbours,
+    cosine_similarity,
+    incidence,
+    top_neighbours,
+)
+from declic.recommending.recency import NEIGHBOUR_HALF_LIFE_DAYS, recent_co_purchase
 
 
 @dataclass(frozen=True)
@@ -26,11 +33,11 @@ class TrainingOptions:
     learning_schedule: str = "adagrad"
     item_alpha: float = 0.0
     user_alpha: float = 0.0
-    max_sampled: int = 10
+    max_sampled: int = 50
     item_features: bool = True
     description_tokens: bool = True
     bigrams: bool = False
-    feature_weight: float = 1.0  # of each item feature, against 1 for the product's own identity feature
+    feature_weight: float = 0.3  # of each item feature, against 1 for the product's own identity feature
     user_features: bool = True
     history_features: bool = False  # a customer is also described by the products they had ("had:<id>")
     basket_users: bool = False  # each order also trains as a customer of its own (co-purchase signal)
@@ -39,6 +46,8 @@ class TrainingOptions:
     weighting: str = "log"  # "log", "binary" or "raw" sample weights
     half_life_days: float = 120.0
     co_purchase_weight: float = CO_PURCHASE_WEIGHT  # of the hybrid's co-purchase part (0: LightFM alone)
+    history_neighbours: int = NEIGHBOURS  # each product's nearest products kept for the co-purchase part
+    neighbour_half_life_days: float = NEIGHBOUR_HALF_LIFE_DAYS  # their co-purchases decayed (0: binary, all alike)
     trending_weight: float = TRENDING_WEIGHT  # of the hybrid's trending part
     seed: int = 7
     threads: int = 1  # one thread with a fixed seed: the same data gives the same model (two: Hogwild, ±0.004)
@@ -110,16 +119,29 @@ def train(
             on_epoch(epoch + 1, options.epochs)
     artifact = _artifact(model, dataset, user_matrix, item_matrix, users, items, interactions,
                          (neighbours, neighbour_scores))
-    histories: dict[str, set[str]] = {}
-    for customer, product in pairs:
-        if not customer.startswith("basket:"):
-            histories.setdefault(customer, set()).add(product)
-    near, similarity = top_neighbours(cosine_similarity(incidence(histories.values(), item_index)))
-    artifact.history_neighbours, artifact.history_neighbour_scores = near, similarity
+    artifact.history_neighbours, artifact.history_neighbour_scores = _history_neighbours(corpus, pairs, item_index,
+                                                                                        now, options)
     artifact.co_purchase_weight = np.asarray(options.co_purchase_weight, dtype=FLOAT)
     artifact.trending = trending(corpus.interactions, item_index, now)
     artifact.trending_weight = np.asarray(options.trending_weight, dtype=FLOAT)
     return artifact
+
+
+def _history_neighbours(corpus: Corpus, pairs: dict[tuple[str, str], float], item_index: dict[str, int],
+                        now: datetime, options: TrainingOptions) -> tuple[np.ndarray, np.ndarray]:
+    """The co-purchase half's neighbours: cosine over the customers' histories (the pairs still positive), each
+    pair decayed by the age of its last interaction (recency), or binary when neighbour_half_life_days is 0."""
+    customers = {customer for customer, _ in pairs if not customer.startswith("basket:")}
+    if options.neighbour_half_life_days > 0:
+        kept = [item for item in corpus.interactions if KIND_WEIGHTS[item.kind] > 0
+                and (item.customer_id, item.product_id) in pairs and item.customer_id in customers]
+        return recent_co_purchase(kept, customers, item_index, now, options.neighbour_half_life_days,
+                                  options.history_neighbours)
+    histories: dict[str, set[str]] = {}
+    for customer, product in pairs:
+        if customer in customers:
+            histories.setdefault(customer, set()).add(product)
+    return top_neighbours(cosine_similarity(incidence(histories.values(), item_index)), options.history_neighbours)
 
 
 def _tastes(pairs: dict[tuple[str, str], float], item_tokens: dict[str, list[str]], n: int) -> dict[str, list[str]]:
