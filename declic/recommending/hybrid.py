@@ -1,10 +1,11 @@
 """The served model beside LightFM's score: what the customer's own recent history says, through products co-bought
-by the same customers (item-to-item cosine), and what is selling lately (distinct buyers in the last 14 days).
+lately by the same customers (item-to-item cosine of histories decayed with a 20-day half-life,
+declic.recommending.recency), and what is selling lately (distinct buyers in the last 14 days).
 
-Chosen on the UCI validation split (train before 2011-07-01, validate on July-August; BENCHMARKS.md, Recommend):
-LightFM alone 0.089, item-kNN 0.104, LightFM + 0.4 × co-purchase of the history decayed with a 30-day half-life
-0.111-0.113 precision@10 (two seeds); 120-day half-life 0.110, 7 / 14 days 0.109-0.110, basket co-purchase
-instead of customers' 0.094-0.103, weights 0.15-0.75 0.107-0.113."""
+Weights chosen on the mean of four rolling validation folds before the test cut (declic.recommending.selection;
+BENCHMARKS.md, Recommend): co-purchase 0.3-0.7 × trending 0.7-1.6 all gave 0.118-0.121 mean precision@10; 0.55 and
+1.3 the best (0.1210, coverage 0.21); the earlier 0.4 / 0.5, chosen on July-August alone, 0.1104 with binary
+neighbours."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from declic.recommending.interactions import PURCHASE, Interaction, aggregate
 
 HISTORY_HALF_LIFE_DAYS = 30.0
 """The co-purchase half of the model weighs the customer's products by how recent they are (half after 30 days)."""
-CO_PURCHASE_WEIGHT = 0.4
+CO_PURCHASE_WEIGHT = 0.55
 """The co-purchase scores' weight beside LightFM's, both standardised over the catalogue."""
 TRENDING_DAYS = 14
-TRENDING_WEIGHT = 0.5
+TRENDING_WEIGHT = 1.3
 """log(1 + distinct buyers in the last 14 days before training), standardised, with this weight."""
 
 
