@@ -2,8 +2,10 @@
 
 1. Quality on the UCI Online Retail time split ("Online Retail", UCI Machine Learning Repository, donor Daqing
    Chen, CC BY 4.0): train on 2010-12-01 … 2011-08-31, test on the products the same customers bought from
-   2011-09-01 on that they had not bought before; precision@10, recall@10, coverage of LightFM (settings chosen
-   on the July-August validation split) and of popularity, item-kNN and implicit ALS trained in the same run.
+   2011-09-01 on that they had not bought before; precision@10, recall@10, coverage of the served hybrid and of
+   popularity, item-kNN and implicit ALS trained in the same run; the hybrid's neighbours and weights and the
+   baselines' settings chosen on rolling validation folds before 2011-09-01 (declic.recommending.selection, which
+   prints their figures), LightFM's own on July-August; the test split chooses nothing.
 2. Training time of the LightFM hybrid on the full UCI year.
 3. Recommend top-10 p50/p99 over gRPC (`python -m services.recommend`, its own process) with a 50,000-product
    catalogue and a model of the production shape (64 dimensions, 20,000 customers; random vectors: latency does
