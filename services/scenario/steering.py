@@ -26,7 +26,7 @@ from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AcceptedFacts:
     """One accepted event as the engine takes it: its facts, its customer, its trace, and the scenarios it starts
     (paused or not; found when the batch is applied if not given)."""

@@ -11,9 +11,8 @@ is remembered; a key that names a field is read without CEL (`entry.business_key
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from declic.scenarios.conditions import bind
 from declic.scenarios.entry import activation, business_key, trigger_matches
@@ -24,8 +23,10 @@ _REMEMBERED = 20_000
 """Outcomes remembered (then forgotten all at once): a few MB at most."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """A scenario an event starts, and the entry's business key. (A tuple: made for most events, and a frozen
+    dataclass costs several times as much to make.)"""
+
     scenario: Scenario
     business_key: str
 
