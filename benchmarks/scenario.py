@@ -47,6 +47,7 @@ from services.scenario.engine import LEASE, JourneyEngine
 from services.scenario.intake import HandoffIntake
 from services.scenario.main import tune_garbage_collector
 from services.scenario.segments import SegmentRunner
+from services.scenario.settings import ScenarioSettings
 from services.scenario.storage.journeys import JourneyRepository
 from services.scenario.storage.tables import inbox
 
@@ -103,7 +104,8 @@ class InboxOnly:
 def consume(client: redis.Redis, stream: str, group: str, handler, count: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """(Seconds, CPU seconds of this process) `handler` takes, through a StreamConsumer, to handle `count`
     records of `stream`."""
-    consumer = StreamConsumer(client, stream, group, handler, batch_size=500, block_ms=50)  # as scenario's main
+    consumer = StreamConsumer(client, stream, group, handler, batch_size=ScenarioSettings().handoff_batch,
+                              block_ms=50)  # as scenario's main
     consumer.ensure_group()
     handled, started, cpu = 0, time.perf_counter(), time.process_time()
     while handled < count:

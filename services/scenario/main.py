@@ -51,8 +51,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None, own: ScenarioSetti
     service = ScenarioService(uow, clock, peers)
     catalogue_service = CatalogueService(uow, clock, catalogue, journeys, segments, sources)
     handoff = stream_key(settings.stream_prefix, "handoff")
-    # 500 records a transaction: the intake is set-based, so a batch costs a few statements whatever its size.
-    consumer = StreamConsumer(redis_client, handoff, NAME, HandoffIntake(uow, clock, journeys), batch_size=500)
+    consumer = StreamConsumer(redis_client, handoff, NAME, HandoffIntake(uow, clock, journeys),
+                              batch_size=own.handoff_batch)
     return ServiceApp(
         name=NAME,
         register=lambda server: scenario_pb2_grpc.add_ScenarioServiceServicer_to_server(
