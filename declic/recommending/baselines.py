@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from declic.recommending.metrics import Scorer
 from declic.recommending.neighbours import cosine_similarity
@@ -48,6 +49,7 @@ def als(weights: sp.csr_matrix, factors: int = 256, regularization: float = 20.0
 
     model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
                                     iterations=iterations, random_state=seed, num_threads=2)
-    model.fit(weights.astype(np.float32).tocsr(), show_progress=False)
+    with threadpool_limits(1, "blas"):  # implicit's own threads do the work; BLAS's on top of them oversubscribe
+        model.fit(weights.astype(np.float32).tocsr(), show_progress=False)
     users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
     return lambda rows: users[rows] @ items.T
