@@ -97,8 +97,6 @@ class Rows:
 
 _PAIRS = ("(customer_id, scenario_id) IN (SELECT * FROM unnest(%(customers)s::text[], %(scenarios)s::text[]))")
 """The (customer, scenario) pairs given (`pairs`): each looked up in ix_journeys_customer."""
-LAST_ENTRIES = ("SELECT DISTINCT ON (customer_id, scenario_id) customer_id, scenario_id, entered_at, journey_id"
-                f" FROM journeys WHERE {_PAIRS} ORDER BY customer_id, scenario_id, entered_at DESC")
 _OF_CUSTOMERS = (f"SELECT {', '.join(COLUMNS)} FROM journeys WHERE {_PAIRS}"
                  f" AND (state IN ({_OPEN}){{goals}}) ORDER BY journey_id")
 OPEN_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals="")

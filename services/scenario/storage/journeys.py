@@ -92,13 +92,6 @@ class JourneyRepository:
         done = statement.on_conflict_do_nothing(index_elements=["journey_id"]).returning(journeys.c.journey_id)
         return len(self._session.execute(done).all())
 
-    def last_entries(self, wanted: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime, str]]:
-        """(customer, scenario) → when the customer last entered it, and that journey's id; for each pair wanted."""
-        if not wanted:
-            return {}
-        rows = sql.read(self._session, sql.LAST_ENTRIES, sql.pairs(wanted))
-        return {(row["customer_id"], row["scenario_id"]): (row["entered_at"], row["journey_id"]) for row in rows}
-
     def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[Journey]:
         """Journeys due now, leased to this worker: other replicas skip them while locked, then until the lease
         ends. Each comes back with the version its save must match."""
