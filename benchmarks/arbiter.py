@@ -32,6 +32,7 @@ import redis
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks._idle import idle_states
 from benchmarks.ingest import Server, database_url, drop_schemas, free_port, machine, redis_url
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import identity_pb2, trigger_pb2
@@ -116,9 +117,15 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--latency-calls", type=int, default=2_000)
+    parser.add_argument("--poll-idle", action="store_true", help="keep the CPUs out of idle states (benchmarks._idle)")
     args = parser.parse_args()
+    with idle_states(args.poll_idle) as idle:
+        run(args, idle)
+
+
+def run(args: argparse.Namespace, idle: str) -> None:
     url, rurl, prefix = database_url(), redis_url(), f"bencharb{uuid.uuid4().hex[:6]}_"
-    table = Table(title=f"Arbiter ({machine()}; shared with other work)")
+    table = Table(title=f"Arbiter ({machine()}; {idle}; shared with other work)")
     for column in ("replicas", "DecideBatch decisions/s", "raw Lua decisions/s", "ratio", "arbiter CPU µs/decision",
                    "Decide p50 ms", "Decide p99 ms", "arbiter CPU µs/Decide", "load (1 min)"):
         table.add_column(column)

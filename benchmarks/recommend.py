@@ -30,6 +30,7 @@ from rich.table import Table
 from sqlalchemy import insert
 from threadpoolctl import threadpool_limits
 
+from benchmarks._idle import idle_states
 from benchmarks.ingest import Server, database_url, drop_schemas, free_port, redis_url
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, session_factory
@@ -115,7 +116,7 @@ def seed(uow: UnitOfWork, artifact: ModelArtifact, rng: np.random.Generator) -> 
     return version
 
 
-def latency(calls: int) -> None:
+def latency(calls: int, idle: str = "default idle states") -> None:
     rng = np.random.default_rng(7)
     url, rurl, prefix, port = database_url(), redis_url(), f"benchrec{uuid.uuid4().hex[:6]}_", free_port()
     env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
@@ -155,7 +156,7 @@ def latency(calls: int) -> None:
         server.stop()
         engine.dispose()
         drop_schemas(url, prefix)
-    _latency_table(grpc_ms[100:], anonymous_ms[100:], domain_ms[100:], bare_ms[100:])
+    _latency_table(grpc_ms[100:], anonymous_ms[100:], domain_ms[100:], bare_ms[100:], idle)
 
 
 def _timed(call) -> float:  # type: ignore[no-untyped-def]
@@ -165,12 +166,12 @@ def _timed(call) -> float:  # type: ignore[no-untyped-def]
 
 
 def _latency_table(grpc_ms: list[float], anonymous_ms: list[float], domain_ms: list[float],
-                   bare_ms: list[float]) -> None:
+                   bare_ms: list[float], idle: str) -> None:
     def pct(values: list[float], q: float) -> float:
         return float(np.percentile(values, q))
 
     table = Table(title=f"Recommend top-10, {PRODUCTS:,}-product catalogue, {DIMENSIONS} dimensions, "
-                        f"{len(grpc_ms):,} calls after 100 warm-up")
+                        f"{len(grpc_ms):,} calls after 100 warm-up; {idle}")
     for column in ("path", "p50 ms", "p99 ms", "mean ms"):
         table.add_column(column)
     table.add_row("gRPC Recommend (history, bought, filters, diversity)", f"{pct(grpc_ms, 50):.2f}",
@@ -191,10 +192,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--poll-idle", action="store_true", help="keep the CPUs out of idle states (benchmarks._idle)")
     args = parser.parse_args()
     if not args.skip_quality:
         quality()
-    latency(args.calls)
+    with idle_states(args.poll_idle) as idle:
+        latency(args.calls, idle)
 
 
 if __name__ == "__main__":
