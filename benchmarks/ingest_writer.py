@@ -28,8 +28,8 @@ from benchmarks._ingest_data import EventMix
 from benchmarks.ingest import database_url, drop_schemas, machine
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.interpreter import tune_garbage_collector
 from services.ingest.settings import IngestSettings
-from services.ingest.tuning import tune_garbage_collector
 from services.ingest.validation import EventValidator
 from services.ingest.writer import wire
 from services.ingest.writer.calls import Submission

@@ -36,6 +36,7 @@ from declic.kit.clock import ManualClock
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.inbox import claim_records
+from declic.kit.interpreter import tune_garbage_collector
 from declic.kit.server import freeze_start_up_objects
 from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, StreamPublisher
@@ -45,7 +46,6 @@ from services.scenario.domain.journeys import new_journey
 from services.scenario.domain.matching import Matcher
 from services.scenario.engine import LEASE, JourneyEngine
 from services.scenario.intake import HandoffIntake
-from services.scenario.main import tune_garbage_collector
 from services.scenario.segments import SegmentRunner
 from services.scenario.settings import ScenarioSettings
 from services.scenario.storage.journeys import JourneyRepository

@@ -8,7 +8,6 @@ NOT_SERVING, stops the workers and gives in-flight calls a grace period.
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import threading
@@ -25,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from declic.kit.auth import AuthInterceptor, TokenTable
 from declic.kit.config import Settings
 from declic.kit.interceptors import ErrorMappingInterceptor, RequestCheckInterceptor
+from declic.kit.interpreter import freeze_start_up_objects
 from declic.kit.telemetry import configure_tracing, server_interceptors
 
 log = logging.getLogger("declic.server")
@@ -177,14 +177,6 @@ def run_service(name: str, bootstrap: Callable[[Settings], ServiceApp]) -> None:
     freeze_start_up_objects()
     serve_forever(app, settings)
 
-
-def freeze_start_up_objects() -> None:
-    """Keep what start-up built (modules, tables, compiled statements, the policy: most of the process's objects,
-    for as long as it lives) out of the garbage collector's generations, so that its passes stay short — a full
-    pass over them paused a call for tens of milliseconds (the tail of Decide's and of profile lookups'
-    latencies). Only in a service's own process: a test starting many servers would keep their cycles."""
-    gc.collect()
-    gc.freeze()
 
 
 def full_names(descriptors: Iterable[object]) -> list[str]:

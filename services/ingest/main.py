@@ -8,6 +8,7 @@ from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.interpreter import tune_garbage_collector
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, Worker, run_service
 from declic.kit.stream import stream_key
@@ -15,7 +16,7 @@ from declic.kit.supervisor import Supervisor
 from services.ingest.grpc_api import IngestServicer
 from services.ingest.service import IngestService, Writer
 from services.ingest.settings import IngestSettings
-from services.ingest.tuning import share_the_interpreter_lock, tune_garbage_collector
+from services.ingest.tuning import share_the_interpreter_lock
 from services.ingest.workers.relay import RelayProcess, background_workers
 from services.ingest.writer.group_commit import GroupWriter
 from services.ingest.writer.process import WriterProcess

@@ -1,20 +1,9 @@
-"""How ingest's processes tune the interpreter for the batch path (the gRPC process and its writer and relay)."""
+"""How ingest's gRPC process shares the interpreter lock with its writer thread (the collector's pace is the kit's:
+declic.kit.interpreter)."""
 
 from __future__ import annotations
 
-import gc
 import sys
-
-
-def tune_garbage_collector() -> None:
-    """Collect cycles after 50,000 net allocations instead of 700.
-
-    Each batch allocates tens of thousands of short-lived, acyclic objects (freed by reference counting),
-    so the default threshold ran a collection every few events, and the older generations, which hold the
-    normalisation caches, were scanned again and again: a fifth of the process's CPU. Cycles are still
-    collected, just in larger rounds.
-    """
-    gc.set_threshold(50_000, 20, 100)
 
 
 def share_the_interpreter_lock() -> None:

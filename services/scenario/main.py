@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from declic.kit.channels import make_channel
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
+from declic.kit.interpreter import tune_garbage_collector
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
 from declic.kit.sql_sets import send_lists_in_binary
@@ -63,14 +63,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None, own: ScenarioSetti
                  SegmentWorker(segments, journeys, own.segment_check_seconds)],
         on_stop=[*(c.close for c in channels.values()), engine.dispose, redis_client.close],
     )
-
-
-def tune_garbage_collector() -> None:
-    """Collect cycles after 50,000 net allocations instead of 700 (as ingest does): a batch of 500 events allocates
-    tens of thousands of short-lived, acyclic objects (facts, journeys, rows) that reference counting frees, and
-    the default threshold ran a collection every few events, the older generations (the catalogue, the matchers'
-    remembered outcomes) scanned again and again: 10-20 µs of CPU per event. Cycles are still collected."""
-    gc.set_threshold(50_000, 20, 100)
 
 
 def main() -> None:

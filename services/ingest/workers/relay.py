@@ -17,6 +17,7 @@ from typing import Any
 from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, session_factory
+from declic.kit.interpreter import tune_garbage_collector
 from declic.kit.logs import configure_logging
 from declic.kit.outbox import OutboxRelay
 from declic.kit.redis_client import make_redis
@@ -26,7 +27,6 @@ from declic.kit.wake import PipeWake
 from services.ingest.intake import CONSUMER_GROUP, HandoffIntake
 from services.ingest.settings import IngestSettings
 from services.ingest.storage import tables
-from services.ingest.tuning import tune_garbage_collector
 
 _SPAWN = multiprocessing.get_context("spawn")
 RELAY = "ingest-relay"

@@ -31,10 +31,10 @@ from typing import Any
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, session_factory
 from declic.kit.errors import DeclicError, Unavailable
+from declic.kit.interpreter import tune_garbage_collector
 from declic.kit.logs import configure_logging
 from declic.kit.supervisor import Supervisor, name_this_process, stop_requested
 from services.ingest.settings import IngestSettings
-from services.ingest.tuning import tune_garbage_collector
 from services.ingest.writer import wire
 from services.ingest.writer.calls import Outcome, Submission
 from services.ingest.writer.group_commit import GroupWriter
