@@ -47,9 +47,9 @@ def als(weights: sp.csr_matrix, factors: int = 256, regularization: float = 20.0
     """implicit's AlternatingLeastSquares on confidence 1 + alpha × weight (CPU, 2 threads)."""
     from implicit.cpu.als import AlternatingLeastSquares
 
-    model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
-                                    iterations=iterations, random_state=seed, num_threads=2)
     with threadpool_limits(1, "blas"):  # implicit's own threads do the work; BLAS's on top of them oversubscribe
+        model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
+                                        iterations=iterations, random_state=seed, num_threads=2)
         model.fit(weights.astype(np.float32).tocsr(), show_progress=False)
     users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
     return lambda rows: users[rows] @ items.T
