@@ -3,10 +3,16 @@ against the limits the domain passes, and decide nothing else.
 
 Per person (one hash tag, so a Redis Cluster keeps them on one node):
   slots      hash  firing id -> "state|at_ms|channel|category|priority|event|hold_until_ms"
-             state H (held: displaceable by a higher priority), R (reserved), C (confirmed)
+             state H (held: displaceable by a higher priority), R (reserved), C (confirmed); a held slot whose
+             firing is not asked again within HELD_GRACE of its hold's end is given back (the journey that
+             fired it was interrupted, or its scenario stopped: nobody will send it)
   displaced  hash  firing id -> the firing that took its held slot
   loaded     string, present while the slots mirror PostgreSQL (absent: rebuild first)
 """
+
+HELD_GRACE_MS = 3_600_000
+"""How long after its hold's end a held slot waits for its firing to be asked again (scenario asks again at the
+hold's end, within seconds): past it, the slot counts no more, and the firing asked again is judged afresh."""
 
 RESERVE = """
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'rebuild'} end
@@ -21,7 +27,7 @@ for i = 1, #raw, 2 do
   local st, at, ch, cat, pr, ev, hold = string.match(raw[i + 1],
     '^(%a)|(%-?%d+)|([^|]*)|([^|]*)|(%-?%d+)|([^|]*)|(%-?%d+)$')
   at = tonumber(at)
-  if at < tonumber(ARGV[9]) then
+  if at < tonumber(ARGV[9]) or (st == 'H' and now >= tonumber(hold) + HELD_GRACE_MS) then
     redis.call('HDEL', KEYS[1], raw[i])
   else
     entries[raw[i]] = {id = raw[i], st = st, at = at, ch = ch, cat = cat, pr = tonumber(pr), ev = ev,
@@ -90,7 +96,7 @@ redis.call('HSET', KEYS[1], me, state .. '|' .. ARGV[2] .. '|' .. ARGV[5] .. '|'
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 return {'ok', state, ARGV[5], ARGV[2], ARGV[4], table.concat(counts, ','), table.concat(gone, ',')}
-"""
+""".replace("HELD_GRACE_MS", str(HELD_GRACE_MS))
 """KEYS: slots, displaced, loaded. ARGV: firing, now_ms, new state (H or R), hold_until_ms, channel, category,
 priority, event, trim_before_ms, ttl_s, dry ("1": count only), limit count, then per limit: kind, value, since_ms,
 limit. Answers {status, state, channel, at_ms, hold_ms, counts, victims_or_winner, blocked_index, freeing_ms}."""

@@ -10,10 +10,12 @@ from declic.kit.clock import ManualClock
 from services.arbiter.domain.decisions import SlotState
 from services.arbiter.domain.pressure import Limit
 from services.arbiter.storage.counters import PressureCounters, RebuildNeeded, SlotAsk
+from services.arbiter.storage.counters_lua import HELD_GRACE_MS
 
 pytestmark = pytest.mark.integration
 NOW = ManualClock().now()
 KEEP = timedelta(days=7)
+GRACE = timedelta(milliseconds=HELD_GRACE_MS)
 
 
 def cap(limit: int, kind: str = "all", value: str = "") -> Limit:
@@ -64,6 +66,23 @@ def test_a_higher_priority_displaces_the_lowest_held_slot_only(counters) -> None
     assert counters.reserve("c", ask("high", 9), later, [cap(2)], KEEP).status == "promoted"
     # Reserved now: no priority displaces it any more.
     assert counters.reserve("c", ask("top", 99), later, [cap(2)], KEEP).status == "blocked"
+
+
+def test_a_held_slot_nobody_comes_back_for_is_given_back(counters) -> None:
+    """The journey that fired it was interrupted during the hold (an order after an abandoned cart): scenario never
+    asks again, and the slot must not keep the person's cap full for the rest of the window."""
+    assert counters.reserve("c", ask("forgotten", 1, held=True), NOW, [cap(2)], KEEP).state is SlotState.HELD
+    assert counters.reserve("c", ask("kept", 1, held=True), NOW, [cap(2)], KEEP).state is SlotState.HELD
+    hold_end = NOW + timedelta(minutes=2)
+    assert counters.reserve("c", ask("kept", 1), hold_end, [cap(2)], KEEP).status == "promoted"  # asked again
+    within = hold_end + GRACE - timedelta(seconds=1)
+    assert counters.counts("c", within, [cap(2)], KEEP) == (2,)  # still waiting for its firing
+    assert counters.reserve("c", ask("third"), within, [cap(2)], KEEP).status == "blocked"
+    past = hold_end + GRACE
+    assert counters.counts("c", past, [cap(2)], KEEP) == (1,)  # given back; the reserved one stays
+    assert counters.reserve("c", ask("third"), past, [cap(2)], KEEP).status == "ok"
+    # Asked again after all, the forgotten firing is judged afresh: the cap is full again.
+    assert counters.reserve("c", ask("forgotten", 1), past, [cap(2)], KEEP).status == "blocked"
 
 
 def test_one_slot_per_event_and_a_confirmed_slot_stays(counters) -> None:

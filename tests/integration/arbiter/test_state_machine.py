@@ -21,10 +21,13 @@ from services.arbiter.intake import ArbiterIntake
 from services.arbiter.policy_file import PolicySource
 from services.arbiter.service import ArbiterService
 from services.arbiter.storage.counters import PressureCounters
+from services.arbiter.storage.counters_lua import HELD_GRACE_MS
 from tests.integration.arbiter.support import capped
 
 pytestmark = pytest.mark.integration
 CAP, HOLD, WINDOW = 3, timedelta(minutes=10), timedelta(days=7)
+HELD_GRACE = timedelta(milliseconds=HELD_GRACE_MS)
+"""A held slot nobody asks for again within this long after its hold's end counts no more."""
 
 
 def test_caps_and_priorities_hold_over_random_sequences(settings) -> None:
@@ -45,8 +48,9 @@ def test_caps_and_priorities_hold_over_random_sequences(settings) -> None:
             self.count = 0
 
         def slots(self, customer_id: str) -> list[Decision]:
-            since = clock.now() - WINDOW
-            return [d for d in service.history(customer_id, 1000) if d.counts and d.slot_at and d.slot_at >= since]
+            since, now = clock.now() - WINDOW, clock.now()
+            return [d for d in service.history(customer_id, 1000) if d.counts and d.slot_at and d.slot_at >= since
+                    and not (d.slot is SlotState.HELD and d.defer_until and now >= d.defer_until + HELD_GRACE)]
 
         def check(self, request: FiringRequest, decision: Decision, before: list[Decision]) -> None:
             after = self.slots(request.customer_id)
