@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._idle import idle_states
-from benchmarks.ingest import Server, database_url, drop_schemas, free_port, machine, redis_url
+from benchmarks._rig import Server, database_url, drop_schemas, free_port, machine, redis_url
 from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import identity_pb2, trigger_pb2
 from declic.pressure.loader import load_policy

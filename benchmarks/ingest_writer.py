@@ -25,7 +25,7 @@ from rich.progress import track
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
-from benchmarks.ingest import database_url, drop_schemas, machine
+from benchmarks._rig import database_url, drop_schemas, machine
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.interpreter import tune_garbage_collector

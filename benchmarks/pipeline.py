@@ -23,16 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks._ingest_data import EventMix
-from benchmarks.ingest import (
-    Server,
-    database_url,
-    drop_schemas,
-    free_port,
-    machine,
-    redis_url,
-    send_batches,
-    wait_handed_off,
-)
+from benchmarks._rig import Server, database_url, drop_schemas, free_port, machine, redis_url
+from benchmarks.ingest import send_batches, wait_handed_off
 from declic.ingest.v1 import ingest_pb2
 from declic.kit.config import load_settings
 from declic.kit.stream import StreamConsumer, read_records

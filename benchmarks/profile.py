@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select, text
 
-from benchmarks.ingest import database_url
+from benchmarks._rig import database_url
 from declic.common.v1 import event_pb2, identity_pb2
 from declic.kit.clock import ManualClock
 from declic.kit.config import Settings, load_settings

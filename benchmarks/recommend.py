@@ -31,7 +31,7 @@ from sqlalchemy import insert
 from threadpoolctl import threadpool_limits
 
 from benchmarks._idle import idle_states
-from benchmarks.ingest import Server, database_url, drop_schemas, free_port, redis_url
+from benchmarks._rig import Server, database_url, drop_schemas, free_port, redis_url
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, session_factory
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc

@@ -29,15 +29,14 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from benchmarks._rig import database_url, drop_schemas, machine, percentile, redis_url
 from benchmarks._scenario_data import StandInProfiles, forty_scenarios, records
-from benchmarks.ingest import database_url, drop_schemas, machine, percentile, redis_url
 from declic.ingest.v1 import handoff_pb2
 from declic.kit.clock import ManualClock
 from declic.kit.config import load_settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.inbox import claim_records
-from declic.kit.interpreter import tune_garbage_collector
-from declic.kit.server import freeze_start_up_objects
+from declic.kit.interpreter import freeze_start_up_objects, tune_garbage_collector
 from declic.kit.sql_sets import send_lists_in_binary
 from declic.kit.stream import StreamConsumer, StreamPublisher
 from declic.scenarios.keys import entry_key_for
