@@ -19,6 +19,7 @@ from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.protoconv import to_timestamp
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
+from declic.scenarios.keys import in_holdout, journey_id_for
 from tests.e2e.conftest import INTERNAL_TOKEN, eventually, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -60,12 +61,17 @@ def test_abandoned_cart_reminded_two_hours_later_then_an_order_interrupts(simula
     paused = scenario.PauseScenario(scenario_pb2.PauseScenarioRequest(scenario_id="welcome", reason="e2e"), timeout=5)
     assert paused.scenario.paused
     time.sleep(1.2)  # every replica re-reads the paused scenarios within a second
-    email = f"cart.{uuid.uuid4().hex[:6]}@example.com"
+    holdout = scenario.GetScenario(scenario_pb2.GetScenarioRequest(scenario_id="abandoned-cart"),
+                                   timeout=5).scenario.holdout_percent
     consent = identity_pb2.Consent(channel=identity_pb2.CHANNEL_EMAIL, state=identity_pb2.CONSENT_STATE_GRANTED,
                                    legal_basis=identity_pb2.LEGAL_BASIS_CONSENT, source="web", time=to_timestamp(START))
-    signup = event(email, START, identify=event_pb2.Identify(first_name="Cleo", reason="account_updated",
-                                                            timezone="Europe/Paris", consents=[consent]))
-    customer_id = ingest.IngestEvent(ingest_pb2.IngestEventRequest(event=signup), timeout=30).result.customer_id
+    while True:  # a customer outside the scenario's control group (a stable hash of the journey: 1 in 10 is in it)
+        email = f"cart.{uuid.uuid4().hex[:6]}@example.com"
+        signup = event(email, START, identify=event_pb2.Identify(first_name="Cleo", reason="account_updated",
+                                                                timezone="Europe/Paris", consents=[consent]))
+        customer_id = ingest.IngestEvent(ingest_pb2.IngestEventRequest(event=signup), timeout=30).result.customer_id
+        if not in_holdout(journey_id_for("abandoned-cart", customer_id, "cart-1"), holdout):
+            break
     cart = event(email, START, cart_change=event_pb2.CartChange(cart_id="cart-1", action=event_pb2.CART_ACTION_ADD,
                                                                  product_id="dress-1", quantity=1))
     assert ingest.IngestEvent(ingest_pb2.IngestEventRequest(event=cart), timeout=30).result.status == (
