@@ -178,7 +178,6 @@ def run_service(name: str, bootstrap: Callable[[Settings], ServiceApp]) -> None:
     serve_forever(app, settings)
 
 
-
 def full_names(descriptors: Iterable[object]) -> list[str]:
     """Full service names from generated service descriptors (for health and reflection)."""
     return [descriptor.full_name for descriptor in descriptors]  # type: ignore[attr-defined]
