@@ -25,4 +25,4 @@ def test_concurrent_migrations_of_one_schema(settings) -> None:
     with engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version_dispatch").scalar_one()
     engine.dispose()
-    assert version == "0002"  # dispatch's last migration
+    assert version == "0003"  # dispatch's last migration

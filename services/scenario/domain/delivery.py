@@ -7,9 +7,10 @@ here; the calls themselves are the service's clients (`clients.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
+from declic.kit.backoff import retry_delay
 from services.scenario.domain.firings import Firing, FiringState, Settlement
 
 # The profile may not have applied the contact yet when scenario fires: wait for it, within reason.
@@ -54,11 +55,6 @@ class PeerFailed(Exception):
         self.detail = detail
         self.transient = transient
         self.cause = cause
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff between attempts of one firing: 0.5 s doubling up to 1 minute."""
-    return timedelta(seconds=min(0.5 * 2 ** min(attempts, 7), 60))
 
 
 def retry_later(firing: Firing, detail: str, now: datetime) -> Settlement:
