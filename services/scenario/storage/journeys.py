@@ -45,20 +45,25 @@ class JourneyRepository:
 
     def enter_many(self, new: Sequence[Journey], count_occurrences: bool = False,
                    once_per: Mapping[str, timedelta] | None = None) -> int:
-        """Store many new journeys in one statement (no two with one id). One that exists already is left as it
-        is, or, with `count_occurrences`, counts these occurrences too while it is open. With `once_per` (scenario →
-        period; counting occurrences), a journey is not entered when its customer's last entry into its scenario,
-        another journey, is within the scenario's period before its entry. How many were new."""
+        """Store many new journeys (no two with one id). One that exists already is left as it is, or, with
+        `count_occurrences`, counts these occurrences too while it is open. With `once_per` (scenario → period;
+        counting occurrences), a journey is neither entered nor counted when its customer's last entry into its
+        scenario, another journey, is within the scenario's period before its entry. How many were new."""
         if not new:
             return 0
         rows = sql.Rows()
+        if count_occurrences:
+            # What is stored or dropped is settled on the entries' ids first: only the others travel whole.
+            periods = json.dumps({scenario: period.total_seconds() for scenario, period in (once_per or {}).items()})
+            entries = [rows.entry_of(journey) for journey in sorted(new, key=lambda journey: journey.journey_id)]
+            fresh = set(sql.write(self._session, sql.TRIAGE, entries, periods, periods))
+            new = [journey for journey in new if journey.journey_id in fresh]
+            if not new:
+                return 0
+        elif once_per:
+            raise ValueError("once_per is checked only when counting occurrences")
         values = [rows.values_of(journey, journey.entered_at, journey.version) for journey in new]
-        if once_per:
-            assert count_occurrences
-            periods = json.dumps({scenario: period.total_seconds() for scenario, period in once_per.items()})
-            written = sql.write(self._session, sql.ENTER_COUNTING_ONCE_PER_PERIOD, values, periods, periods)
-        else:
-            written = sql.write(self._session, sql.ENTER_COUNTING if count_occurrences else sql.ENTER, values)
+        written = sql.write(self._session, sql.ENTER_COUNTING if count_occurrences else sql.ENTER, values)
         return sum(1 for is_new in written if is_new)
 
     def save_many(self, changed: Sequence[Journey], now: datetime) -> set[str]:
