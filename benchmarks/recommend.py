@@ -2,10 +2,12 @@
 
 1. Quality on the UCI Online Retail time split ("Online Retail", UCI Machine Learning Repository, donor Daqing
    Chen, CC BY 4.0): train on 2010-12-01 … 2011-08-31, test on the products the same customers bought from
-   2011-09-01 on that they had not bought before; precision@10, recall@10, coverage of the served hybrid and of
-   popularity, item-kNN and implicit ALS trained in the same run; the hybrid's neighbours and weights and the
-   baselines' settings chosen on rolling validation folds before 2011-09-01 (declic.recommending.selection, which
-   prints their figures), LightFM's own on July-August; the test split chooses nothing.
+   2011-09-01 on that they had not bought before; precision@10, recall@10, coverage of the served hybrid — scored
+   through Recommend's own code (services.recommend.offline) — and of popularity, item-kNN and implicit ALS
+   trained in the same run, every model ranking the same candidates (all but what the customer already bought);
+   the hybrid's neighbours and weights and the baselines' settings chosen on rolling validation folds before
+   2011-09-01 (declic.recommending.selection, which prints their figures), LightFM's own on July-August, the
+   seasonal prior's weight a priori (declic.recommending.priors); the test split chooses nothing.
 2. Training time of the LightFM hybrid on the full UCI year.
 3. Recommend top-10 p50/p99 over gRPC (`python -m services.recommend`, its own process) with a 50,000-product
    catalogue and a model of the production shape (64 dimensions, 20,000 customers; random vectors: latency does
@@ -37,12 +39,14 @@ from declic.kit.database import UnitOfWork, make_engine, session_factory
 from declic.recommend.v1 import recommend_pb2, recommend_pb2_grpc
 from declic.recommending.artifact import ModelArtifact
 from declic.recommending.datasets import load_uci
-from declic.recommending.hybrid import CO_PURCHASE_WEIGHT, TRENDING_WEIGHT
+from declic.recommending.hybrid import CO_PURCHASE_WEIGHT
 from declic.recommending.metrics import top_k
+from declic.recommending.priors import NOVELTY_WEIGHT, SEASONAL_WEIGHT, TRENDING_WEIGHT
 from declic.recommending.suites import TUNED, UCI_TEST_CUT, evaluate_dataset
 from declic.recommending.training import train
 from services.recommend.domain.customers import Customer, scores
 from services.recommend.domain.filters import Filters, pick
+from services.recommend.offline import served_scorer
 from services.recommend.serving import ModelHolder
 from services.recommend.storage.models import ModelRecord, ModelRepository
 from services.recommend.storage.tables import interactions, products, purchases
@@ -53,7 +57,7 @@ PRODUCTS, USERS, DIMENSIONS, ASKED = 50_000, 20_000, 64, 1_000
 
 def quality() -> None:
     started = time.perf_counter()
-    report, title = evaluate_dataset("uci", UCI_TEST_CUT)
+    report, title = evaluate_dataset("uci", UCI_TEST_CUT, served=served_scorer)
     table = Table(title=title)
     for column in ("model", "precision@10", "recall@10", "coverage", "customers", "fit s"):
         table.add_column(column)
@@ -91,6 +95,10 @@ def synthetic_model(rng: np.random.Generator) -> ModelArtifact:
         co_purchase_weight=np.asarray(CO_PURCHASE_WEIGHT, dtype=np.float32),
         trending=np.log1p(rng.integers(0, 20, PRODUCTS)).astype(np.float32),
         trending_weight=np.asarray(TRENDING_WEIGHT, dtype=np.float32),
+        novelty=np.where(rng.random(PRODUCTS) < 0.05, np.log1p(rng.integers(0, 20, PRODUCTS)), 0).astype(np.float32),
+        novelty_weight=np.asarray(NOVELTY_WEIGHT, dtype=np.float32),
+        seasonal=np.log1p(rng.integers(0, 20, PRODUCTS)).astype(np.float32),
+        seasonal_weight=np.asarray(SEASONAL_WEIGHT, dtype=np.float32),
     )
 
 

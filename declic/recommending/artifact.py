@@ -33,6 +33,16 @@ class ModelArtifact:
     co_purchase_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
     trending: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=FLOAT))  # (n_items,) log(1 + recent buyers)
     trending_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
+    # the other item priors (declic.recommending.priors); empty / 0 in models trained before them
+    novelty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=FLOAT))  # (n_items,) new arrivals' buyers
+    novelty_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
+    seasonal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=FLOAT))  # (n_items,) same weeks last year
+    seasonal_weight: np.ndarray = field(default_factory=lambda: np.zeros((), dtype=FLOAT))
+
+    def prior_parts(self) -> list[tuple[np.ndarray, float]]:
+        """The item priors and their weights, for priors.item_prior."""
+        return [(self.trending, float(self.trending_weight)), (self.novelty, float(self.novelty_weight)),
+                (self.seasonal, float(self.seasonal_weight))]
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

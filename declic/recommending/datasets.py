@@ -66,6 +66,12 @@ class Split:
     train: Corpus
     test: dict[str, set[str]]
     cut: datetime
+    end: datetime | None = None
+    """Where the test window ends (the data's last interaction when open-ended): how far ahead models are asked."""
+
+    @property
+    def window_days(self) -> float:
+        return (self.end - self.cut).total_seconds() / 86400.0 if self.end else 0.0
 
 
 def time_split(corpus: Corpus, cut: datetime, end: datetime | None = None) -> Split:
@@ -82,7 +88,8 @@ def time_split(corpus: Corpus, cut: datetime, end: datetime | None = None) -> Sp
     known = {item.product_id for item in before}
     products = {pid: product for pid, product in corpus.products.items() if pid in known}
     appetences = {c: a for c, a in corpus.appetences.items() if c in had}
-    return Split(Corpus(before, products, appetences), test, cut)
+    last = max((item.at for item in corpus.interactions), default=cut)
+    return Split(Corpus(before, products, appetences), test, cut, end or last)
 
 
 def session_split(corpus: Corpus) -> Split:

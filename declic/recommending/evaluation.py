@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,9 +12,10 @@ import scipy.sparse as sp
 from declic.recommending import baselines
 from declic.recommending.artifact import ModelArtifact
 from declic.recommending.datasets import Split
-from declic.recommending.hybrid import blend, recent_weights, standardised
+from declic.recommending.hybrid import blend, recent_weights
 from declic.recommending.interactions import PURCHASE, aggregate
 from declic.recommending.metrics import Scorer, Scores, evaluate
+from declic.recommending.priors import item_prior
 from declic.recommending.training import TrainingOptions, train
 
 BASELINES = ("popularity", "item_knn", "als")
@@ -69,8 +70,10 @@ def frame(split: Split) -> Frame:
 
 def artifact_scorer(artifact: ModelArtifact, data: Frame, hybrid: bool = True) -> Scorer:
     """The model's scores laid out on the frame's index (users or items it does not know score 0): as served,
-    LightFM blended with the co-purchase of the customer's recent history and what sells lately
-    (declic.recommending.hybrid; hybrid=False: LightFM alone)."""
+    LightFM blended with the co-purchase of the customer's recent history and the item priors
+    (declic.recommending.hybrid; hybrid=False: LightFM alone). A vectorised twin of Recommend's scoring, for the
+    guard and the validation folds (a unit test holds them equal); the benchmark scores through Recommend's own
+    code (`served`)."""
     item_order = np.full(len(data.items), -1)
     for position, item in enumerate(artifact.item_ids.tolist()):
         if item in data.items:
@@ -87,12 +90,10 @@ def artifact_scorer(artifact: ModelArtifact, data: Frame, hybrid: bool = True) -
         if not hybrid:
             return model
         return blend(model, np.asarray((data.recent[rows] @ near).todense()), float(artifact.co_purchase_weight),
-                     trend, float(artifact.trending_weight))
+                     prior)
 
     near = _neighbour_matrix(artifact, item_order) if hybrid else None
-    trend = None
-    if hybrid and len(artifact.trending) == len(artifact.item_ids):
-        trend = standardised(np.where(item_order >= 0, artifact.trending[item_order], 0.0))
+    prior = item_prior(artifact.prior_parts(), item_order) if hybrid else None
     return score
 
 
@@ -110,10 +111,16 @@ def _neighbour_matrix(artifact: ModelArtifact, item_order: np.ndarray) -> sp.csr
     return sp.csr_matrix((sims.ravel()[keep], (rows[keep], cols[keep])), shape=(size, size), dtype=np.float32)
 
 
+ServedScorer = Callable[[ModelArtifact, Split, Frame], Scorer]
+"""A trained model → its scores as Recommend serves them (services.recommend.offline.served_scorer)."""
+
+
 def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, ...] = (),
-        on_epoch: Callable[[int, int], None] | None = None, k: int = 10) -> Report:
-    """Scores of LightFM and of each baseline (or only those named)."""
-    options = options or TrainingOptions()
+        on_epoch: Callable[[int, int], None] | None = None, k: int = 10, served: ServedScorer | None = None) -> Report:
+    """Scores of LightFM and of each baseline (or only those named). The "lightfm" row is scored by `served` when
+    given (Recommend's own code), else by artifact_scorer (its vectorised twin). The seasonal prior looks at the
+    weeks the split asks about, one year earlier (priors.seasonal)."""
+    options = replace(options or TrainingOptions(), season_days=split.window_days or TrainingOptions.season_days)
     data = frame(split)
     report = Report()
     trained: list[ModelArtifact] = []  # trained once, scored as served (hybrid) and alone
@@ -121,6 +128,8 @@ def run(split: Split, options: TrainingOptions | None = None, only: tuple[str, .
     def lightfm(hybrid: bool) -> Scorer:
         if not trained:
             trained.append(train(split.train, split.cut, options, on_epoch))
+        if hybrid and served is not None:
+            return served(trained[0], split, data)
         return artifact_scorer(trained[0], data, hybrid)
 
     makers: dict[str, Callable[[], Scorer]] = {

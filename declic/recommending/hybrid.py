@@ -1,39 +1,30 @@
 """The served model beside LightFM's score: what the customer's own recent history says, through products co-bought
 lately by the same customers (item-to-item cosine of histories decayed with a 20-day half-life,
-declic.recommending.recency), and what is selling lately (distinct buyers in the last 14 days).
+declic.recommending.recency), and the item priors (declic.recommending.priors: what sells lately, new arrivals that
+sell, what sold in the same weeks last year).
 
 Weights chosen on the mean of four rolling validation folds before the test cut (declic.recommending.selection;
 BENCHMARKS.md, Recommend): co-purchase 0.3-0.7 × trending 0.7-1.6 all gave 0.118-0.121 mean precision@10; 0.55 and
 1.3 the best (0.1210, coverage 0.21); the earlier 0.4 / 0.5, chosen on July-August alone, 0.1104 with binary
-neighbours."""
+neighbours. With the novelty prior (fourth pass) co-purchase 0.45 / 0.55 / 0.7 gave 0.1286 / 0.1286 / 0.1261 and the
+neighbours' half-life 10 / 20 / 40 days 0.1259 / 0.1286 / 0.1275 (40 neighbours: 0.1281): kept."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
-from declic.recommending.interactions import PURCHASE, Interaction, aggregate
+from declic.recommending.interactions import Interaction, aggregate
 
-HISTORY_HALF_LIFE_DAYS = 30.0
-"""The co-purchase half of the model weighs the customer's products by how recent they are (half after 30 days)."""
+HISTORY_HALF_LIFE_DAYS = 60.0
+"""The co-purchase half of the model weighs the customer's products by how recent they are (half after 60 days; on
+the four folds, with the novelty prior: 15 / 30 / 60 / 90 / 120 days 0.1265 / 0.1286 / **0.1296** / 0.1293 /
+0.1293 mean precision@10)."""
 CO_PURCHASE_WEIGHT = 0.55
 """The co-purchase scores' weight beside LightFM's, both standardised over the catalogue."""
-TRENDING_DAYS = 14
-TRENDING_WEIGHT = 1.3
-"""log(1 + distinct buyers in the last 14 days before training), standardised, with this weight."""
-
-
-def trending(interactions: Iterable[Interaction], index: Mapping[str, int], now: datetime) -> np.ndarray:
-    """log(1 + distinct buyers of each item in the TRENDING_DAYS before `now`)."""
-    since = now - timedelta(days=TRENDING_DAYS)
-    buyers = {(i.customer_id, index[i.product_id]) for i in interactions
-              if i.kind == PURCHASE and since <= i.at < now and i.product_id in index}
-    counts = np.zeros(len(index), dtype=np.float32)
-    np.add.at(counts, np.asarray([row for _, row in buyers], dtype=np.int64), 1.0)
-    return np.log1p(counts).astype(np.float32)
 
 
 def recent_weights(interactions: Iterable[Interaction], now: datetime) -> dict[tuple[str, str], float]:
@@ -67,17 +58,16 @@ def standardised(values: np.ndarray, axis: int = -1) -> np.ndarray:
     return (values - mean) / np.where(std > 0, std, 1.0)
 
 
-def blend(model: np.ndarray, history: np.ndarray, weight: float, trend: np.ndarray | None = None,
-          trend_weight: float = 0.0) -> np.ndarray:
-    """The served score, per row: standardised LightFM score + weight × standardised co-purchase score +
-    trend_weight × `trend` (the trending counts already standardised over the same items)."""
-    if (weight <= 0 or not np.any(history)) and (trend is None or trend_weight <= 0):
+def blend(model: np.ndarray, history: np.ndarray, weight: float, prior: np.ndarray | None = None) -> np.ndarray:
+    """The served score, per row: standardised LightFM score + weight × standardised co-purchase score + `prior`
+    (the item priors, already standardised and weighted over the same items: priors.item_prior)."""
+    if (weight <= 0 or not np.any(history)) and prior is None:
         return model
     out = standardised(model)
     if weight > 0 and np.any(history):
         out += weight * standardised(history)
-    if trend is not None and trend_weight > 0:
-        out += np.asarray(trend_weight, dtype=out.dtype) * trend
+    if prior is not None:
+        out += prior
     return out
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from declic.recommending.datasets import load_otto, load_uci, session_split, time_split
-from declic.recommending.evaluation import Report, run
+from declic.recommending.evaluation import Report, ServedScorer, run
 from declic.recommending.training import TrainingOptions
 
 UCI_TEST_CUT = datetime(2011, 9, 1, tzinfo=UTC)
@@ -23,16 +23,19 @@ rolling folds of declic.recommending.selection), one training thread (reproducib
 
 def evaluate_dataset(name: str, cut: datetime | None = UCI_TEST_CUT, epochs: int = 0,
                      on_epoch: Callable[[int, int], None] | None = None,
-                     options: TrainingOptions = TUNED) -> tuple[Report, str]:
-    """One run over `name` ("uci" or "otto"): the report and a title saying which split."""
+                     options: TrainingOptions = TUNED, served: ServedScorer | None = None) -> tuple[Report, str]:
+    """One run over `name` ("uci" or "otto"): the report and a title saying which split; `served`: score the
+    hybrid through Recommend's own code (evaluation.run)."""
     options = replace(options, epochs=epochs) if epochs else options
     if name == "otto":
         split = session_split(load_otto())
         title = "OTTO sample (20 sessions): views and carts → orders"
-        return run(split, replace(options, item_features=False, user_features=False), on_epoch=on_epoch), title
+        return run(split, replace(options, item_features=False, user_features=False), on_epoch=on_epoch,
+                   served=served), title
     if cut is None:  # the validation split, where settings are chosen
         split = time_split(load_uci(), *UCI_VALIDATION)
-        return run(split, options, on_epoch=on_epoch), "UCI Online Retail validation: before 2011-07-01 → July-August"
+        return (run(split, options, on_epoch=on_epoch, served=served),
+                "UCI Online Retail validation: before 2011-07-01 → July-August")
     split = time_split(load_uci(), cut)
     title = f"UCI Online Retail: train before {cut:%Y-%m-%d}, test = new products the same customers bought after"
-    return run(split, options, on_epoch=on_epoch), title
+    return run(split, options, on_epoch=on_epoch, served=served), title

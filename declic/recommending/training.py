@@ -12,7 +12,7 @@ from lightfm.data import Dataset
 
 from declic.recommending.artifact import FLOAT, ModelArtifact
 from declic.recommending.features import item_features, user_features
-from declic.recommending.hybrid import CO_PURCHASE_WEIGHT, TRENDING_WEIGHT, trending
+from declic.recommending.hybrid import CO_PURCHASE_WEIGHT
 from declic.recommending.interactions import KIND_WEIGHTS, PURCHASE, Corpus, aggregate, baskets
 from declic.recommending.neighbours import (
     NEIGHBOURS,
@@ -20,6 +20,16 @@ from declic.recommending.neighbours import (
     cosine_similarity,
     incidence,
     top_neighbours,
+)
+from declic.recommending.priors import (
+    NOVELTY_DAYS,
+    NOVELTY_WEIGHT,
+    SEASON_DAYS,
+    SEASONAL_WEIGHT,
+    TRENDING_WEIGHT,
+    novelty,
+    seasonal,
+    trending,
 )
 from declic.recommending.recency import NEIGHBOUR_HALF_LIFE_DAYS, recent_co_purchase
 
@@ -49,6 +59,10 @@ class TrainingOptions:
     history_neighbours: int = NEIGHBOURS  # each product's nearest products kept for the co-purchase part
     neighbour_half_life_days: float = NEIGHBOUR_HALF_LIFE_DAYS  # their co-purchases decayed (0: binary, all alike)
     trending_weight: float = TRENDING_WEIGHT  # of the hybrid's trending part
+    novelty_days: float = NOVELTY_DAYS  # new arrivals: first bought within these days (priors.novelty)
+    novelty_weight: float = NOVELTY_WEIGHT
+    season_days: float = SEASON_DAYS  # the weeks ahead the seasonal prior looks at, one year earlier
+    seasonal_weight: float = SEASONAL_WEIGHT  # a priori (no validation fold can show it: priors)
     seed: int = 7
     threads: int = 1  # one thread with a fixed seed: the same data gives the same model (two: Hogwild, ±0.004)
 
@@ -124,6 +138,10 @@ def train(
     artifact.co_purchase_weight = np.asarray(options.co_purchase_weight, dtype=FLOAT)
     artifact.trending = trending(corpus.interactions, item_index, now)
     artifact.trending_weight = np.asarray(options.trending_weight, dtype=FLOAT)
+    artifact.novelty = novelty(corpus.interactions, item_index, now, options.novelty_days)
+    artifact.novelty_weight = np.asarray(options.novelty_weight, dtype=FLOAT)
+    artifact.seasonal = seasonal(corpus.interactions, item_index, now, options.season_days)
+    artifact.seasonal_weight = np.asarray(options.seasonal_weight, dtype=FLOAT)
     return artifact
 
 

@@ -11,9 +11,7 @@ import numpy as np
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition
-from declic.recommending.hybrid import recent_weights
-from declic.recommending.interactions import PURCHASE, aggregate
-from services.recommend.domain.customers import Customer, scores
+from services.recommend.domain.customers import Customer, customer_of, scores
 from services.recommend.domain.filters import Filters, Shelf, pick
 from services.recommend.domain.live import NO_MODEL, LiveModel, build_shelf
 from services.recommend.domain.ranking import Suggestion
@@ -98,11 +96,7 @@ class RecommendService:
 
     def _customer(self, customer_id: str) -> tuple[Customer, set[str]]:
         state = self._read_state(customer_id)
-        history = state.interactions
-        weights = {product: weight for (_, product), weight in aggregate(history, self._clock.now()).items()}
-        purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
-        recent = {product: weight for (_, product), weight in recent_weights(history, self._clock.now()).items()}
-        return (Customer([customer_id, *state.merged_ids], weights, state.appetences, purchases, recent),
+        return (customer_of([customer_id, *state.merged_ids], state.interactions, state.appetences, self._clock.now()),
                 state.bought)
 
     def _read_state(self, customer_id: str) -> CustomerState:

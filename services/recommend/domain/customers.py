@@ -3,14 +3,16 @@ from their appetences and lifecycle, else nothing (popularity, within their cate
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
 from declic.recommending.artifact import FLOAT, features_vector
 from declic.recommending.features import user_features
-from declic.recommending.hybrid import blend, co_purchase, history_rows
+from declic.recommending.hybrid import blend, co_purchase, history_rows, recent_weights
+from declic.recommending.interactions import PURCHASE, Interaction, aggregate
 from services.recommend.domain.live import LiveModel
 
 APPETENCE_BOOST = 1e6
@@ -35,6 +37,17 @@ class Customer:
         return bool(self.history or self.appetences)
 
 
+def customer_of(ids: Sequence[str], history: Iterable[Interaction], appetences: Mapping[str, float],
+                now: datetime) -> Customer:
+    """The customer as of `now` from what they did (Recommend reads it from the store; the benchmark from the
+    training split): decayed weights, the co-purchase half's recent weights, how many purchases they made."""
+    history = list(history)
+    weights = {product: weight for (_, product), weight in aggregate(history, now).items()}
+    purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
+    recent = {product: weight for (_, product), weight in recent_weights(history, now).items()}
+    return Customer(list(ids), weights, appetences, purchases, recent)
+
+
 def scores(live: LiveModel, customer: Customer) -> tuple[np.ndarray, str]:
     """A score for every product of the shelf, and the reason given with the suggestions."""
     vector, reason = _vector(live, customer)
@@ -51,14 +64,14 @@ def scores(live: LiveModel, customer: Customer) -> tuple[np.ndarray, str]:
 
 def _with_history(live: LiveModel, customer: Customer, model: np.ndarray) -> np.ndarray:
     """The hybrid: LightFM's scores blended with what is co-bought with the customer's recent products and with
-    what sells lately (declic.recommending.hybrid), as evaluated."""
+    the item priors (what sells lately, new arrivals, the same weeks last year: declic.recommending.priors)."""
     weight = float(live.artifact.co_purchase_weight)
     near = live.artifact.history_neighbours
     history = np.zeros(0, dtype=np.float32)
     if weight and customer.recent and near.size:
         rows, weights = history_rows(customer.recent, live.shelf.index, near.shape[0])
         history = co_purchase(near, live.artifact.history_neighbour_scores, rows, weights, len(model))
-    return blend(model, history, weight, live.trend, float(live.artifact.trending_weight))
+    return blend(model, history, weight, live.prior)
 
 
 def _vector(live: LiveModel, customer: Customer) -> tuple[np.ndarray | None, str]:

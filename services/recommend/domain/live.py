@@ -12,8 +12,8 @@ import numpy as np
 
 from declic.recommending.artifact import FLOAT, ModelArtifact, features_vector
 from declic.recommending.features import item_features
-from declic.recommending.hybrid import standardised
 from declic.recommending.interactions import Product
+from declic.recommending.priors import item_prior
 from services.recommend.domain.filters import Shelf
 
 NO_MODEL = "popularity"
@@ -33,7 +33,7 @@ class LiveModel:
     user_index: dict[str, int]
     user_feature_index: dict[str, int]
     item_feature_index: dict[str, int]
-    trend: np.ndarray | None = None  # (rows,) the artifact's trending counts standardised over the shelf
+    prior: np.ndarray | None = None  # (rows,) the item priors, standardised over the shelf and weighted (priors)
 
 
 def build_shelf(ids: list[str], catalogue: Mapping[str, Product]) -> Shelf:
@@ -81,12 +81,6 @@ def build(version: str, artifact: ModelArtifact, catalogue: Mapping[str, Product
         user_index={user: row for row, user in enumerate(artifact.user_ids.tolist())},
         user_feature_index={name: row for row, name in enumerate(artifact.user_feature_names.tolist())},
         item_feature_index=item_feature_index,
-        trend=_trend(artifact, len(new)),
+        prior=item_prior(artifact.prior_parts(), np.concatenate([np.arange(len(known)), np.full(len(new), -1)])),
     )
 
-
-def _trend(artifact: ModelArtifact, new: int) -> np.ndarray | None:
-    """What sells lately, standardised over the shelf (new products: nobody bought them lately)."""
-    if len(artifact.trending) != len(artifact.item_ids) or not float(artifact.trending_weight):
-        return None
-    return standardised(np.concatenate([artifact.trending, np.zeros(new, dtype=FLOAT)])).astype(FLOAT)

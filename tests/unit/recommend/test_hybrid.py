@@ -11,11 +11,12 @@ import numpy as np
 from declic.recommending.artifact import ModelArtifact
 from declic.recommending.datasets import Split
 from declic.recommending.evaluation import artifact_scorer, frame
-from declic.recommending.hybrid import blend, co_purchase, recent_weights, standardised, trending
+from declic.recommending.hybrid import blend, co_purchase, recent_weights, standardised
 from declic.recommending.interactions import PURCHASE, Interaction, aggregate
 from declic.recommending.training import TrainingOptions, train
 from services.recommend.domain.customers import Customer, scores
 from services.recommend.domain.live import build
+from services.recommend.offline import served_scorer
 from tests.unit.recommend.synthetic import NOW, shop
 
 OPTIONS = TrainingOptions(no_components=8, epochs=10)
@@ -32,25 +33,20 @@ def test_blend_standardises_each_part_and_leaves_lightfm_alone_without_them() ->
     model = np.asarray([1.0, 2.0, 3.0, 4.0])
     assert blend(model, np.zeros(4), 0.4) is model
     history = np.asarray([0.0, 0.0, 0.0, 8.0])
-    trend = standardised(np.asarray([4.0, 0.0, 0.0, 0.0]))
-    mixed = blend(model, history, 0.4, trend, 0.5)
-    assert np.allclose(mixed, standardised(model) + 0.4 * standardised(history) + 0.5 * trend)
+    prior = 0.5 * standardised(np.asarray([4.0, 0.0, 0.0, 0.0]))
+    mixed = blend(model, history, 0.4, prior)
+    assert np.allclose(mixed, standardised(model) + 0.4 * standardised(history) + prior)
     assert np.argsort(-mixed)[0] == 3
-
-
-def test_trending_counts_distinct_recent_buyers_in_log() -> None:
-    index = {"a": 0, "b": 1}
-    bought = [Interaction("ann", "a", PURCHASE, NOW - timedelta(days=1)),
-              Interaction("ann", "a", PURCHASE, NOW - timedelta(days=2)),
-              Interaction("bob", "a", PURCHASE, NOW - timedelta(days=3)),
-              Interaction("bob", "b", PURCHASE, NOW - timedelta(days=30))]
-    assert np.allclose(trending(bought, index, NOW), [np.log1p(2), 0.0])
 
 
 def test_what_recommend_serves_is_what_the_evaluation_scores() -> None:
     corpus = shop()
+    last_year = NOW - timedelta(days=360)  # the same weeks one year earlier: the seasonal prior counts them
+    corpus.interactions += [Interaction(f"dog-person-{n}", "dog-7", PURCHASE, last_year, 1.0, f"old-{n}")
+                            for n in (1, 3)]
     artifact = ModelArtifact.from_bytes(train(corpus, NOW, OPTIONS).to_bytes())
     assert float(artifact.co_purchase_weight) > 0 and float(artifact.trending_weight) > 0
+    assert artifact.seasonal.any() and artifact.novelty.any() and float(artifact.seasonal_weight) > 0
     customer = "cat-person-0"
     data = frame(Split(corpus, {customer: {"cat-7"}}, NOW))
     evaluated = artifact_scorer(artifact, data)(np.asarray([data.users[customer]]))[0]
@@ -62,6 +58,8 @@ def test_what_recommend_serves_is_what_the_evaluation_scores() -> None:
     assert reason == "for_you"
     assert list(live.shelf.ids) == sorted(data.items, key=data.items.__getitem__)
     assert np.allclose(served, evaluated, atol=1e-4)
+    offline = served_scorer(artifact, Split(corpus, {customer: {"cat-7"}}, NOW), data)
+    assert np.allclose(offline(np.asarray([data.users[customer]]))[0], evaluated, atol=1e-4)  # the benchmark's row
     alone = artifact_scorer(artifact, data, hybrid=False)(np.asarray([data.users[customer]]))[0]
     assert not np.allclose(standardised(alone), evaluated, atol=1e-3)  # the hybrid's parts do count
 
@@ -77,7 +75,7 @@ def test_a_model_stored_before_the_hybrid_loads_and_answers_as_lightfm_alone() -
     artifact = train(corpus, NOW, OPTIONS)
     older = {name: value for name, value in vars(artifact).items()
              if name not in ("history_neighbours", "history_neighbour_scores", "co_purchase_weight", "trending",
-                             "trending_weight")}
+                             "trending_weight", "novelty", "novelty_weight", "seasonal", "seasonal_weight")}
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **older)
     loaded = ModelArtifact.from_bytes(buffer.getvalue())
