@@ -105,6 +105,19 @@ class PeerClients:
             defer_until=decision.defer_until.ToDatetime(tzinfo=UTC) if decision.HasField("defer_until") else None,
         )
 
+    def release(self, firing_id: str) -> bool:
+        """Give back the slot the arbiter may hold for the firing; False when the message had gone out after all
+        (dispatch confirmed it). A firing the arbiter never decided has nothing to give back."""
+        try:
+            self._arbiter.Release(arbiter_pb2.ReleaseRequest(firing_id=firing_id), timeout=self._timeout)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return True
+            if exc.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                return False
+            raise _failed("arbiter", exc) from exc
+        return True
+
     def send(self, firing: Firing, variables: dict[str, str], channel: str, address: str) -> str:
         """Hand the message to dispatch (exactly once per firing and channel); its message id."""
         request = dispatch_pb2.SendMessageRequest(

@@ -17,11 +17,12 @@ from services.scenario.domain.delivery import (
     PeerFailed,
     message_variables,
     profile_missing,
+    retry_delay,
     retry_later,
     sent,
     settle_by_verdict,
 )
-from services.scenario.domain.firings import Firing, Settlement
+from services.scenario.domain.firings import Firing, FiringState, Settlement
 from services.scenario.storage.firings import FiringRepository
 
 log = logging.getLogger("declic.scenario.delivery")
@@ -38,6 +39,8 @@ class Peers(Protocol):
     def decide(self, firing: Firing, variables: dict[str, str], contact: Contact) -> ArbiterDecision: ...
 
     def send(self, firing: Firing, variables: dict[str, str], channel: str, address: str) -> str: ...
+
+    def release(self, firing_id: str) -> bool: ...
 
 
 class ScenarioService:
@@ -71,6 +74,8 @@ class ScenarioService:
         return len(due)
 
     def _attempt(self, firing: Firing) -> Settlement:
+        if firing.state is FiringState.WITHDRAWING:
+            return self._withdraw(firing)
         try:
             contact = self._peers.contact(firing.customer_id)
             if contact is None:
@@ -86,3 +91,16 @@ class ScenarioService:
             if not failure.transient:
                 log.error("firing %s: %s (%s)", firing.firing_id, failure.detail, failure.cause)
             return retry_later(firing, failure.detail, self._clock.now())
+
+    def _withdraw(self, firing: Firing) -> Settlement:
+        """Give the arbiter back the slot of a firing that will not be sent, then suppress it."""
+        try:
+            released = self._peers.release(firing.firing_id)
+        except PeerFailed as failure:
+            if not failure.transient:
+                log.error("firing %s: slot not given back: %s (%s)", firing.firing_id, failure.detail, failure.cause)
+            return Settlement(FiringState.WITHDRAWING, firing.detail,
+                              self._clock.now() + retry_delay(firing.attempts))
+        if not released:
+            return Settlement(FiringState.SENT, f"sent before it was stopped ({firing.detail})")
+        return Settlement(FiringState.SUPPRESSED, firing.detail)

@@ -14,10 +14,13 @@ class FiringState(Enum):
     DEFERRED = "deferred"
     SUPPRESSED = "suppressed"
     CONTROL_GROUP = "control_group"
+    WITHDRAWING = "withdrawing"
+    """Stopped before it was sent (its journey interrupted, a duplicate after a merge) after the arbiter was asked:
+    the slot the arbiter may hold for it is given back (Release), then it is SUPPRESSED."""
 
 
-OPEN_STATES = frozenset({FiringState.PENDING, FiringState.DEFERRED})
-"""States of a firing still to be delivered: due again at its `next_attempt_at`."""
+OPEN_STATES = frozenset({FiringState.PENDING, FiringState.DEFERRED, FiringState.WITHDRAWING})
+"""States of a firing the delivery loop still has work on: due again at its `next_attempt_at`."""
 
 
 @dataclass
@@ -67,14 +70,23 @@ def split_after_merge(
     """After a merge, the merged customer's open firings: those the survivor takes over, and those it
     already has (the same scenario step), settled as duplicates. Closed firings stay as they were."""
     survivor_steps = {(f.scenario_id, f.step_id) for f in survivor_firings}
-    duplicate = Settlement(FiringState.SUPPRESSED, f"duplicate: merged into {survivor_id}, which has this step already")
+    duplicate = f"duplicate: merged into {survivor_id}, which has this step already"
     taken_over: list[Firing] = []
     duplicates: dict[str, Settlement] = {}
     for firing in merged_firings:
         if firing.state not in OPEN_STATES:
             continue
         if (firing.scenario_id, firing.step_id) in survivor_steps:
-            duplicates[firing.firing_id] = duplicate
+            duplicates[firing.firing_id] = stopped(firing, duplicate)
         else:
             taken_over.append(firing)
     return taken_over, duplicates
+
+
+def stopped(firing: Firing, detail: str) -> Settlement:
+    """An open firing that will not be sent: suppressed at once if the arbiter was never asked, else withdrawn
+    first (due at once: the delivery loop gives its slot back). `FiringRepository.settle_open` does the same in
+    SQL for many at a time."""
+    if firing.state is FiringState.WITHDRAWING or firing.attempts > 0:
+        return Settlement(FiringState.WITHDRAWING, detail, firing.fired_at)
+    return Settlement(FiringState.SUPPRESSED, detail)

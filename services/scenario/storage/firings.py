@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, case, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from declic.kit.database import UtcDateTime
 from declic.kit.sql_sets import BatchInsert
 from services.scenario.domain.firings import OPEN_STATES, Firing, FiringState, Settlement
 from services.scenario.storage.tables import firings
@@ -66,13 +68,22 @@ class FiringRepository:
         )
 
     def settle_open(self, firing_ids: list[str], settlement: Settlement) -> None:
-        """Settle those of these firings still open (not sent yet); the others stay as they are."""
-        if firing_ids:
-            self._session.execute(
-                update(firings)
-                .where(firings.c.firing_id.in_(firing_ids), firings.c.state.in_([s.value for s in OPEN_STATES]))
-                .values(state=settlement.state.value, detail=settlement.detail, next_attempt_at=None)
-            )
+        """Settle those of these firings still open (not sent yet); the others stay as they are. Suppressing one
+        the arbiter was already asked about withdraws it first, as `domain.firings.stopped` says: WITHDRAWING, due
+        at once (its fired_at), so that the delivery loop gives its slot back."""
+        if not firing_ids:
+            return
+        asked = firings.c.attempts > 0
+        state: ColumnElement[Any] = literal(settlement.state.value)
+        due: ColumnElement[Any] = literal(settlement.next_attempt_at, UtcDateTime())
+        if settlement.state is FiringState.SUPPRESSED:
+            state = case((asked, FiringState.WITHDRAWING.value), else_=state)
+            due = case((asked, firings.c.fired_at), else_=due)
+        self._session.execute(
+            update(firings)
+            .where(firings.c.firing_id.in_(firing_ids), firings.c.state.in_([s.value for s in OPEN_STATES]))
+            .values(state=state, detail=settlement.detail, next_attempt_at=due)
+        )
 
     def for_customer(self, customer_id: str, limit: int | None = None,
                      after: tuple[datetime, str] | None = None) -> list[Firing]:

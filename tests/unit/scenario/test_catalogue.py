@@ -51,3 +51,11 @@ def test_after_a_merge_the_survivor_takes_over_open_firings_it_does_not_have() -
     assert duplicates == {
         welcome.firing_id: Settlement(FiringState.SUPPRESSED, "duplicate: merged into A, which has this step already")
     }
+
+
+def test_a_duplicate_the_arbiter_was_asked_about_is_withdrawn_first() -> None:
+    deferred = replace(welcome_firing("B"), state=FiringState.DEFERRED, attempts=1)
+    _, duplicates = split_after_merge("A", [welcome_firing("A")], [deferred])
+    # Due at once: the delivery loop gives the arbiter its slot back, then suppresses it.
+    assert duplicates == {deferred.firing_id: Settlement(
+        FiringState.WITHDRAWING, "duplicate: merged into A, which has this step already", deferred.fired_at)}
