@@ -6,11 +6,14 @@ cost more than the rest of the row), once per distinct instant of the batch (mos
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -130,6 +133,7 @@ def read(session: Session, statement: str, parameters: Mapping[str, Any]) -> lis
     """The rows of `statement` (in the session's transaction) as column → value, instants in UTC: psycopg's own
     rows, without SQLAlchemy's Row objects and result processing."""
     with raw_connection(session).cursor() as cursor:
+        set_json_loads(exact_loads, cursor)  # (this cursor's only)
         cursor.execute(statement, parameters)
         columns = cursor.description or ()
         names = [column.name for column in columns]
@@ -146,3 +150,21 @@ def read(session: Session, statement: str, parameters: Mapping[str, Any]) -> lis
 
 _TIMESTAMPTZ = 1184
 """PostgreSQL's type oid of timestamptz (returned by psycopg in the session's zone; journeys hold UTC)."""
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")
+"""19 digits in a row: where a number orjson would read otherwise than the json module may start."""
+
+
+def exact_loads(text: bytes | str) -> Any:
+    """`json.loads(text)`, by orjson at a fifth of the cost (journeys' memory: 12 % of the hand-off's CPU was reading
+    the journeys a batch may steer, a third of it decoding their JSON) wherever orjson gives the same: it makes a
+    float of an integer beyond 64 bits and refuses a number beyond a double's range, so a text with 19 digits in a
+    row, or one orjson refuses, is read by the json module."""
+    data = text.encode() if isinstance(text, str) else text
+    if _LONG_NUMBER.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
