@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -46,22 +46,22 @@ ENTER_COUNTING = (f"{_INSERT} ON CONFLICT (journey_id) DO UPDATE SET occurrences
 """New journeys; one that exists is left as it is, or counts these occurrences too while it is open."""
 TRIAGE = (
     "WITH given AS (SELECT r->>0 AS journey_id, r->>1 AS customer_id, r->>2 AS scenario_id,"
-    " (r->>3)::integer AS occurrences, (r->>4)::timestamptz AS entered_at FROM jsonb_array_elements(%s::jsonb)"
-    " AS rows(r)), allowed AS (SELECT given.journey_id, given.occurrences, stored.journey_id IS NOT NULL AS stored"
+    " (r->>3)::integer AS occurrences, (r->>4)::timestamptz AS held_back_after"
+    " FROM jsonb_array_elements(%s::jsonb) AS rows(r)),"
+    " allowed AS (SELECT given.journey_id, given.occurrences, stored.journey_id IS NOT NULL AS stored"
     " FROM given LEFT JOIN journeys AS stored ON stored.journey_id = given.journey_id"
-    " WHERE (%s::jsonb ->> given.scenario_id) IS NULL OR NOT EXISTS (SELECT FROM (SELECT last.journey_id,"
-    " last.entered_at FROM journeys AS last WHERE last.customer_id = given.customer_id"
-    " AND last.scenario_id = given.scenario_id ORDER BY last.entered_at DESC LIMIT 1) AS last"
-    " WHERE last.journey_id <> given.journey_id AND last.entered_at"
-    " > given.entered_at - make_interval(secs => (%s::jsonb ->> given.scenario_id)::float8))),"
-    f" counted AS (UPDATE journeys SET occurrences = journeys.occurrences + allowed.occurrences FROM allowed"
+    " WHERE given.held_back_after IS NULL OR NOT EXISTS (SELECT FROM (SELECT last.journey_id, last.entered_at"
+    " FROM journeys AS last WHERE last.customer_id = given.customer_id AND last.scenario_id = given.scenario_id"
+    " ORDER BY last.entered_at DESC LIMIT 1) AS last"
+    " WHERE last.journey_id <> given.journey_id AND last.entered_at > given.held_back_after)),"
+    " counted AS (UPDATE journeys SET occurrences = journeys.occurrences + allowed.occurrences FROM allowed"
     f" WHERE allowed.stored AND journeys.journey_id = allowed.journey_id AND journeys.state IN ({_OPEN}))"
     " SELECT journey_id FROM allowed WHERE NOT stored")
-"""Entries sent compact (`Rows.entry_of`: id, customer, scenario, occurrences, entered at; then scenario → seconds of
-the scenarios entered once per period, twice): one whose customer entered another journey of its scenario within
-the period before it is dropped; one stored already counts its occurrences while open (ended: nothing); the ids of
-the others, to be entered (`ENTER_COUNTING`, whole). Most entries of a stream are the first two: their rows (an
-event in each memory) are neither sent nor parsed."""
+"""Entries sent compact (`Rows.entry_of`): one whose customer's last entry into its scenario is another journey
+entered after its `held_back_after` (its entry less the period of a scenario entered once per period) is dropped;
+one stored already counts its occurrences while open (ended: nothing); the ids of the others, to be entered
+(`ENTER_COUNTING`, whole). Most entries of a stream are the first two: their rows (an event in each memory) are
+neither sent nor parsed."""
 SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in COLUMNS
                                            if name not in ("journey_id", "entered_at"))
         + f" FROM {_GIVEN} AS given WHERE journeys.journey_id = given.journey_id"
@@ -98,10 +98,10 @@ class Rows:
                 journey.cause_event_id, journey.waiting_for, journey.detail, journey.occurrences,
                 instant(journey.goal_at), journey.variables, journey.memory, version]
 
-    def entry_of(self, journey: Journey) -> list[Any]:
-        """What `TRIAGE` needs of a new journey."""
+    def entry_of(self, journey: Journey, period: timedelta | None) -> list[Any]:
+        """What `TRIAGE` needs of a new journey (`period`: its scenario's, when entered once per period)."""
         return [journey.journey_id, journey.customer_id, journey.scenario_id, journey.occurrences,
-                self._instant(journey.entered_at)]
+                None if period is None else self._instant(journey.entered_at - period)]
 
     def _instant(self, value: datetime | None) -> str | None:
         if value is None:

@@ -3,7 +3,6 @@ who holds the version it read — a worker whose journey was interrupted meanwhi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,9 +53,10 @@ class JourneyRepository:
         rows = sql.Rows()
         if count_occurrences:
             # What is stored or dropped is settled on the entries' ids first: only the others travel whole.
-            periods = json.dumps({scenario: period.total_seconds() for scenario, period in (once_per or {}).items()})
-            entries = [rows.entry_of(journey) for journey in sorted(new, key=lambda journey: journey.journey_id)]
-            fresh = set(sql.write(self._session, sql.TRIAGE, entries, periods, periods))
+            periods = once_per or {}
+            entries = [rows.entry_of(journey, periods.get(journey.scenario_id))
+                       for journey in sorted(new, key=lambda journey: journey.journey_id)]
+            fresh = set(sql.write(self._session, sql.TRIAGE, entries))
             new = [journey for journey in new if journey.journey_id in fresh]
             if not new:
                 return 0

@@ -57,7 +57,8 @@ journeys = Table(
     Column("memory", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
     Index("ix_journeys_due", "due_at", postgresql_where=text("due_at IS NOT NULL")),
-    Index("ix_journeys_customer", "customer_id", "scenario_id"),
+    # (entered_at: the last entry into a scenario, checked for each entry once per period, read without a sort)
+    Index("ix_journeys_customer", "customer_id", "scenario_id", "entered_at"),
 )
 
 segment_runs = Table(
