@@ -3,10 +3,17 @@
 Each time-based scenario runs once per slot (a day, or an hour for those that follow each customer's own
 day, like birthdays); a slot is claimed in the database, so one replica runs it, and a run cut short is taken
 over when its lease ends. Entries are keyed, so a slot run twice enters nobody twice.
+
+A campaign whose file names a `send_at` runs by itself: its segment is entered from `CAMPAIGN_LEAD` before that
+time (the first message is due at `send_at`, the others at the campaign's pace), once, as the run
+`campaign:<scenario id>@<send_at>`. One found more than `CAMPAIGN_GRACE` late (the stack was down at its time)
+is not started on its own — a mass mailing hours late may be wrong (a sale already over); `TriggerCampaign` sends
+it — but a run started in time and cut short is finished.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +27,10 @@ from services.scenario.storage.controls import Controls
 from services.scenario.storage.journeys import JourneyRepository
 
 RUN_LEASE = timedelta(minutes=10)
+CAMPAIGN_LEAD = timedelta(minutes=15)
+CAMPAIGN_GRACE = timedelta(hours=1)
+
+log = logging.getLogger("declic.scenario.segments")
 
 
 class SegmentPeer(Protocol):
@@ -45,7 +56,12 @@ class SegmentRunner:
         now = self._clock.now()
         entered = 0
         for scenario in scenarios:
-            if scenario.trigger.segment is None or not scenario.active or scenario.id in paused:
+            if not scenario.active or scenario.id in paused:
+                continue
+            if scenario.trigger.campaign is not None:
+                entered += self._scheduled_campaign(scenario, now)
+                continue
+            if scenario.trigger.segment is None:
                 continue
             slot = slot_of(scenario, now)
             if self._done.get(scenario.id) == slot:
@@ -53,6 +69,29 @@ class SegmentRunner:
             entered += self.run(scenario, scenario.trigger.segment, slot, now)
             self._done[scenario.id] = slot  # run here, or by another replica (which we would not retake now)
         return entered
+
+    def _scheduled_campaign(self, scenario: Scenario, now: datetime) -> int:
+        """Run a campaign whose send time has come (see the module's text); how many customers entered."""
+        campaign = scenario.trigger.campaign
+        if campaign is None or campaign.send_at is None or now < campaign.send_at - CAMPAIGN_LEAD:
+            return 0
+        slot = f"campaign:{scenario.id}@{campaign.send_at.isoformat()}"
+        if self._done.get(scenario.id) == slot:
+            return 0
+        self._done[scenario.id] = slot
+        if now > campaign.send_at + CAMPAIGN_GRACE and not self._started(scenario.id, slot):
+            log.warning("campaign %s was due at %s, over %s ago: not sent by itself (TriggerCampaign sends it)",
+                        scenario.id, campaign.send_at.isoformat(), CAMPAIGN_GRACE)
+            return 0
+        try:
+            return self.run(scenario, campaign.segment, slot, now, campaign.send_at, campaign.pace_per_second)
+        except BaseException:
+            self._done.pop(scenario.id, None)  # (tried again at the next check)
+            raise
+
+    def _started(self, scenario_id: str, slot: str) -> bool:
+        with self._uow.begin() as session:
+            return Controls(session).run_started(scenario_id, slot)
 
     def run(self, scenario: Scenario, segment: Segment, slot: str, now: datetime, send_at: datetime | None = None,
             pace_per_second: int = 0) -> int:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
@@ -110,6 +111,10 @@ def test_abandoned_cart_reminded_two_hours_later_then_an_order_interrupts(simula
     firings = scenario.ListFirings(scenario_pb2.ListFiringsRequest(customer_id=customer_id), timeout=5).firings
     assert message is not None, [(f.firing.scenario_id, f.state, f.detail) for f in firings]
     assert message.channel == identity_pb2.CHANNEL_EMAIL and message.address == email
+    # Dispatch told the arbiter it went out: the firing's slot is kept for good.
+    arbiter = arbiter_pb2_grpc.ArbiterServiceStub(make_channel(stack.address("arbiter"), INTERNAL_TOKEN))
+    eventually(lambda: arbiter.GetDecision(arbiter_pb2.GetDecisionRequest(firing_id=message.firing_id),
+                                           timeout=5).decision.slot == arbiter_pb2.SLOT_STATE_CONFIRMED)
 
     order = event(email, clock.now(), order=event_pb2.Order(
         order_id="o-1", kind=event_pb2.ORDER_KIND_PURCHASE, channel=event_pb2.ORDER_CHANNEL_ONLINE,

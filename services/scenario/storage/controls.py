@@ -35,6 +35,12 @@ class Controls:
         ).returning(segment_runs.c.slot)
         return self._session.execute(claim).first() is not None
 
+    def run_started(self, scenario_id: str, slot: str) -> bool:
+        """Whether a run of `slot` was ever claimed (finished or not)."""
+        query = select(segment_runs.c.slot).where(segment_runs.c.scenario_id == scenario_id,
+                                                  segment_runs.c.slot == slot)
+        return self._session.execute(query).first() is not None
+
     def release_run(self, scenario_id: str, slot: str, now: datetime) -> None:
         """Give up an unfinished run's lease: it may be taken again at once (its entries so far stay)."""
         self._session.execute(update(segment_runs).where(
