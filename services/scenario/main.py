@@ -9,6 +9,7 @@ from declic.kit.clock import Clock, make_clock
 from declic.kit.config import Settings
 from declic.kit.database import UnitOfWork, make_engine, migrate, session_factory
 from declic.kit.interpreter import tune_garbage_collector
+from declic.kit.polling import PollingWorker
 from declic.kit.redis_client import make_redis
 from declic.kit.server import ServiceApp, run_service
 from declic.kit.sql_sets import send_lists_in_binary
@@ -24,8 +25,7 @@ from services.scenario.intake import HandoffIntake
 from services.scenario.segments import SegmentRunner
 from services.scenario.service import ScenarioService
 from services.scenario.settings import ScenarioSettings
-from services.scenario.workers.delivery import DeliveryWorker
-from services.scenario.workers.journeys import JourneyWorker, SegmentWorker
+from services.scenario.workers.journeys import SegmentWorker
 
 NAME = "scenario"
 log = logging.getLogger("declic.scenario")
@@ -59,7 +59,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None, own: ScenarioSetti
             ScenarioServicer(service, catalogue_service), server
         ),
         service_names=[scenario_pb2.DESCRIPTOR.services_by_name["ScenarioService"].full_name],
-        workers=[consumer, JourneyWorker(journeys, own.due_batch), DeliveryWorker(service),
+        # The journey loop takes due steps and timers, the delivery loop due firings (profile → arbiter → dispatch).
+        workers=[consumer, PollingWorker("journey loop", lambda: journeys.advance_due(own.due_batch)),
+                 PollingWorker("delivery loop", service.deliver_due),
                  SegmentWorker(segments, journeys, own.segment_check_seconds)],
         on_stop=[*(c.close for c in channels.values()), engine.dispose, redis_client.close],
     )

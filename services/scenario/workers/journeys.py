@@ -1,4 +1,4 @@
-"""The journey loop (due steps and timers) and the segment loop (time-based runs): they poll, the engine decides."""
+"""The segment loop (time-based runs and scheduled campaigns): it polls, the runner decides."""
 
 from __future__ import annotations
 
@@ -10,24 +10,6 @@ from services.scenario.engine import JourneyEngine
 from services.scenario.segments import SegmentRunner
 
 log = logging.getLogger("declic.scenario.journeys")
-
-
-class JourneyWorker:
-    """Takes due journeys `batch` at a time; sleeps `idle_wait` seconds when none was due."""
-
-    def __init__(self, engine: JourneyEngine, batch: int = 200, idle_wait: float = 0.2) -> None:
-        self._engine = engine
-        self._batch = batch
-        self._idle_wait = idle_wait
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                if self._engine.advance_due(self._batch) == 0:
-                    stop.wait(self._idle_wait)
-            except Exception:  # noqa: BLE001 - the loop must outlive a failing database or peer
-                log.exception("journey loop failed; retrying")
-                stop.wait(1.0)
 
 
 class SegmentWorker:
