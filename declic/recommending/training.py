@@ -62,7 +62,7 @@ class TrainingOptions:
     novelty_days: float = NOVELTY_DAYS  # new arrivals: first bought within these days (priors.novelty)
     novelty_weight: float = NOVELTY_WEIGHT
     season_days: float = SEASON_DAYS  # the weeks ahead the seasonal prior looks at, one year earlier
-    seasonal_weight: float = SEASONAL_WEIGHT  # a priori (no validation fold can show it: priors)
+    seasonal_weight: float = SEASONAL_WEIGHT  # 0: no validation fold can show it (priors)
     seed: int = 7
     threads: int = 1  # one thread with a fixed seed: the same data gives the same model (two: Hogwild, ±0.004)
 
