@@ -21,6 +21,7 @@ from services.scenario.domain.firings import split_after_merge
 from services.scenario.domain.journeys import JourneyState
 from services.scenario.domain.matching import Matcher
 from services.scenario.engine import JourneyEngine
+from services.scenario.idle_events import IdleEvents
 from services.scenario.steering import AcceptedFacts, changes_anything
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
@@ -31,6 +32,7 @@ class HandoffIntake(HandoffHandler):
     def __init__(self, uow: UnitOfWork, clock: Clock, engine: JourneyEngine) -> None:
         super().__init__(uow, inbox, clock)
         self._engine = engine
+        self._idle = IdleEvents(engine.matcher)
 
     def handle_batch(self, payloads: Sequence[bytes]) -> None:
         """A batch of accepted events in one go (set-based: a few statements for the whole batch); a batch with
@@ -47,9 +49,21 @@ class HandoffIntake(HandoffHandler):
         try:
             # Only the records that may change something are claimed and applied: one that starts no scenario and
             # steers no journey (most page views) changes nothing however often it comes.
-            facts = [(record.record_id, self._facts(record, matcher, now)) for record in records
-                     if record.accepted_event.customer_id]
-            facts = [(record_id, item) for record_id, item in facts if changes_anything(matcher, item)]
+            facts = []
+            if self._idle.matcher is not matcher:  # (what it remembers holds for one catalogue)
+                self._idle = IdleEvents(matcher)
+            idle = self._idle
+            for record in records:
+                if not record.accepted_event.customer_id:
+                    continue
+                key = idle.key(record.accepted_event.event)
+                if idle.known_idle(key):
+                    continue
+                item = self._facts(record, matcher, now)
+                if changes_anything(matcher, item):
+                    facts.append((record.record_id, item))
+                else:
+                    idle.remember_idle(key)
             if not facts:
                 return
             with self._uow.begin() as session:

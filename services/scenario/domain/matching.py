@@ -73,6 +73,11 @@ class Matcher:
         return [Entry(scenario, business_key(scenario, event, now)) for scenario in started
                 if scenario.id not in paused]
 
+    def reads(self, event_type: str) -> tuple[Fields, bool] | None:
+        """What of an event of this type its triggers' conditions read, and whether they read `now`; None when no
+        active scenario starts on it."""
+        return self._reads.get(event_type)
+
     def starts_any(self, event: dict[str, Any], now: datetime) -> bool:
         """Whether the event would start some scenario (paused or not)."""
         return bool(self.entries(event, now))
