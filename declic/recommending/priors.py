@@ -6,7 +6,7 @@ a model is loaded (Recommend adds it to each call's scores: nothing more per cal
   declic.recommending.selection; BENCHMARKS.md, Recommend, third pass);
 - novelty: new arrivals that sell — products first bought in the 45 days before training, by their distinct buyers
   in those days. UCI's customers are wholesalers who stock what is new: on the four folds 30-60 days × weight
-  0.2-0.3 all gave 0.1274-0.1289 mean precision@10 against 0.1210 without (45 days, 0.25: 0.1286; every fold up;
+  0.2-0.3 gave 0.1259-0.1289 mean precision@10 against 0.1210 without (45 days, 0.25: 0.1286; every fold up;
   0.1296 with the 60-day customer history, hybrid.HISTORY_HALF_LIFE_DAYS);
 - seasonal: distinct buyers in the same weeks one year (52 weeks) earlier, over the window the model will serve
   (`season_days`: what the evaluation predicts; a daily retrain serves a few weeks). **Off by default (weight
