@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from declic.common.v1 import event_pb2, identity_pb2
 from declic.kit.channels import make_channel
+from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
+from declic.kit.protoconv import to_timestamp
 from declic.stack import Stack
 from tests.conftest import free_port
 
@@ -92,3 +97,31 @@ def eventually(probe: Callable[[], Any], timeout: float = 30.0, interval: float 
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met after {timeout}s; last answer: {last!r}")
+
+
+START = datetime(2026, 6, 1, 8, tzinfo=UTC)  # a Monday, 10:00 in Paris
+"""Where the shared simulated clock of `simulated` starts."""
+
+
+@pytest.fixture
+def simulated(tmp_path, database_url, redis_url, unique_id, redis_client):
+    env = {"DECLIC_DATABASE_URL": database_url, "DECLIC_DB_SCHEMA_PREFIX": f"j{unique_id}_",
+           "DECLIC_REDIS_URL": redis_url, "DECLIC_STREAM_PREFIX": f"j{unique_id}",
+           "DECLIC_VAR_DIR": str(tmp_path / "var"), "DECLIC_GRACE_PERIOD_SECONDS": "1", "DECLIC_DRAIN_SECONDS": "0",
+           "DECLIC_CLIENT_TOKEN": INTERNAL_TOKEN, "DECLIC_CALL_TIMEOUT_SECONDS": "2", "DECLIC_CLOCK": "shared"}
+    clock = SharedClock(redis_client, shared_clock_key(env["DECLIC_STREAM_PREFIX"]))
+    clock.set(START, speed=1.0)
+    with running_stack(env, tmp_path / "logs") as stack:
+        jump(clock, START)  # again: starting the stack took a while on the simulated clock too
+        yield stack, clock
+
+
+def jump(clock: SharedClock, to: datetime) -> None:
+    clock.set(to, speed=1.0)
+    time.sleep(0.8)  # every service re-reads the shared time at most every 0.5 s
+
+
+def event(email: str, at: datetime, **payload) -> event_pb2.Event:
+    return event_pb2.Event(event_id=uuid.uuid4().hex, source="webshop", event_time=to_timestamp(at),
+                           identifiers=[identity_pb2.Identifier(type=identity_pb2.IDENTIFIER_TYPE_EMAIL, value=email)],
+                           **payload)

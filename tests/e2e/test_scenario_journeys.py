@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -17,38 +17,12 @@ from declic.arbiter.v1 import arbiter_pb2, arbiter_pb2_grpc
 from declic.common.v1 import event_pb2, identity_pb2, money_pb2
 from declic.dispatch.v1 import dispatch_pb2, dispatch_pb2_grpc
 from declic.ingest.v1 import ingest_pb2, ingest_pb2_grpc
-from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.protoconv import to_timestamp
 from declic.scenario.v1 import scenario_pb2, scenario_pb2_grpc
 from declic.scenarios.keys import in_holdout, journey_id_for
-from tests.e2e.conftest import INTERNAL_TOKEN, eventually, running_stack
+from tests.e2e.conftest import INTERNAL_TOKEN, START, event, eventually, jump
 
 pytestmark = pytest.mark.e2e
-START = datetime(2026, 6, 1, 8, tzinfo=UTC)  # a Monday, 10:00 in Paris
-
-
-@pytest.fixture
-def simulated(tmp_path, database_url, redis_url, unique_id, redis_client):
-    env = {"DECLIC_DATABASE_URL": database_url, "DECLIC_DB_SCHEMA_PREFIX": f"j{unique_id}_",
-           "DECLIC_REDIS_URL": redis_url, "DECLIC_STREAM_PREFIX": f"j{unique_id}",
-           "DECLIC_VAR_DIR": str(tmp_path / "var"), "DECLIC_GRACE_PERIOD_SECONDS": "1", "DECLIC_DRAIN_SECONDS": "0",
-           "DECLIC_CLIENT_TOKEN": INTERNAL_TOKEN, "DECLIC_CALL_TIMEOUT_SECONDS": "2", "DECLIC_CLOCK": "shared"}
-    clock = SharedClock(redis_client, shared_clock_key(env["DECLIC_STREAM_PREFIX"]))
-    clock.set(START, speed=1.0)
-    with running_stack(env, tmp_path / "logs") as stack:
-        jump(clock, START)  # again: starting the stack took a while on the simulated clock too
-        yield stack, clock
-
-
-def jump(clock: SharedClock, to: datetime) -> None:
-    clock.set(to, speed=1.0)
-    time.sleep(0.8)  # every service re-reads the shared time at most every 0.5 s
-
-
-def event(email: str, at: datetime, **payload) -> event_pb2.Event:
-    return event_pb2.Event(event_id=uuid.uuid4().hex, source="webshop", event_time=to_timestamp(at),
-                           identifiers=[identity_pb2.Identifier(type=identity_pb2.IDENTIFIER_TYPE_EMAIL, value=email)],
-                           **payload)
 
 
 def test_abandoned_cart_reminded_two_hours_later_then_an_order_interrupts(simulated) -> None:
