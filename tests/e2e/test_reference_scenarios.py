@@ -1,4 +1,4 @@
-"""Two time-based reference scenarios of PRODUCT.md end to end: real processes over gRPC on the shared simulated
+"""Three reference scenarios of PRODUCT.md end to end: real processes over gRPC on the shared simulated
 clock, the segment asked of profile, every message through the arbiter (its 2-minute holding window, its control
 group: the shipped policy) to dispatch.
 
@@ -6,6 +6,8 @@ group: the shipped policy) to dispatch.
   timezone, with the animal they buy for; an XL bag waits one week more.
 - `repurchase-overdue`: a customer who buys every three months and has passed that delay gets the offer when
   promo-sensitive, the new collection otherwise.
+- `welcome`: a sign-up gets the offer about the animal they told us of, by SMS when e-mail is not possible; three
+  days later a reminder unless they opened it.
 
 Each scenario holds 10 % of its journeys out, and the policy a share of people out of all marketing: several
 customers per case, each ending messaged or in a control group — never without a reason — and at least one
@@ -75,14 +77,25 @@ class Peers:
         return next((j for j in found if j.scenario_id == scenario_id), None)
 
     def firing(self, customer_id: str, scenario_id: str) -> scenario_pb2.FiringStatus | None:
+        return next(iter(self.firings(customer_id, scenario_id)), None)
+
+    def firings(self, customer_id: str, scenario_id: str) -> list[scenario_pb2.FiringStatus]:
         found = self.scenario.ListFirings(scenario_pb2.ListFiringsRequest(customer_id=customer_id),
                                           timeout=5).firings
-        return next((f for f in found if f.firing.scenario_id == scenario_id), None)
+        return [f for f in found if f.firing.scenario_id == scenario_id]
 
-    def message(self, customer_id: str, scenario_id: str) -> dispatch_pb2.Message | None:
+    def firing_at(self, customer_id: str, step_id: str) -> scenario_pb2.FiringStatus | None:
+        found = self.scenario.ListFirings(scenario_pb2.ListFiringsRequest(customer_id=customer_id),
+                                          timeout=5).firings
+        return next((f for f in found if f.firing.step_id == step_id), None)
+
+    def messages(self, customer_id: str, scenario_id: str) -> list[dispatch_pb2.Message]:
         found = self.dispatch.ListMessages(dispatch_pb2.ListMessagesRequest(customer_id=customer_id),
                                            timeout=5).messages
-        return next((m for m in found if m.scenario_id == scenario_id), None)
+        return [m for m in found if m.scenario_id == scenario_id]
+
+    def message(self, customer_id: str, scenario_id: str) -> dispatch_pb2.Message | None:
+        return next(iter(self.messages(customer_id, scenario_id)), None)
 
 
 def deliver(peers: Peers, clock, customers: list[str], scenario_id: str, local_ten: datetime  # type: ignore[no-untyped-def]
@@ -160,3 +173,53 @@ def test_repurchase_overdue_offer_or_new_collection_by_promo_sensitivity(simulat
         assert reached, (discounted, sent)  # (all held out: about 1 in 2,000)
         assert {status.firing.template_id for status in reached} == {wanted}
         assert {status.firing.variables["department"] for status in reached} == {"denim"}
+
+
+def test_welcome_about_their_animal_by_sms_without_email_a_reminder_unless_opened(simulated) -> None:
+    from declic.pressure.loader import load_policy
+    from services.arbiter.domain.control_groups import held_out
+    from services.arbiter.settings import DEFAULT_POLICY_FILE
+
+    stack, clock = simulated
+    peers = Peers(stack)
+    policy = load_policy(DEFAULT_POLICY_FILE)
+
+    def signed_up(animal: str, email: bool = True) -> tuple[str, str]:
+        """A newsletter sign-up telling their animal, outside the global control group: (address, customer id)."""
+        while True:
+            address = f"w.{uuid.uuid4().hex[:8]}@example.com" if email else f"+33612{uuid.uuid4().int % 10**6:06d}"
+            kind = identity_pb2.IDENTIFIER_TYPE_EMAIL if email else identity_pb2.IDENTIFIER_TYPE_PHONE
+            channel = identity_pb2.CHANNEL_EMAIL if email else identity_pb2.CHANNEL_SMS
+            consent = identity_pb2.Consent(channel=channel, state=identity_pb2.CONSENT_STATE_GRANTED,
+                                           legal_basis=identity_pb2.LEGAL_BASIS_CONSENT, source="web",
+                                           time=to_timestamp(START))
+            sign_up = event_pb2.Event(
+                event_id=uuid.uuid4().hex, source="webshop", event_time=to_timestamp(START),
+                identifiers=[identity_pb2.Identifier(type=kind, value=address)],
+                identify=event_pb2.Identify(first_name="Mia", reason="newsletter_signup", timezone="Europe/Paris",
+                                            consents=[consent], attributes={"animal": animal}))
+            customer_id = peers.send(sign_up)
+            if held_out(customer_id, "welcome", policy) is None:
+                return address, customer_id
+
+    cat_email, cat = signed_up("cat")
+    dog_email, dog = signed_up("dog")
+    _, rodent = signed_up("rodent", email=False)
+    offers = {c: eventually(lambda c=c: peers.firing(c, "welcome")) for c in (cat, dog, rodent)}
+    assert {c: f.firing.variables["animal"] for c, f in offers.items()} == {cat: "cat", dog: "dog", rodent: "rodent"}
+    jump(clock, START + timedelta(minutes=5))  # past the arbiter's holding window
+    messages = {c: eventually(lambda c=c: peers.message(c, "welcome")) for c in (cat, dog, rodent)}
+    assert {c: m.channel for c, m in messages.items()} == {
+        cat: identity_pb2.CHANNEL_EMAIL, dog: identity_pb2.CHANNEL_EMAIL, rodent: identity_pb2.CHANNEL_SMS}
+
+    # The dog's owner opens the offer; the others do not.
+    peers.send(event(dog_email, clock.now(), message_engagement=event_pb2.MessageEngagement(
+        message_id=messages[dog].message_id, channel=identity_pb2.CHANNEL_EMAIL,
+        kind=event_pb2.ENGAGEMENT_KIND_OPENED, scenario_id="welcome")))
+    jump(clock, START + timedelta(days=3, hours=1))
+    assert eventually(lambda: (j := peers.journey(dog, "welcome")) and j.state == scenario_pb2.JOURNEY_STATE_EXITED)
+    reminder = eventually(lambda: (f := peers.firing_at(cat, "not-too-late")) and f)
+    assert reminder.firing.template_id == "welcome-reminder" and reminder.firing.variables["animal"] == "cat"
+    jump(clock, START + timedelta(days=3, hours=1, minutes=5))
+    eventually(lambda: len(peers.messages(cat, "welcome")) == 2)
+    assert [f.firing.step_id for f in peers.firings(dog, "welcome")] == ["welcome-offer"]
