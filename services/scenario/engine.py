@@ -21,7 +21,7 @@ from services.scenario.domain.delivery import PeerFailed, retry_delay
 from services.scenario.domain.journeys import Journey, JourneyState
 from services.scenario.domain.matching import Matcher
 from services.scenario.domain.progress import Progress, advance, needs_profile
-from services.scenario.steering import AcceptedFacts, apply_events
+from services.scenario.steering import AcceptedFacts, MetJourneys, apply_events
 from services.scenario.storage.controls import Controls
 from services.scenario.storage.firings import FiringRepository
 from services.scenario.storage.journeys import JourneyRepository
@@ -46,6 +46,7 @@ class JourneyEngine:
         self.matcher = matcher
         self._profiles = profiles
         self._paused: tuple[float, frozenset[str]] = (float("-inf"), frozenset())
+        self._met = MetJourneys()
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         return self.matcher.scenarios.get(scenario_id)
@@ -68,7 +69,7 @@ class JourneyEngine:
     def on_events(self, session: Session, items: Sequence[AcceptedFacts], now: datetime) -> int:
         """Apply accepted events in order: steer the customers' journeys (interrupt, convert, resume, note an
         engagement), then enter the scenarios they start. How many journeys they entered."""
-        return apply_events(session, self.matcher, items, now, self.paused(session))
+        return apply_events(session, self.matcher, items, now, self.paused(session), self._met)
 
     def advance_due(self, limit: int = 200) -> int:
         """Move up to `limit` due journeys forward; return how many were due. Their firings are stored in the

@@ -7,7 +7,7 @@ batch of 500 events costs a handful of round trips instead of several per event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,22 @@ def changes_anything(matcher: Matcher, item: AcceptedFacts) -> bool:
     return bool(item.entries) or matcher.reacts_to(item.event.get("type", ""))
 
 
+class MetJourneys:
+    """Ids of the journeys this process's batches entered, counted or found held back lately (up to `limit`, then
+    forgotten at once): an entry into one of them again is most likely one more occurrence or held back still, and
+    is settled on its id before its row is sent (`JourneyRepository.enter_many`). A guess for speed only: the
+    database decides either way."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.ids: set[str] = set()
+        self._limit = limit
+
+    def add(self, journey_ids: Collection[str]) -> None:
+        if len(self.ids) + len(journey_ids) > self._limit:
+            self.ids.clear()
+        self.ids.update(journey_ids)
+
+
 class Batch:
     """The journeys of a batch's customers, in memory while the batch is applied."""
 
@@ -76,8 +92,9 @@ class Batch:
 
 
 def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFacts], now: datetime,
-                 paused: frozenset[str]) -> int:
-    """Steer and enter journeys for `items`, in order; how many journeys were entered."""
+                 paused: frozenset[str], met: MetJourneys | None = None) -> int:
+    """Steer and enter journeys for `items`, in order; how many journeys were entered (`met`: the entries met in
+    earlier batches, kept up to date)."""
     repository = JourneyRepository(session)
     items = [with_entries(matcher, item, now) for item in items]
     # Only the journeys these events may steer are read: each customer's in the scenarios its events may steer. An
@@ -97,7 +114,10 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
     repository.save_many(list(batch.changed.values()), now)
     # An entry into a scenario entered once per period is checked against the customer's last entry before the
     # batch where it is written (the database's; this batch's own are checked above).
-    entered = repository.enter_many(list(batch.new.values()), count_occurrences=True, once_per=matcher.once_per)
+    entered = repository.enter_many(list(batch.new.values()), count_occurrences=True, once_per=matcher.once_per,
+                                    met=met.ids if met is not None else ())
+    if met is not None:
+        met.add(batch.new.keys())
     for journey in batch.interrupted:
         _cancel_sends(session, matcher.scenarios[journey.scenario_id], journey)
     return entered

@@ -37,31 +37,38 @@ def _value(n: int, column: Any) -> str:
     return f"r->>{n}"
 
 
-_GIVEN = ("(SELECT " + ", ".join(f"{_value(n, column)} AS {column.name}" for n, column in enumerate(journeys.c))
-          + " FROM jsonb_array_elements(%s::jsonb) AS rows(r))")
+_OF_ROW = ", ".join(f"{_value(n, column)} AS {column.name}" for n, column in enumerate(journeys.c))
+_ROWS = "FROM jsonb_array_elements(%s::jsonb) AS rows(r))"
+_GIVEN = f"(SELECT {_OF_ROW} {_ROWS}"
 _INSERT = f"INSERT INTO journeys ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_GIVEN} AS given"
 ENTER = f"{_INSERT} ON CONFLICT (journey_id) DO NOTHING RETURNING (xmax = 0)"
-ENTER_COUNTING = (f"{_INSERT} ON CONFLICT (journey_id) DO UPDATE SET occurrences = journeys.occurrences"
-                  f" + EXCLUDED.occurrences WHERE journeys.state IN ({_OPEN}) RETURNING (xmax = 0)")
-"""New journeys; one that exists is left as it is, or counts these occurrences too while it is open."""
+_HELD_BACK = ("(given.held_back_after IS NULL OR NOT EXISTS (SELECT FROM (SELECT last.journey_id, last.entered_at"
+              " FROM journeys AS last WHERE last.customer_id = given.customer_id"
+              " AND last.scenario_id = given.scenario_id ORDER BY last.entered_at DESC LIMIT 1) AS last"
+              " WHERE last.journey_id <> given.journey_id AND last.entered_at > given.held_back_after))")
+"""An entry not held back: its customer's last entry into its scenario is not another journey entered after its
+`held_back_after` (its entry less its scenario's period, for a scenario entered once per period; else NULL)."""
+ENTER_COUNTING = (
+    f"INSERT INTO journeys ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM"
+    f" (SELECT {_OF_ROW}, (r->>{len(COLUMNS)})::timestamptz AS held_back_after {_ROWS}"
+    f" AS given WHERE {_HELD_BACK} ON CONFLICT (journey_id) DO UPDATE SET occurrences = journeys.occurrences"
+    f" + EXCLUDED.occurrences WHERE journeys.state IN ({_OPEN}) RETURNING (xmax = 0)")
+"""New journeys (`Rows.values_of` each, then its `held_back_after`), those not held back; one that exists is left
+as it is, or counts these occurrences too while it is open."""
 TRIAGE = (
     "WITH given AS (SELECT r->>0 AS journey_id, r->>1 AS customer_id, r->>2 AS scenario_id,"
     " (r->>3)::integer AS occurrences, (r->>4)::timestamptz AS held_back_after"
     " FROM jsonb_array_elements(%s::jsonb) AS rows(r)),"
     " allowed AS (SELECT given.journey_id, given.occurrences, stored.journey_id IS NOT NULL AS stored"
-    " FROM given LEFT JOIN journeys AS stored ON stored.journey_id = given.journey_id"
-    " WHERE given.held_back_after IS NULL OR NOT EXISTS (SELECT FROM (SELECT last.journey_id, last.entered_at"
-    " FROM journeys AS last WHERE last.customer_id = given.customer_id AND last.scenario_id = given.scenario_id"
-    " ORDER BY last.entered_at DESC LIMIT 1) AS last"
-    " WHERE last.journey_id <> given.journey_id AND last.entered_at > given.held_back_after)),"
+    f" FROM given LEFT JOIN journeys AS stored ON stored.journey_id = given.journey_id WHERE {_HELD_BACK}),"
     " counted AS (UPDATE journeys SET occurrences = journeys.occurrences + allowed.occurrences FROM allowed"
     f" WHERE allowed.stored AND journeys.journey_id = allowed.journey_id AND journeys.state IN ({_OPEN}))"
     " SELECT journey_id FROM allowed WHERE NOT stored")
 """Entries sent compact (`Rows.entry_of`): one whose customer's last entry into its scenario is another journey
 entered after its `held_back_after` (its entry less the period of a scenario entered once per period) is dropped;
 one stored already counts its occurrences while open (ended: nothing); the ids of the others, to be entered
-(`ENTER_COUNTING`, whole). Most entries of a stream are the first two: their rows (an event in each memory) are
-neither sent nor parsed."""
+(`ENTER_COUNTING`, whole). Entries met before are most often the first two: their rows (an event in each memory)
+are then neither sent nor parsed."""
 SAVE = ("UPDATE journeys SET " + ", ".join(f"{name} = given.{name}" for name in COLUMNS
                                            if name not in ("journey_id", "entered_at"))
         + f" FROM {_GIVEN} AS given WHERE journeys.journey_id = given.journey_id"
@@ -98,10 +105,19 @@ class Rows:
                 journey.cause_event_id, journey.waiting_for, journey.detail, journey.occurrences,
                 instant(journey.goal_at), journey.variables, journey.memory, version]
 
+    def entered(self, journey: Journey, period: timedelta | None) -> list[Any]:
+        """What `ENTER_COUNTING` needs of a new journey (`period`: its scenario's, when entered once per period)."""
+        values = self.values_of(journey, journey.entered_at, journey.version)
+        values.append(self._held_back_after(journey, period))
+        return values
+
     def entry_of(self, journey: Journey, period: timedelta | None) -> list[Any]:
-        """What `TRIAGE` needs of a new journey (`period`: its scenario's, when entered once per period)."""
+        """What `TRIAGE` needs of a new journey."""
         return [journey.journey_id, journey.customer_id, journey.scenario_id, journey.occurrences,
-                None if period is None else self._instant(journey.entered_at - period)]
+                self._held_back_after(journey, period)]
+
+    def _held_back_after(self, journey: Journey, period: timedelta | None) -> str | None:
+        return None if period is None else self._instant(journey.entered_at - period)
 
     def _instant(self, value: datetime | None) -> str | None:
         if value is None:

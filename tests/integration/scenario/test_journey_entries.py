@@ -1,6 +1,7 @@
 """Entering a batch of journeys in the database (`JourneyRepository.enter_many`, counting occurrences): what each
 entry becomes when its journey is stored already (open or ended), when the customer's last entry into the scenario
-is another journey within the period, and when it is new — whatever the batch's other entries."""
+is another journey within the period, and when it is new — whatever the batch's other entries, and whether they
+are sent whole or settled on their ids first (entries met before)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 WEEK = {"weekly": timedelta(days=7)}
 
 
-@pytest.fixture
-def harness(settings):
+@pytest.fixture(params=["sent whole", "settled on their ids first", "every other one settled first"])
+def harness(settings, request):
     harness = Harness(settings, start=START)
+    harness.met = request.param  # type: ignore[attr-defined]
     yield harness
     harness.close()
 
@@ -32,7 +34,10 @@ def journey(journey_id: str, customer: str, scenario: str, at: datetime, occurre
 
 def enter(harness: Harness, journeys: list[Journey], once_per: dict[str, timedelta] | None = None) -> int:
     with harness.uow.begin() as session:
-        entered = JourneyRepository(session).enter_many(journeys, count_occurrences=True, once_per=once_per)
+        settled = {"sent whole": 0, "settled on their ids first": 1, "every other one settled first": 2}[
+            harness.met]  # type: ignore[attr-defined]
+        met = {journey.journey_id for journey in journeys[::settled]} if settled else ()
+        entered = JourneyRepository(session).enter_many(journeys, count_occurrences=True, once_per=once_per, met=met)
         session.commit()
     return entered
 
