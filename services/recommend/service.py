@@ -11,7 +11,7 @@ import numpy as np
 from declic.kit.clock import Clock
 from declic.kit.database import UnitOfWork, is_broken_connection
 from declic.kit.errors import FailedPrecondition
-from services.recommend.domain.customers import Customer, customer_of, scores
+from services.recommend.domain.customers import Customer, customer_from_rows, scores
 from services.recommend.domain.filters import Filters, Shelf, pick
 from services.recommend.domain.live import NO_MODEL, LiveModel, build_shelf
 from services.recommend.domain.ranking import Suggestion
@@ -96,8 +96,8 @@ class RecommendService:
 
     def _customer(self, customer_id: str) -> tuple[Customer, set[str]]:
         state = self._read_state(customer_id)
-        return (customer_of([customer_id, *state.merged_ids], state.interactions, state.appetences, self._clock.now()),
-                state.bought)
+        return (customer_from_rows([customer_id, *state.merged_ids], state.history, state.appetences,
+                                   self._clock.now()), state.bought)
 
     def _read_state(self, customer_id: str) -> CustomerState:
         for attempt in (1, 2):

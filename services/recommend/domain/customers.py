@@ -3,6 +3,7 @@ from their appetences and lifecycle, else nothing (popularity, within their cate
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,9 +12,12 @@ import numpy as np
 
 from declic.recommending.artifact import FLOAT, features_vector
 from declic.recommending.features import user_features
-from declic.recommending.hybrid import blend, co_purchase, history_rows, recent_weights
-from declic.recommending.interactions import PURCHASE, Interaction, aggregate
+from declic.recommending.hybrid import HISTORY_HALF_LIFE_DAYS, blend, co_purchase, history_rows
+from declic.recommending.interactions import PURCHASE, Interaction, decayed, interaction_weight
 from services.recommend.domain.live import LiveModel
+
+Row = tuple[str, str, float, str, datetime]
+"""One interaction of one customer as the store reads it: product, kind, quantity, order id, when."""
 
 APPETENCE_BOOST = 1e6
 """Added to the popularity of products in the customer's categories: they come first, by popularity."""
@@ -41,11 +45,28 @@ def customer_of(ids: Sequence[str], history: Iterable[Interaction], appetences: 
                 now: datetime) -> Customer:
     """The customer as of `now` from what they did (Recommend reads it from the store; the benchmark from the
     training split): decayed weights, the co-purchase half's recent weights, how many purchases they made."""
-    history = list(history)
-    weights = {product: weight for (_, product), weight in aggregate(history, now).items()}
-    purchases = len({(i.order_id, i.at) for i in history if i.kind == PURCHASE})
-    recent = {product: weight for (_, product), weight in recent_weights(history, now).items()}
-    return Customer(list(ids), weights, appetences, purchases, recent)
+    return customer_from_rows(ids, [(i.product_id, i.kind, i.quantity, i.order_id, i.at) for i in history],
+                              appetences, now)
+
+
+def customer_from_rows(ids: Sequence[str], rows: Iterable[Row], appetences: Mapping[str, float],
+                       now: datetime) -> Customer:
+    """customer_of over one customer's rows as the store reads them, in one pass: the same sums, in the same order,
+    as interactions.aggregate (decayed weights) and hybrid.recent_weights (log(1 + weight) decayed with the
+    history's half-life), each keeping the products whose weight stays above 1e-9 — a unit test holds them equal to
+    the last bit. Recommend's hot path: two passes over Interaction objects cost 145 µs of CPU a call."""
+    weights: dict[str, float] = {}
+    recent: dict[str, float] = {}
+    orders: set[tuple[str, datetime]] = set()
+    for product, kind, quantity, order_id, at in rows:
+        weight = interaction_weight(kind, quantity)
+        weights[product] = weights.get(product, 0.0) + decayed(weight, at, now)
+        recent[product] = recent.get(product, 0.0) + decayed(weight, at, now, HISTORY_HALF_LIFE_DAYS)
+        if kind == PURCHASE:
+            orders.add((order_id, at))
+    return Customer(list(ids), {product: weight for product, weight in weights.items() if weight > 1e-9},
+                    appetences, len(orders),
+                    {product: math.log1p(weight) for product, weight in recent.items() if weight > 1e-9})
 
 
 def scores(live: LiveModel, customer: Customer) -> tuple[np.ndarray, str]:

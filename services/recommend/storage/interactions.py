@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from declic.recommending.interactions import Interaction
+from services.recommend.domain.customers import Row
 from services.recommend.storage.tables import appetences, interactions, merged_into
 
 CUSTOMER_STATE = """
@@ -30,7 +31,8 @@ planning the UNION takes 0.55 ms, twice its execution."""
 class CustomerState:
     """What a Recommend call needs about one customer, read in one round trip."""
 
-    interactions: list[Interaction]
+    history: list[Row]
+    """Their interactions as (product, kind, quantity, order id, when): what domain.customers reads."""
     appetences: dict[str, float]
     merged_ids: list[str]
     bought: set[str]
@@ -95,15 +97,16 @@ def customer_state(connection: psycopg.Connection, customer_id: str) -> Customer
     the connection, its rows as plain tuples."""
     rows = connection.execute(CUSTOMER_STATE, {"c": customer_id}, prepare=True).fetchall()
     state = CustomerState([], {}, [], set())
-    for part, key, kind, quantity, order_id, at in rows:
+    for row in rows:
+        part = row[0]
         if part == "i":
-            state.interactions.append(Interaction(customer_id, key, kind, at, quantity, order_id))
+            state.history.append(row[1:])
         elif part == "a":
-            state.appetences[key] = quantity
+            state.appetences[row[1]] = row[3]
         elif part == "m":
-            state.merged_ids.append(key)
+            state.merged_ids.append(row[1])
         else:
-            state.bought.add(key)
+            state.bought.add(row[1])
     state.merged_ids.sort()
     return state
 

@@ -33,11 +33,11 @@ def test_the_state_is_read_and_a_dropped_connection_replaced(settings) -> None:
             session.commit()
         service = RecommendService(uow, holder=None, clock=ManualClock(AT),  # type: ignore[arg-type]
                                    reads=AutocommitReads(read_engine))
-        expected = CustomerState([Interaction("ann", "bowl", PURCHASE, AT, 2.0, "o1"),
-                                  Interaction("ann", "leash", VIEW, AT)], {"dogs": 1.5}, ["anne"], {"bowl"})
+        expected = CustomerState([("bowl", PURCHASE, 2.0, "o1", AT), ("leash", VIEW, 1.0, "", AT)], {"dogs": 1.5},
+                                 ["anne"], {"bowl"})
         for _ in range(7):  # past psycopg's threshold for preparing the statement
             state = service._read_state("ann")
-            assert sorted(state.interactions, key=lambda i: i.product_id) == expected.interactions
+            assert sorted(state.history) == expected.history  # (product, kind, quantity, order id, when)
             assert (state.appetences, state.merged_ids, state.bought) == (expected.appetences, ["anne"], {"bowl"})
         with engine.connect() as conn:
             killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
