@@ -29,8 +29,9 @@ from deploy.policy.model import (
 )
 
 # Who calls whom over gRPC: a service calls a peer when its code builds a stub of the peer's service
-# (services/scenario/). tests/unit/test_deploy_manifests.py holds this map to the stubs the code builds.
-CALLS: dict[str, tuple[str, ...]] = {"scenario": ("profile", "arbiter", "dispatch")}
+# (services/scenario/, services/dispatch/). tests/unit/test_deploy_manifests.py holds this map to the stubs the code
+# builds.
+CALLS: dict[str, tuple[str, ...]] = {"scenario": ("profile", "arbiter", "dispatch"), "dispatch": ("arbiter",)}
 # What client systems outside the namespace reach: ingest's gRPC, dispatch's tracking over HTTP.
 PUBLIC = {"ingest": "grpc", "dispatch": "http"}
 POSTGRES_PORT = 5432
