@@ -58,7 +58,11 @@ def test_caps_and_priorities_hold_over_random_sequences(settings) -> None:
             assert len(after) <= max(CAP, len(before)), f"{len(before)} slots before, {len(after)} after"
             if decision.verdict is Verdict.SUPPRESS and decision.reason is SuppressReason.CAP_REACHED:
                 lower_held = [d for d in before if d.slot is SlotState.HELD and d.priority < decision.priority]
-                assert not lower_held, "a higher priority lost to a lower one still held"
+                # Lost to a lower priority only if displacing every lower held slot would have made room: after a
+                # merge a person may hold more slots than the cap, and then displacing them all would not (the
+                # script displaces nothing it cannot use — found by this machine: 4 slots, one lower, cap 3).
+                assert not lower_held or len(before) - len(lower_held) >= CAP, (
+                    "a higher priority lost to a lower one still held")
             if decision.reason is SuppressReason.HIGHER_PRIORITY:
                 winner = service.get(decision.displaced_by)
                 assert winner.priority > decision.priority
