@@ -7,7 +7,7 @@ batch of 500 events costs a handful of round trips instead of several per event.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,19 +50,28 @@ def changes_anything(matcher: Matcher, item: AcceptedFacts) -> bool:
 
 
 class MetJourneys:
-    """Ids of the journeys this process's batches entered, counted or found held back lately (up to `limit`, then
-    forgotten at once): an entry into one of them again is most likely one more occurrence or held back still, and
-    is settled on its id before its row is sent (`JourneyRepository.enter_many`). A guess for speed only: the
-    database decides either way."""
+    """The journeys this process's batches entered, counted or found held back lately, and the customers' scenarios
+    entered once per period among them (up to `limit`, then forgotten at once): an entry into one of those journeys
+    again is most likely one more occurrence, and another journey of one of those scenarios most likely held back —
+    both are settled on their ids before any row is sent (`JourneyRepository.enter_many`). A guess for speed only:
+    the database decides either way."""
 
     def __init__(self, limit: int = 200_000) -> None:
         self.ids: set[str] = set()
+        self.pairs: set[tuple[str, str]] = set()
         self._limit = limit
 
-    def add(self, journey_ids: Collection[str]) -> None:
-        if len(self.ids) + len(journey_ids) > self._limit:
+    def knows(self, journey: Journey) -> bool:
+        return journey.journey_id in self.ids or (journey.customer_id, journey.scenario_id) in self.pairs
+
+    def add(self, journeys: Collection[Journey], once_per: Container[str]) -> None:
+        if len(self.ids) + len(journeys) > self._limit:
             self.ids.clear()
-        self.ids.update(journey_ids)
+            self.pairs.clear()
+        for journey in journeys:
+            self.ids.add(journey.journey_id)
+            if journey.scenario_id in once_per:
+                self.pairs.add((journey.customer_id, journey.scenario_id))
 
 
 class Batch:
@@ -115,9 +124,9 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
     # An entry into a scenario entered once per period is checked against the customer's last entry before the
     # batch where it is written (the database's; this batch's own are checked above).
     entered = repository.enter_many(list(batch.new.values()), count_occurrences=True, once_per=matcher.once_per,
-                                    met=met.ids if met is not None else ())
+                                    met=met.knows if met is not None else None)
     if met is not None:
-        met.add(batch.new.keys())
+        met.add(batch.new.values(), matcher.once_per)
     for journey in batch.interrupted:
         _cancel_sends(session, matcher.scenarios[journey.scenario_id], journey)
     return entered

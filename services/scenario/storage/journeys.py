@@ -3,7 +3,7 @@ who holds the version it read — a worker whose journey was interrupted meanwhi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,15 +43,16 @@ class JourneyRepository:
         return bool(self._session.execute(upsert).scalar())
 
     def enter_many(self, new: Sequence[Journey], count_occurrences: bool = False,
-                   once_per: Mapping[str, timedelta] | None = None, met: Container[str] = ()) -> int:
+                   once_per: Mapping[str, timedelta] | None = None,
+                   met: Callable[[Journey], bool] | None = None) -> int:
         """Store many new journeys (no two with one id). One that exists already is left as it is, or, with
         `count_occurrences`, counts these occurrences too while it is open. With `once_per` (scenario → period;
         counting occurrences), a journey is neither entered nor counted when its customer's last entry into its
         scenario, another journey, is within the scenario's period before its entry. How many were new.
 
-        `met`: ids of journeys met before (counting occurrences), most likely stored already or held back: those
-        are settled on their ids first and only the ones to enter are sent whole; the others are sent whole at
-        once (cheaper when they are new)."""
+        `met`: whether a journey was met before (counting occurrences): most likely stored already or held back,
+        those are settled on their ids first and only the ones to enter are sent whole; the others are sent whole
+        at once (cheaper when they are new)."""
         if not new:
             return 0
         rows = sql.Rows()
@@ -64,7 +65,7 @@ class JourneyRepository:
         whole: list[Journey] = []
         known: list[Journey] = []
         for journey in new:
-            (known if journey.journey_id in met else whole).append(journey)
+            (known if met is not None and met(journey) else whole).append(journey)
         if known:
             known.sort(key=lambda journey: journey.journey_id)
             entries = [rows.entry_of(journey, periods.get(journey.scenario_id)) for journey in known]

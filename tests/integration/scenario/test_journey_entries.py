@@ -36,8 +36,9 @@ def enter(harness: Harness, journeys: list[Journey], once_per: dict[str, timedel
     with harness.uow.begin() as session:
         settled = {"sent whole": 0, "settled on their ids first": 1, "every other one settled first": 2}[
             harness.met]  # type: ignore[attr-defined]
-        met = {journey.journey_id for journey in journeys[::settled]} if settled else ()
-        entered = JourneyRepository(session).enter_many(journeys, count_occurrences=True, once_per=once_per, met=met)
+        met = {journey.journey_id for journey in journeys[::settled]} if settled else set()
+        entered = JourneyRepository(session).enter_many(journeys, count_occurrences=True, once_per=once_per,
+                                                        met=lambda journey: journey.journey_id in met)
         session.commit()
     return entered
 
