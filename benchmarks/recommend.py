@@ -49,6 +49,7 @@ from services.recommend.domain.customers import Customer, scores
 from services.recommend.domain.filters import Filters, pick
 from services.recommend.offline import served_scorer
 from services.recommend.serving import ModelHolder
+from services.recommend.settings import RecommendSettings
 from services.recommend.storage.models import ModelRecord, ModelRepository
 from services.recommend.storage.tables import interactions, products, purchases
 
@@ -130,12 +131,12 @@ def seed(uow: UnitOfWork, artifact: ModelArtifact, rng: np.random.Generator) -> 
     return version
 
 
-def latency(calls: int, idle: str = "default idle states") -> None:
+def latency(calls: int, idle: str = "default idle states", poll_seconds: float = 5.0) -> None:
     rng = np.random.default_rng(7)
     url, rurl, prefix, port = database_url(), redis_url(), f"benchrec{uuid.uuid4().hex[:6]}_", free_port()
     env = {"DECLIC_DATABASE_URL": url, "DECLIC_REDIS_URL": rurl, "DECLIC_DB_SCHEMA_PREFIX": prefix,
            "DECLIC_STREAM_PREFIX": prefix, "DECLIC_RECOMMEND_PORT": str(port), "DECLIC_LOG_LEVEL": "WARNING",
-           "DECLIC_RECOMMEND_POLL_SECONDS": "0.5", "DECLIC_RECOMMEND_RETRAIN_HOURS": "0"}
+           "DECLIC_RECOMMEND_POLL_SECONDS": str(poll_seconds), "DECLIC_RECOMMEND_RETRAIN_HOURS": "0"}
     server = Server(["-m", "services.recommend"], env, port)
     engine = make_engine(load_settings(database_url=url, db_schema_prefix=prefix, redis_url=rurl), "recommend")
     try:
@@ -218,11 +219,13 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--poll-idle", action="store_true", help="keep the CPUs out of idle states (benchmarks._idle)")
+    parser.add_argument("--model-poll-seconds", type=float, default=RecommendSettings().poll_seconds,
+                        help="the server's model poll (default: the service's own)")
     args = parser.parse_args()
     if not args.skip_quality:
         quality()
     with idle_states(args.poll_idle) as idle:
-        latency(args.calls, idle)
+        latency(args.calls, idle, args.model_poll_seconds)
 
 
 if __name__ == "__main__":
