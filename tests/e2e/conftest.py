@@ -84,8 +84,10 @@ def channel_to(stack: Stack) -> Iterator[Callable[[str], grpc.Channel]]:
         channel.close()
 
 
-def eventually(probe: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
-    """Call `probe` until it returns something truthy; fail with its last answer after `timeout`."""
+def eventually(probe: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2,
+               explain: Callable[[], Any] | None = None) -> Any:
+    """Call `probe` until it returns something truthy; fail with its last answer after `timeout` (and with what
+    `explain` says of the state then: where a firing stands, say)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -96,7 +98,13 @@ def eventually(probe: Callable[[], Any], timeout: float = 30.0, interval: float 
         if last and not isinstance(last, grpc.RpcError):
             return last
         time.sleep(interval)
-    raise AssertionError(f"condition not met after {timeout}s; last answer: {last!r}")
+    context = ""
+    if explain is not None:
+        try:
+            context = f"; {explain()!r}"
+        except grpc.RpcError as exc:
+            context = f"; explaining failed: {exc!r}"
+    raise AssertionError(f"condition not met after {timeout}s; last answer: {last!r}{context}")
 
 
 START = datetime(2026, 6, 1, 8, tzinfo=UTC)  # a Monday, 10:00 in Paris
