@@ -113,6 +113,12 @@ def apply_events(session: Session, matcher: Matcher, items: Sequence[AcceptedFac
                for scenario_id in matcher.steered_scenarios(item.event.get("type", ""))}
     since = now - matcher.longest_goal if types & matcher.goal_events else None
     batch = Batch(repository.of_customers(steered, lock=True, goals_since=since))
+    contested = _contested(matcher, batch, items, now, paused)
+    if contested:
+        # Two journeys of one scenario entered once per period, for one customer, in one batch: which one the period
+        # keeps depends on the customer's last entry before the batch — read it, so that the outcome is the one of
+        # events applied one by one, wherever the batches are cut.
+        batch.last_entered.update(repository.last_entries(contested))
     traced = tracing_enabled()
     for item in items:
         if traced:
@@ -150,13 +156,7 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
         scenario = entry.scenario
         if scenario.id in paused:
             continue
-        event_id = event.get("id", "")
-        memo = (scenario.id, customer_id, entry.business_key, event_id if reads_event_id(scenario) else "")
-        known = batch.entry_ids.get(memo)
-        if known is None:
-            key = entry_key_for(scenario, entry.business_key, now, event_id)
-            known = batch.entry_ids[memo] = (key, journey_id_for(scenario.id, customer_id, key))
-        key, journey_id = known
+        key, journey_id = _entry_ids(batch, entry, customer_id, event.get("id", ""), now)
         existing = batch.by_id.get(journey_id)
         if existing is not None:
             if existing.is_open:  # the same entry again: one more occurrence (a product viewed again…)
@@ -168,10 +168,43 @@ def _apply(matcher: Matcher, batch: Batch, item: AcceptedFacts, now: datetime, p
             continue  # (the same journey again is counted by the database, as one more occurrence)
         kept = kept or compact_event(event)  # once for all the journeys the event enters
         journey = new_journey(scenario, customer_id, key, now, event, event.get("id", ""), kept, journey_id)
-        batch.last_entered[(customer_id, scenario.id)] = (now, journey_id)
+        if last is None or last[1] != journey_id:  # (the last entry again: one more occurrence, not a new entry)
+            batch.last_entered[(customer_id, scenario.id)] = (now, journey_id)
         if item.trace:
             journey.memory["trace"] = item.trace
         batch.put(journey)
+
+
+def _entry_ids(batch: Batch, entry: Entry, customer_id: str, event_id: str, now: datetime) -> tuple[str, str]:
+    """The entry key and journey id of `entry` for the customer (worked out once per batch)."""
+    scenario = entry.scenario
+    memo = (scenario.id, customer_id, entry.business_key, event_id if reads_event_id(scenario) else "")
+    known = batch.entry_ids.get(memo)
+    if known is None:
+        key = entry_key_for(scenario, entry.business_key, now, event_id)
+        known = batch.entry_ids[memo] = (key, journey_id_for(scenario.id, customer_id, key))
+    return known
+
+
+def _contested(matcher: Matcher, batch: Batch, items: Sequence[AcceptedFacts], now: datetime,
+               paused: frozenset[str]) -> set[tuple[str, str]]:
+    """The (customer, scenario) pairs of scenarios entered once per period that more than one journey of the batch
+    would enter (rare: most batches have none, and then nothing more is read)."""
+    once_per = matcher.once_per
+    if not once_per:
+        return set()
+    seen: dict[tuple[str, str], str] = {}
+    contested: set[tuple[str, str]] = set()
+    for item in items:
+        for entry in item.entries or ():
+            scenario_id = entry.scenario.id
+            if scenario_id not in once_per or scenario_id in paused:
+                continue
+            _, journey_id = _entry_ids(batch, entry, item.customer_id, item.event.get("id", ""), now)
+            pair = (item.customer_id, scenario_id)
+            if seen.setdefault(pair, journey_id) != journey_id:
+                contested.add(pair)
+    return contested
 
 
 def _may_reenter(scenario: Scenario, last_entered: datetime | None, now: datetime) -> bool:

@@ -134,6 +134,12 @@ _PAIRS = ("(customer_id, scenario_id) IN (SELECT * FROM unnest(%(customers)s::te
 """The (customer, scenario) pairs given (`pairs`): each looked up in ix_journeys_customer."""
 _OF_CUSTOMERS = (f"SELECT {', '.join(COLUMNS)} FROM journeys WHERE {_PAIRS}"
                  f" AND (state IN ({_OPEN}){{goals}}) ORDER BY journey_id")
+LAST_ENTRIES = ("SELECT given.customer_id, given.scenario_id, last.entered_at, last.journey_id"
+                " FROM unnest(%(customers)s::text[], %(scenarios)s::text[]) AS given(customer_id, scenario_id)"
+                " CROSS JOIN LATERAL (SELECT entered_at, journey_id FROM journeys"
+                " WHERE journeys.customer_id = given.customer_id AND journeys.scenario_id = given.scenario_id"
+                " ORDER BY entered_at DESC LIMIT 1) AS last")
+"""Each (customer, scenario) pair's last entry, as `_HELD_BACK` reads it (a backward scan of ix_journeys_customer)."""
 OPEN_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals="")
 OPEN_OR_GOAL_OF_CUSTOMERS = _OF_CUSTOMERS.format(goals=" OR (goal_at IS NULL AND entered_at >= %(since)s)")
 """The open journeys of customers in scenarios, or also the ended ones since then whose goal is not reached."""

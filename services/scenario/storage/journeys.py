@@ -144,6 +144,13 @@ class JourneyRepository:
                         {**sql.pairs(wanted), "since": goals_since})
         return [journey_of(row) for row in rows]
 
+    def last_entries(self, wanted: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime, str]]:
+        """Each (customer, scenario) pair's last entry, (entered at, journey id), for the pairs that have one."""
+        if not wanted:
+            return {}
+        rows = sql.read(self._session, sql.LAST_ENTRIES, sql.pairs(wanted))
+        return {(row["customer_id"], row["scenario_id"]): (row["entered_at"], row["journey_id"]) for row in rows}
+
     def page_of_customer(self, customer_id: str, limit: int, after: tuple[datetime, str] | None) -> list[Journey]:
         order = (journeys.c.entered_at, journeys.c.journey_id)
         query = select(journeys).where(journeys.c.customer_id == customer_id).order_by(*order).limit(limit)

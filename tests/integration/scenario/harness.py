@@ -78,13 +78,17 @@ class Harness:
 
     def send(self, customer_id: str, event: event_pb2.Event, new_customer: bool = False) -> None:
         """Hand an accepted event to the intake, as ingest's relay would."""
+        self.intake(self.record(customer_id, event, new_customer))
+
+    def record(self, customer_id: str, event: event_pb2.Event, new_customer: bool = False) -> bytes:
+        """The hand-off record of an accepted event, as ingest's relay writes it (for the intake's batches)."""
         if not event.event_id:
             event.event_id = f"e{next(_ids)}"
         event.source = event.source or "web"
         event.event_time.CopyFrom(to_timestamp(self.clock.now()))
         record = handoff_pb2.HandoffRecord(record_id=f"{event.source}:{event.event_id}", accepted_event=(
             handoff_pb2.AcceptedEvent(event=event, customer_id=customer_id, new_customer=new_customer)))
-        self.intake(record.SerializeToString())
+        return record.SerializeToString()
 
     def run(self, until: timedelta, step: timedelta = timedelta(minutes=30)) -> None:
         """Let simulated time pass, the journey worker taking due steps as it goes."""

@@ -181,6 +181,27 @@ def test_a_product_viewed_three_times_is_recalled_once_a_day_later(harness) -> N
     assert recall.variables["product_id"] == "p-42" and recall.variables["recommendation_category"] == "toys"
 
 
+@pytest.mark.parametrize("cuts", [(1, 2, 3, 4), (1, 4), (4,)], ids=["one by one", "two batches", "one batch"])
+def test_once_per_period_counts_the_same_wherever_the_batches_are_cut(harness, cuts) -> None:
+    """p-1 viewed, then p-2 (held back: p-1 entered the scenario within its 30 days), then p-1 twice more: p-1's
+    journey counts three views and is recalled — in one batch, or with p-2 entered tentatively in the batch where
+    p-1's journey is only in the database (it held p-1's views back before the customer's last entry was read)."""
+    from declic.common.v1 import event_pb2
+
+    harness.profiles.known["w"] = profile("w", contactability={"email": True, "push": False})
+    records = [harness.record("w", event_pb2.Event(product_view=event_pb2.ProductView(product_id=p, category="toys")))
+               for p in ("p-1", "p-2", "p-1", "p-1")]
+    start = 0
+    for end in cuts:
+        harness.intake.handle_batch(records[start:end])
+        start = end
+    [journey] = [j for j in harness.journeys("w") if j.scenario_id == "product-viewed-three-times"]
+    assert journey.entry_key.startswith("p-1@") and journey.occurrences == 3
+    harness.run(timedelta(days=1, hours=1))
+    [recall] = harness.firings("w", "product-viewed-three-times")
+    assert recall.variables["product_id"] == "p-1"
+
+
 def test_a_segment_run_cut_short_by_profile_is_run_again_at_the_next_check(harness) -> None:
     from services.scenario.domain.delivery import PeerFailed
 
