@@ -36,6 +36,7 @@ from declic.importing.uci import UCI_FILE, read_uci
 from declic.ingest.v1 import ingest_pb2_grpc
 from declic.kit.clock import SharedClock, shared_clock_key
 from declic.kit.config import SERVICES, load_settings
+from declic.kit.ports import listening
 from declic.kit.protoconv import to_datetime, to_timestamp
 from declic.kit.redis_client import start_embedded_redis
 from declic.kit.stream import stream_key
@@ -155,8 +156,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start a private stack, replay UCI Online Retail customers and orders, report what was sent and why not."""
         var_dir = (REPO_ROOT / "var" / "demo").resolve()
-        shutil.rmtree(var_dir, ignore_errors=True)
         stack = demo_stack(var_dir)
+        taken = [port for port in (DEMO_REDIS_PORT, *(stack.settings.port(name) for name in SERVICES))
+                 if listening(port)]
+        if taken:  # the private stack's ports: another demo (or program) holds them, whose services would answer
+            console.print(f"[red]port {taken[0]} of the demo's private stack is in use[/red]: another "
+                          "`declic demo` still running? Wait for it or stop it, then try again.")
+            raise typer.Exit(1)
+        shutil.rmtree(var_dir, ignore_errors=True)
         redis_process = start_embedded_redis(var_dir, DEMO_REDIS_PORT)
         try:
             stack.start_database_if_needed()

